@@ -1,0 +1,15 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /srv/pantau
+
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+COPY migrations ./migrations
+COPY sources ./sources
+RUN pip install -e . && useradd --system --home /srv/pantau pantau && mkdir -p data \
+    && chown pantau data
+USER pantau
+
+EXPOSE 8000
+CMD ["pantau", "serve", "--host", "0.0.0.0"]

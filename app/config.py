@@ -1,0 +1,94 @@
+"""Settings: the only place that reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/pantau.db"
+
+
+def normalise_database_url(url: str) -> str:
+    """Map plain driver-less URLs to the async drivers Pantau runs on.
+
+    `postgresql://` and `postgres://` (what most hosting panels hand out) become asyncpg URLs;
+    `sqlite://` becomes aiosqlite. URLs that already name a driver are kept as they are.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {url!r}")
+    mapping = {
+        "postgres": "postgresql+asyncpg",
+        "postgresql": "postgresql+asyncpg",
+        "sqlite": "sqlite+aiosqlite",
+    }
+    return f"{mapping.get(scheme, scheme)}://{rest}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PANTAU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    scheduler_enabled: bool = True
+    scheduler_tick_seconds: float = Field(default=15.0, gt=0)
+
+    crawl_concurrency: int = Field(default=16, ge=1, le=512)
+    crawl_batch_size: int = Field(default=50, ge=1, le=5000)
+    user_agent: str = "PantauBot/0.1 (+https://pantau.id/bot; media monitoring)"
+    allow_private_networks: bool = False
+    fetch_connect_timeout: float = Field(default=10.0, gt=0)
+    fetch_read_timeout: float = Field(default=20.0, gt=0)
+    fetch_total_timeout: float = Field(default=60.0, gt=0)
+    fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+    fetch_concurrency: int = Field(default=32, ge=1, le=1024)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    per_host_min_interval_ms: int = Field(default=500, ge=0, le=60_000)
+    robots_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+
+    poll_min_seconds: int = Field(default=300, ge=10)
+    poll_max_seconds: int = Field(default=6 * 3600, ge=60)
+    starter_sources: str | None = "sources/indonesia.opml"
+    # API conventions (see README, "Configuration")
+    poll_interval_seconds: int = Field(default=30, ge=1, le=3600)
+    etag_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    api_key_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    # Per process: list pages kept by URL and ETag, so an unchanged collection's page is
+    # served again without its query (0 turns it off).
+    response_cache_bytes: int = Field(default=32_000_000, ge=0)
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    rate_limit_burst: int = Field(default=120, ge=1)
+    cors_origins: list[str] = Field(default_factory=list)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    metrics_public: bool = False
+
+    # The issue feed (see README, "Issue feed")
+    cluster_threshold: float = Field(default=0.25, gt=0, lt=1)
+    cluster_window_hours: float = Field(default=72.0, gt=0, le=24 * 30)
+    reopen_severity_margin: float = Field(default=20.0, ge=0, le=100)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

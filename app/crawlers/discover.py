@@ -1,0 +1,186 @@
+"""Items from the source kinds beyond feeds: sitemaps (and indexes), listing pages, one article.
+
+A sitemap index is followed to its children, newest first by `lastmod`, skipping children whose
+`lastmod` says nothing changed since `since`, at most `max_children` of them. Listing pages give
+links (by the source's CSS selector, or by heuristics). An article source is one page, extracted
+at once. Sitemap and listing items carry no text: the page stage fetches and extracts them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import lxml.etree
+
+from app.crawlers.extract import ExtractJob, decode_html, extract_batch
+from app.crawlers.fetch import Fetcher, FetchError, FetchResult
+from app.crawlers.links import parse_listing
+from app.crawlers.parsers import (
+    SITEMAP_NS,
+    FeedItem,
+    ParsedFeed,
+    ParseError,
+    _iso,
+    check_xml_safety,
+    parse_feed,
+    parse_sitemap,
+)
+from app.crawlers.pool import CpuPool
+from app.models import SourceKind
+
+logger = logging.getLogger(__name__)
+
+ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+ACCEPT_XML = "application/xml,text/xml;q=0.9,*/*;q=0.5"
+RECENT_CHILDREN = timedelta(days=2)
+MAX_SITEMAP_ITEMS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapChild:
+    url: str
+    lastmod: datetime | None
+
+
+def sitemap_children(body: bytes) -> list[SitemapChild]:
+    """The child sitemaps of a sitemap index, newest `lastmod` first (unknown ones last)."""
+    check_xml_safety(body)
+    parser = lxml.etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
+    )
+    try:
+        root = lxml.etree.fromstring(body.lstrip(), parser=parser)
+    except lxml.etree.XMLSyntaxError as exc:
+        raise ParseError(f"invalid sitemap XML: {exc}") from None
+    children = []
+    for node in root.xpath("sm:sitemap", namespaces=SITEMAP_NS):
+        loc = (node.findtext("sm:loc", namespaces=SITEMAP_NS) or "").strip()
+        if loc:
+            stamp = node.findtext("sm:lastmod", namespaces=SITEMAP_NS)
+            children.append(SitemapChild(loc, _iso(stamp.strip()) if stamp else None))
+    epoch = datetime.min.replace(tzinfo=UTC)
+    return sorted(children, key=lambda c: c.lastmod or epoch, reverse=True)
+
+
+async def sitemap_items(
+    fetcher: Fetcher,
+    result: FetchResult,
+    *,
+    max_children: int,
+    now: datetime,
+    since: datetime | None = None,
+    recent: timedelta | None = RECENT_CHILDREN,
+) -> ParsedFeed:
+    """Items of a sitemap, or of the recent children of a sitemap index.
+
+    `recent` keeps children whose lastmod is within that span of the index's newest lastmod
+    (polling: only what changed lately); `since` (backfill) keeps children and items from that
+    time on. Children without a lastmod are always considered; at most `max_children` are read.
+    """
+    feed, child_urls = parse_sitemap(result.body, now=now)
+    if not child_urls:
+        return _cap(feed, since)
+    merged = ParsedFeed(format="sitemapindex")
+    children = sitemap_children(result.body)
+    newest = next((c.lastmod for c in children if c.lastmod), None)
+    floor = since
+    if recent is not None and newest is not None:
+        floor = max(floor or newest - recent, newest - recent)
+    children = [c for c in children if not _stale(c, floor)]
+    for child in children[:max_children]:
+        try:
+            fetched = await fetcher.fetch(child.url, accept=ACCEPT_XML)
+            items, nested = parse_sitemap(fetched.body, now=now)
+        except (FetchError, ParseError) as exc:
+            reason = exc.reason if isinstance(exc, FetchError) else str(exc)
+            logger.warning("child sitemap skipped", extra={"url": child.url, "reason": reason})
+            continue
+        if nested:
+            continue  # an index inside an index: not followed (bounded work per poll)
+        merged.items.extend(items.items)
+    return _cap(merged, since)
+
+
+def _cap(feed: ParsedFeed, since: datetime | None) -> ParsedFeed:
+    """Newest first, not older than `since`, at most MAX_SITEMAP_ITEMS (bounded work per poll)."""
+    epoch = datetime.min.replace(tzinfo=UTC)
+    items = [i for i in feed.items if since is None or _recent(i, since)]
+    items.sort(key=lambda i: i.published or epoch, reverse=True)
+    feed.items = items[:MAX_SITEMAP_ITEMS]
+    return feed
+
+
+def _stale(child: SitemapChild, since: datetime | None) -> bool:
+    return since is not None and child.lastmod is not None and child.lastmod < since
+
+
+def _recent(item: FeedItem, since: datetime) -> bool:
+    return item.published is None or item.published >= since
+
+
+def listing_items(result: FetchResult, *, selector: str | None) -> ParsedFeed:
+    """Article links of a listing page as items without text."""
+    html = decode_html(result.body, result.headers)
+    if not html.strip():
+        raise ParseError("empty response body where a listing page was expected")
+    links = parse_listing(html, url=result.url, selector=selector)
+    if not links:
+        raise ParseError("no article links found on the listing page")
+    return ParsedFeed(
+        format="listing",
+        items=[
+            FeedItem(
+                url=link.url,
+                title=link.title,
+                published=link.published,
+                published_trusted=link.published is not None,
+            )
+            for link in links
+        ],
+    )
+
+
+async def article_items(pool: CpuPool, result: FetchResult) -> ParsedFeed:
+    """One article page, extracted now (it is already fetched)."""
+    job = ExtractJob(result.body, result.url, result.headers.get("content-type"))
+    (extracted,) = await pool.map_batch(extract_batch, [job])
+    content = extracted.content
+    if not content.text:
+        raise ParseError("no article text found on the page")
+    return ParsedFeed(
+        format="article",
+        items=[
+            FeedItem(
+                url=content.canonical_url or result.url,
+                title=content.title or "",
+                body=content.text,
+                author=content.author,
+                published=content.published,
+                published_trusted=content.published_trusted,
+            )
+        ],
+    )
+
+
+async def gather_items(
+    kind: str,
+    result: FetchResult,
+    *,
+    fetcher: Fetcher,
+    pool: CpuPool,
+    selector: str | None,
+    max_children: int,
+    now: datetime,
+) -> ParsedFeed:
+    """The items a fetched source body yields, by the source's kind (one poll)."""
+    if kind == SourceKind.FEED:
+        return parse_feed(result.body, headers=dict(result.headers), now=now)
+    if kind == SourceKind.SITEMAP:
+        return await sitemap_items(fetcher, result, max_children=max_children, now=now)
+    if kind == SourceKind.LISTING:
+        return listing_items(result, selector=selector)
+    if kind == SourceKind.ARTICLE:
+        return await article_items(pool, result)
+    raise ParseError(f"unknown source kind {kind!r}")

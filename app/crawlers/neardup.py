@@ -1,0 +1,71 @@
+"""Near-duplicate text detection (pure): MinHash signatures over word shingles, cut into LSH bands.
+
+Two copies of a story that an outlet republished with a new title, a dateline, a few word swaps
+and a credit line still share most of their word 3-grams. Articles sharing any LSH band are
+candidates; a candidate counts as the same story when the signatures agree on at least
+`SAME_STORY` of their positions (an estimate of the shingle sets' Jaccard similarity).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+
+import numpy as np
+from datasketch import MinHash
+
+NUM_PERM = 128
+BANDS = 32  # 32 bands of 4 rows: pairs at Jaccard 0.5 collide in some band with p > 0.85
+ROWS = NUM_PERM // BANDS
+SHINGLE = 3
+MIN_SHINGLES = 12  # below this a text is too short to call anything a copy of it
+SAME_STORY = 0.5
+SEED = 20190322
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+SCHEME = "affine32"
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations  # computed once
+
+
+def _hash32(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+
+
+def shingles(text: str) -> set[bytes]:
+    words = _WORD.findall(text.lower())
+    return {
+        " ".join(words[i : i + SHINGLE]).encode("utf-8")
+        for i in range(max(0, len(words) - SHINGLE + 1))
+    }
+
+
+def signature(text: str | None) -> bytes | None:
+    """The MinHash signature of a text (512 bytes), or None when the text is too short."""
+    grams = shingles(text or "")
+    if len(grams) < MIN_SHINGLES:
+        return None
+    minhash = MinHash(
+        num_perm=NUM_PERM, seed=SEED, hashfunc=_hash32, permutations=_PERMUTATIONS, scheme=SCHEME
+    )
+    minhash.update_batch(list(grams))
+    packed: bytes = minhash.hashvalues.astype("<u4").tobytes()
+    return packed
+
+
+def bands(sig: bytes) -> list[int]:
+    """One signed 64-bit key per LSH band (the band's index is part of the key)."""
+    keys = []
+    for index in range(BANDS):
+        chunk = sig[index * ROWS * 4 : (index + 1) * ROWS * 4]
+        digest = hashlib.blake2b(bytes([index]) + chunk, digest_size=8).digest()
+        keys.append(struct.unpack("<q", digest)[0])
+    return keys
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of the two texts' shingle sets."""
+    left, right = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
+    if left.shape != right.shape:
+        return 0.0
+    return float(np.mean(left == right))

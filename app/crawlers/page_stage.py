@@ -1,0 +1,130 @@
+"""The page stage: fetch article pages for pending articles, extract them, store the text.
+
+Batches are leased from the database (services/pages.py), fetched with a small concurrency
+through the shared fetcher, and extracted in the process pool. While one batch is extracted
+and stored, the next is already being claimed and fetched, so fetching (I/O) and extraction
+(CPU on every core) overlap. No transaction is open during fetching or extraction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.crawlers.discover import ACCEPT_HTML
+from app.crawlers.extract import ExtractJob, extract_batch
+from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
+from app.crawlers.pool import CpuPool
+from app.db import Database
+from app.models import utcnow
+from app.services import pages as page_service
+from app.services.pages import PageJob
+
+logger = logging.getLogger(__name__)
+
+# CALL POINT: robots.txt for page fetches (issue 3, part A) goes in front of `fetcher.fetch`
+# in `_fetch_one`; a disallowed page is a permanent failure with the reason "robots.txt".
+
+
+@dataclass(slots=True)
+class PageStats:
+    claimed: int = 0
+    extracted: int = 0
+    duplicates: int = 0
+    failed: int = 0
+
+
+@dataclass(slots=True)
+class PageStage:
+    database: Database
+    fetcher: Fetcher
+    pool: CpuPool
+    concurrency: int = 8
+    batch_size: int = 32
+    clock: Callable[[], datetime] = utcnow
+    stats: PageStats = field(default_factory=PageStats)
+
+    async def run_pending(self) -> PageStats:
+        """Work the queue until no unclaimed pending article is left."""
+        self.stats = PageStats()
+        semaphore = asyncio.Semaphore(self.concurrency)
+        lease = int(self.fetcher.options.total_timeout * 2 + 120)
+        in_flight: set[asyncio.Task[None]] = set()
+        # Overlap: up to one extraction batch per pool worker while the next batch is fetched.
+        depth = max(1, self.pool.workers)
+        while True:
+            async with self.database.writer.begin() as session:
+                jobs = await page_service.claim_pending_pages(
+                    session, now=self.clock(), limit=self.batch_size, lease_seconds=lease
+                )
+            if not jobs:
+                break
+            self.stats.claimed += len(jobs)
+            fetched = await asyncio.gather(*(self._fetch_one(job, semaphore) for job in jobs))
+            ready = [(job, result) for job, result in zip(jobs, fetched, strict=True) if result]
+            task = asyncio.create_task(self._extract_and_store(ready))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            if len(in_flight) >= depth:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        if in_flight:
+            await asyncio.gather(*in_flight)
+        return self.stats
+
+    async def _fetch_one(self, job: PageJob, semaphore: asyncio.Semaphore) -> FetchResult | None:
+        async with semaphore:
+            try:
+                return await self.fetcher.fetch(job.url, accept=ACCEPT_HTML)
+            except FetchError as exc:
+                await self._fail(job, exc.reason, permanent=exc.kind == FailureKind.HARD)
+            except Exception as exc:  # the job boundary: one bad page must not stop the batch
+                logger.exception("page fetch failed", extra={"article_id": job.article_id})
+                await self._fail(job, f"internal error: {exc!r}", permanent=False)
+        return None
+
+    async def _extract_and_store(self, ready: list[tuple[PageJob, FetchResult]]) -> None:
+        if not ready:
+            return
+        jobs = [
+            ExtractJob(result.body, result.url, result.headers.get("content-type"))
+            for _, result in ready
+        ]
+        try:
+            extracted = await self.pool.map_batch(extract_batch, jobs)
+        except Exception as exc:  # a crashed pool process: retry these pages later
+            logger.exception("extraction batch failed", extra={"pages": len(jobs)})
+            for job, _ in ready:
+                await self._fail(job, f"extraction failed: {exc!r}", permanent=False)
+            return
+        now = self.clock()
+        async with self.database.writer.begin() as session:
+            await page_service.load_articles(session, ids=[job.article_id for job, _ in ready])
+            for (job, result), item in zip(ready, extracted, strict=True):
+                outcome = await page_service.store_page(
+                    session,
+                    article_id=job.article_id,
+                    content=item.content,
+                    final_url=result.url,
+                    signature=item.signature,
+                    now=now,
+                )
+                if outcome == "done" and item.content.text:
+                    self.stats.extracted += 1
+                elif outcome in ("duplicate", "tombstoned"):
+                    self.stats.duplicates += 1
+                else:
+                    self.stats.failed += 1
+
+    async def _fail(self, job: PageJob, reason: str, *, permanent: bool) -> None:
+        self.stats.failed += 1
+        logger.info(
+            "page not extracted",
+            extra={"article_id": job.article_id, "url": job.url, "reason": reason},
+        )
+        async with self.database.writer.begin() as session:
+            await page_service.fail_page(
+                session, job=job, reason=reason, permanent=permanent, now=self.clock()
+            )

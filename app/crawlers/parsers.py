@@ -1,0 +1,320 @@
+"""Pure parsers: response bytes in, feed items out. No I/O here."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+import lxml.etree
+import lxml.html
+
+# Never let feedparser touch the network or the file system: it is only ever given bytes, and
+# its sanitiser keeps scripts and styles out of the text we store.
+feedparser.RESOLVE_RELATIVE_URIS = True
+feedparser.SANITIZE_HTML = True
+
+_ENTITY_DECL = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
+_PARAMETER_ENTITY = re.compile(rb"<!\s*ENTITY\s+%", re.IGNORECASE)
+_EXTERNAL_ENTITY = re.compile(rb"<!\s*ENTITY\s+[^\s>]+\s+(?:SYSTEM|PUBLIC)\b", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
+_WS = re.compile(r"[ \t\r\f\v]+")
+_BLANKS = re.compile(r"\n\s*\n+")
+MAX_FUTURE_SKEW = timedelta(hours=6)
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class ParseError(ValueError):
+    """The body is not what the source's kind promises; the message says why."""
+
+
+@dataclass(slots=True)
+class FeedItem:
+    url: str
+    guid: str | None = None
+    title: str = ""
+    summary: str | None = None
+    body: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    published_trusted: bool = False
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    title: str | None = None
+    items: list[FeedItem] = field(default_factory=list)
+    ttl_minutes: int | None = None
+    format: str = ""
+
+
+def html_to_text(fragment: str | None) -> str | None:
+    """Visible text of an HTML fragment, paragraphs separated by blank lines."""
+    if not fragment or not fragment.strip():
+        return None
+    if "<" not in fragment:
+        return _tidy(fragment)
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return _tidy(fragment)
+    for bad in root.xpath(".//script|.//style|.//noscript"):
+        bad.drop_tree()
+    for block in root.xpath(".//p|.//br|.//div|.//li|.//h1|.//h2|.//h3|.//h4|.//blockquote"):
+        block.tail = "\n\n" + (block.tail or "")
+    return _tidy(root.text_content())
+
+
+def storable(text: str | None) -> str | None:
+    """`text` without NUL and the other C0 control characters (tab, newline and CR stay).
+
+    Publishers do send them (a NUL in a title, a form feed pasted from a word processor);
+    PostgreSQL refuses NUL in text, which would fail the whole feed, and no reader wants the rest.
+    """
+    if text is None or _CONTROLS.search(text) is None:
+        return text
+    return _CONTROLS.sub("", text)
+
+
+def _tidy(text: str) -> str | None:
+    lines = [_WS.sub(" ", line).strip() for line in text.replace("\xa0", " ").split("\n")]
+    joined = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    return joined or None
+
+
+def _scan_form(body: bytes) -> bytes:
+    """The body as UTF-8-compatible bytes, so UTF-16/32 documents cannot hide declarations."""
+    head = body[:4]
+    for bom, codec in _WIDE_BOMS:
+        if head.startswith(bom):
+            return body.decode(codec, errors="replace").encode("utf-8")
+    if b"\x00" in head:  # BOM-less UTF-16/32 starts "<\0?\0" or "\0<\0?"
+        for codec in ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be"):
+            text = body.decode(codec, errors="replace")
+            if text.lstrip().startswith("<"):
+                return text.encode("utf-8")
+    return body
+
+
+def check_xml_safety(body: bytes) -> None:
+    """Reject documents that declare entities; an external DTD reference alone is harmless.
+
+    Entity declarations are how XML bombs work (billion laughs, quadratic blowup), how external
+    files are pulled in (SYSTEM/PUBLIC entities) and how parameter entities smuggle either. No
+    real feed needs them, and feedparser's lenient fallback expands them without limit, so any
+    declaration anywhere in the document is refused. One linear scan, no parsing, no expansion.
+    """
+    scan = _scan_form(body)
+    declared = _ENTITY_DECL.search(scan)
+    if declared is None:
+        if len(_DOCTYPE.findall(scan, 0)) > 1:
+            raise ParseError("document has more than one DOCTYPE; rejected")
+        return
+    where = declared.start()
+    tail = scan[where : where + 2048]
+    if _PARAMETER_ENTITY.match(tail):
+        kind = "a parameter entity"
+    elif _EXTERNAL_ENTITY.match(tail):
+        kind = "an external entity (SYSTEM/PUBLIC)"
+    else:
+        kind = "an XML entity"
+    raise ParseError(
+        f"feed declares {kind} at byte {where} (entity expansion and external entities are "
+        "refused: billion-laughs, quadratic blowup and file inclusion attacks); rejected"
+    )
+
+
+def trusted_time(value: datetime | None, *, now: datetime) -> tuple[datetime | None, bool]:
+    """Keep a publish time only if it is plausible; otherwise flag it rather than invent one."""
+    if value is None:
+        return None, False
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if value > now + MAX_FUTURE_SKEW or value.year < 1995:
+        return value, False
+    return value, True
+
+
+def _struct_to_datetime(parsed: Any) -> datetime | None:
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def parse_feed(
+    body: bytes, *, headers: Mapping[str, str] | None = None, now: datetime | None = None
+) -> ParsedFeed:
+    """Parse RSS 0.9x/1.0/2.0, Atom or JSON Feed from bytes."""
+    now = now or datetime.now(UTC)
+    if not body.strip():
+        raise ParseError("empty response body where a feed was expected")
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"{"):
+        return parse_json_feed(stripped, now=now)
+    if _HTML_START.match(stripped):
+        raise ParseError("got an HTML page where a feed was expected")
+    check_xml_safety(stripped)
+    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    response_headers.setdefault("content-type", "application/xml")
+    parsed = feedparser.parse(stripped, response_headers=response_headers)
+    if not parsed.get("version"):
+        problem = parsed.get("bozo_exception")
+        detail = f": {problem}" if problem else ""
+        raise ParseError(f"not a recognisable RSS/Atom feed{detail}"[:500])
+    feed = ParsedFeed(title=parsed.feed.get("title"), format=parsed.version)
+    ttl = parsed.feed.get("ttl")
+    if ttl and str(ttl).strip().isdigit():
+        feed.ttl_minutes = int(str(ttl).strip())
+    for entry in parsed.entries:
+        item = _item_from_entry(entry, now=now)
+        if item is not None:
+            feed.items.append(item)
+    return feed
+
+
+def _item_from_entry(entry: Any, *, now: datetime) -> FeedItem | None:
+    link = entry.get("link") or ""
+    guid = entry.get("id") or None
+    if not link and guid and str(guid).startswith(("http://", "https://")):
+        link = guid
+    if not link:
+        return None
+    content = entry.get("content") or []
+    body = html_to_text(content[0].get("value")) if content else None
+    summary = html_to_text(entry.get("summary"))
+    published, trusted = trusted_time(
+        _struct_to_datetime(entry.get("published_parsed") or entry.get("updated_parsed")), now=now
+    )
+    return FeedItem(
+        url=link.strip(),
+        guid=str(guid)[:2000] if guid else None,
+        title=_tidy(entry.get("title") or "") or "",
+        summary=summary,
+        body=body if body and body != summary else None,
+        author=(entry.get("author") or None),
+        published=published,
+        published_trusted=trusted,
+    )
+
+
+def parse_json_feed(body: bytes, *, now: datetime) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParseError(f"invalid JSON feed: {exc}") from None
+    except RecursionError:  # `[[[[...` a hundred thousand deep: hostile, never a real feed
+        raise ParseError("invalid JSON feed: nested too deeply") from None
+    if not isinstance(data, dict) or "jsonfeed.org/version" not in str(data.get("version", "")):
+        raise ParseError("JSON document is not a JSON Feed (no jsonfeed.org version)")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed has no items list")
+    feed = ParsedFeed(
+        title=data.get("title"), format="json" + str(data["version"]).rsplit("/", 1)[-1]
+    )
+    for raw in items:
+        if not isinstance(raw, dict):
+            continue
+        link = raw.get("url") or raw.get("external_url") or ""
+        if not isinstance(link, str) or not link:
+            continue
+        published, trusted = trusted_time(
+            _iso(raw.get("date_published") or raw.get("date_modified")), now=now
+        )
+        authors = raw.get("authors") or (
+            [raw["author"]] if isinstance(raw.get("author"), dict) else []
+        )
+        author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict)) or None
+        body_text = html_to_text(raw.get("content_html")) or _tidy(
+            str(raw.get("content_text") or "")
+        )
+        summary = _tidy(str(raw.get("summary") or "")) if raw.get("summary") else None
+        feed.items.append(
+            FeedItem(
+                url=link.strip(),
+                guid=str(raw.get("id")) if raw.get("id") is not None else None,
+                title=_tidy(str(raw.get("title") or "")) or "",
+                summary=summary,
+                body=body_text if body_text != summary else None,  # a summary is not the text
+                author=author,
+                published=published,
+                published_trusted=trusted,
+            )
+        )
+    return feed
+
+
+def _iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+SITEMAP_NS = {
+    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
+}
+
+
+def parse_sitemap(body: bytes, *, now: datetime | None = None) -> tuple[ParsedFeed, list[str]]:
+    """Parse a news or plain sitemap; returns its items and, for an index, the child sitemaps."""
+    now = now or datetime.now(UTC)
+    if not body.strip():
+        raise ParseError("empty response body where a sitemap was expected")
+    check_xml_safety(body)
+    parser = lxml.etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, recover=False, load_dtd=False
+    )
+    try:
+        root = lxml.etree.fromstring(body.lstrip(), parser=parser)
+    except lxml.etree.XMLSyntaxError as exc:
+        raise ParseError(f"invalid sitemap XML: {exc}") from None
+    tag = lxml.etree.QName(root).localname
+    if tag == "sitemapindex":
+        children = [
+            t.strip() for t in root.xpath("sm:sitemap/sm:loc/text()", namespaces=SITEMAP_NS)
+        ]
+        return ParsedFeed(format="sitemapindex"), children
+    if tag != "urlset":
+        raise ParseError(f"not a sitemap (root element <{tag}>)")
+    feed = ParsedFeed(format="sitemap")
+    for node in root.xpath("sm:url", namespaces=SITEMAP_NS):
+        loc = node.findtext("sm:loc", namespaces=SITEMAP_NS)
+        if not loc:
+            continue
+        date_text = node.findtext("news:news/news:publication_date", namespaces=SITEMAP_NS) or (
+            node.findtext("sm:lastmod", namespaces=SITEMAP_NS)
+        )
+        published, trusted = trusted_time(_iso(date_text.strip()) if date_text else None, now=now)
+        title = node.findtext("news:news/news:title", namespaces=SITEMAP_NS)
+        feed.items.append(
+            FeedItem(
+                url=loc.strip(),
+                title=_tidy(title or "") or "",
+                published=published,
+                published_trusted=trusted,
+            )
+        )
+    if feed.items and any(f.title for f in feed.items):
+        feed.format = "news-sitemap"
+    return feed, []

@@ -1,0 +1,71 @@
+"""The process pool for CPU-heavy stages: one per process, bounded, reused, fed with batches.
+
+Extraction (trafilatura) is pure-Python CPU work; threads would serialise on the GIL, so batches
+go to worker processes, one per core by default. The pool is started lazily with `forkserver`
+(forking a process that runs an event loop and database pools is unsafe) and reused for the
+life of the process; each worker imports the extractor once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_workers() -> int:
+    return max(
+        1,
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+    )
+
+
+def _warm() -> None:
+    import app.crawlers.extract  # noqa: F401 - pay the import once per worker, not per batch
+
+
+class CpuPool:
+    """A lazily started process pool; `workers=0` runs batches inline (tests, one-off commands)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else workers
+        self._executor: Executor | None = None
+
+    def _get(self) -> Executor:
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_warm
+            )
+        return self._executor
+
+    async def map_batch(self, function: Callable[[list[T]], list[R]], batch: list[T]) -> list[R]:
+        """Run `function(batch)` in a worker process (or inline when the pool has no workers)."""
+        if not batch:
+            return []
+        if self.workers == 0:
+            return function(batch)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._get(), function, batch)
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+_shared: CpuPool | None = None
+
+
+def shared_pool() -> CpuPool:
+    """The process-wide pool every crawler in this process uses."""
+    global _shared
+    if _shared is None:
+        _shared = CpuPool()
+    return _shared

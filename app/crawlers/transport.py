@@ -1,0 +1,254 @@
+"""The HTTP transport under the shared client: the SSRF guard sits where sockets are opened.
+
+`GuardedBackend` is an httpcore network backend. For every new connection it resolves the
+host once, drops every non-public address (netguard), and connects to a checked IP literal, so
+the address checked is the address connected to and nothing is sent before the check: DNS
+rebinding between a check and a connect cannot happen, on the first hop or any redirect. TLS
+still verifies the certificate and sends SNI for the hostname, because httpcore passes the
+origin's hostname to `start_tls` whatever address the socket reached.
+
+`GuardedTransport` is a small `httpx.AsyncBaseTransport` around an `httpcore.AsyncConnectionPool`
+built with that backend (httpx's own transport has no public way to pass a network backend).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import socket
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any
+
+import httpcore
+import httpx
+
+from app.crawlers import netguard
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+class BlockedAddressError(Exception):
+    """The host has no public address to connect to; nothing was sent."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to non-public address {address}")
+        self.host = host
+        self.address = address
+
+
+class ResolveError(Exception):
+    """The host name could not be resolved."""
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Addresses of `host` from the operating system's resolver (IP literals pass through)."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ResolveError(f"DNS lookup failed for {host}: {exc.strerror}") from None
+    return netguard.resolved_addresses(infos)
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolve, filter to public addresses, then connect to a checked IP literal."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        resolver: Resolver = system_resolver,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.allow_private = allow_private
+        self.resolver = resolver
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = _unique(await self.resolver(host.strip("[]"), port))
+        if not addresses:
+            raise ResolveError(f"DNS lookup for {host} returned no addresses")
+        if not self.allow_private:
+            blocked = [a for a in addresses if not netguard.is_public_address(_parse(a))]
+            addresses = [a for a in addresses if a not in blocked]
+            if not addresses:
+                raise BlockedAddressError(host, blocked[0])
+        last: Exception | None = None
+        for address in addresses:  # happy-eyeballs-lite: try each checked address in turn
+            try:
+                stream = await self.inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+            else:
+                return _Stream(stream)
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are never used for crawling")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """A stream whose idle-connection check is cheap.
+
+    httpcore asks every pooled connection `get_extra_info("is_readable")` on every request;
+    anyio answers by rebuilding a dict of socket attributes (with a getpeername call) each
+    time, which cost more CPU than a whole 304 poll. The raw socket is looked up once here.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._socket is not None:
+            return _is_readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+def _is_readable(sock: socket.socket) -> bool:
+    """Whether a read would not block (data or EOF waiting): the idle-socket health check."""
+    fd = sock.fileno()
+    if fd < 0:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _parse(address: str) -> netguard.IPAddress:
+    return netguard.parse_address(address)
+
+
+def _unique(addresses: list[str]) -> list[str]:
+    return list(dict.fromkeys(addresses))
+
+
+# httpcore's exceptions mapped to httpx's public ones, most specific first.
+_EXCEPTIONS: list[tuple[type[Exception], type[httpx.HTTPError]]] = [
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+]
+
+
+@contextmanager
+def _mapped() -> Any:
+    try:
+        yield
+    except Exception as exc:
+        for source, target in _EXCEPTIONS:
+            if isinstance(exc, source):
+                raise target(str(exc)) from exc
+        raise
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped():
+            async for part in self._stream:
+                yield part
+
+    async def aclose(self) -> None:
+        if hasattr(self._stream, "aclose"):
+            with _mapped():
+                await self._stream.aclose()
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport whose connections go through a `GuardedBackend`."""
+
+    def __init__(
+        self,
+        backend: httpcore.AsyncNetworkBackend,
+        *,
+        max_connections: int = 100,
+        max_keepalive_connections: int = 20,
+        keepalive_expiry: float = 5.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            keepalive_expiry=keepalive_expiry,
+            network_backend=backend,
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _mapped():
+            response = await self._pool.handle_async_request(core_request)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseStream(response.stream),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()

@@ -1,0 +1,98 @@
+"""Engine and session factories, and the FastAPI session dependency."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+Sessionmaker = async_sessionmaker[AsyncSession]
+WRITER_OPTION = "pantau_writer"
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (the documented
+    # recipe for working SAVEPOINTs and for choosing BEGIN IMMEDIATE below).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    # WAL lets the API read while the scheduler writes; NORMAL is durable across app crashes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the write lock up front: a deferred transaction that read first and then
+    # tries to write fails at once with SQLITE_BUSY if another writer committed in between.
+    immediate = conn.get_execution_options().get(WRITER_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    """Create the async engine for either backend, with the pragmas SQLite needs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine, *, writer: bool = False) -> Sessionmaker:
+    """Sessions for readers, or (`writer=True`) for transactions that will write."""
+    bind = engine.execution_options(**{WRITER_OPTION: True}) if writer else engine
+    return async_sessionmaker(bind, expire_on_commit=False)
+
+
+class Database:
+    """The engine and both session factories a process uses."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = create_engine(url, echo=echo)
+        self.sessionmaker = create_sessionmaker(self.engine)
+        self.writer = create_sessionmaker(self.engine, writer=True)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def is_postgres(session_or_engine: AsyncSession | AsyncEngine) -> bool:
+    """Whether the session's (or engine's) backend is PostgreSQL."""
+    if isinstance(session_or_engine, AsyncSession):
+        return session_or_engine.get_bind().dialect.name == "postgresql"
+    return session_or_engine.dialect.name == "postgresql"
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: commit on success, roll back on error."""
+    database: Database = request.app.state.database
+    sessionmaker = database.sessionmaker if request.method in ("GET", "HEAD") else database.writer
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,178 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.config import Settings, get_settings
+from app.db import Database
+from app.errors import install_error_handlers
+from app.middleware import ApiMiddleware
+from app.observability import Metrics, install_request_id_logging
+from app.ratelimit import RateLimiter
+from app.routers import (
+    alerts,
+    article_admin,
+    articles,
+    entities,
+    exports,
+    health,
+    issues,
+    keys,
+    labels,
+    metrics,
+    sources,
+    stats,
+    watchlists,
+)
+from app.routers.conventions import install_conditional_handlers
+from app.routers.deps import JSON, KeyCache, Viewer
+from app.routers.gate import ConditionalGate
+from app.scheduler import build_crawler, run_scheduler
+from app.services.changes import VersionCache
+
+DESCRIPTION = """
+Pantau monitors Indonesian and English news for PR issue and crisis teams: it crawls sources,
+scores each article's negative tendency and groups articles into issues.
+
+Authenticate with an API key: `Authorization: Bearer pnt_...`. Roles: **viewer** (read),
+**analyst** (triage, labels, watchlists), **admin** (sources, keys, webhooks, settings).
+Errors are `application/problem+json` with a stable `type`.
+
+Lists share one set of conventions: filters, a whitelisted `sort`, keyset `cursor` pages with a
+ready-made `next` link, `changed_after` incremental sync with tombstones, and conditional GET
+(`If-None-Match` → 304 before any query runs) with `X-Poll-Interval`. Each key is rate-limited
+(`RateLimit-*` headers; 429 with `Retry-After`). See docs/POLLING.md.
+"""
+
+# Every resource router sits behind a key: a route added to one of these routers cannot be
+# public by accident (tests/routers/test_route_audit.py walks app.routes to prove it).
+AUTHENTICATED = [Viewer]
+
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def document_common_responses(app: FastAPI) -> None:
+    """Add the answers every operation of a kind can give to the OpenAPI document.
+
+    A body that is not JSON gets 400 before validation runs; an id in the path that names
+    nothing gets 404. Declaring them keeps clients (and schema fuzzers) from meeting
+    undocumented statuses.
+    """
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                problem = {"content": {"application/problem+json": {"schema": _PROBLEM}}}
+                if "requestBody" in operation and "400" not in responses:
+                    responses["400"] = {"description": "The body is not valid JSON", **problem}
+                if "{" in path and "404" not in responses:
+                    responses["404"] = {"description": "No such resource", **problem}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        db = database or Database(settings.database_url)
+        app.state.database = db
+        stop = asyncio.Event()
+        task: asyncio.Task[None] | None = None
+        crawler = None
+        if settings.scheduler_enabled:
+            crawler = build_crawler(settings, db)
+            task = asyncio.create_task(
+                run_scheduler(crawler, tick_seconds=settings.scheduler_tick_seconds, stop=stop)
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            if crawler is not None:
+                await crawler.aclose()
+            if owned:
+                await db.dispose()
+
+    app = FastAPI(
+        title="Pantau API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    install_request_id_logging()
+    app.state.versions = VersionCache(settings.etag_cache_seconds)
+    app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.rate_limiter = RateLimiter(
+        per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+    )
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    install_conditional_handlers(app)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    for module in (
+        sources,
+        articles,
+        article_admin,
+        labels,
+        entities,
+        watchlists,
+        issues,
+        stats,
+        keys,
+    ):
+        app.include_router(module.router, dependencies=[*AUTHENTICATED, JSON])
+    for router in (alerts.rules, alerts.hooks, alerts.feed):
+        app.include_router(router, dependencies=[*AUTHENTICATED, JSON])
+    app.include_router(exports.router, dependencies=AUTHENTICATED)
+    document_common_responses(app)
+    app.add_middleware(
+        ApiMiddleware,
+        max_body_bytes=settings.max_request_bytes,
+        metrics=app.state.metrics,
+        gate=ConditionalGate(app, cache_bytes=settings.response_cache_bytes),
+    )
+    if settings.cors_origins:  # closed unless configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
+            expose_headers=[
+                "ETag",
+                "Last-Modified",
+                "X-Poll-Interval",
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "RateLimit-Policy",
+            ],
+            max_age=600,
+        )
+    return app

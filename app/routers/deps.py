@@ -1,0 +1,170 @@
+"""Dependencies shared by routers: authentication, role checks, rate limits, content types."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.db import Database
+from app.errors import Forbidden, NotAcceptable, RateLimited, Unauthorized
+from app.models import Role
+from app.ratelimit import RateLimiter
+from app.schemas.common import Problem
+from app.services import api_keys
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pnt_...`")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """The authenticated key, detached from any session."""
+
+    id: int
+    name: str
+    role: str
+
+
+class KeyCache:
+    """Authenticated keys by secret digest for `ttl` seconds, so a poll costs no key query.
+
+    A key revoked through another process keeps working here for at most `ttl` seconds;
+    revoking through this process drops it at once.
+    """
+
+    def __init__(self, ttl: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._keys: dict[str, tuple[float, KeyInfo]] = {}
+
+    def get(self, digest: str) -> KeyInfo | None:
+        hit = self._keys.get(digest)
+        if hit is None or self._clock() - hit[0] >= self.ttl:
+            return None
+        return hit[1]
+
+    def put(self, digest: str, key: KeyInfo) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (self._clock(), key)
+
+    def forget(self, key_id: int) -> None:
+        self._keys = {d: v for d, v in self._keys.items() if v[1].id != key_id}
+
+
+async def current_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> KeyInfo:
+    """The request's API key (401 without a valid one), charged against its rate limit."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    secret = credentials.credentials
+    cache: KeyCache = request.app.state.key_cache
+    digest = hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+    key = cache.get(digest)
+    if key is None:
+        database: Database = request.app.state.database
+        async with database.sessionmaker() as session:  # a reader: never takes SQLite's write lock
+            row = await api_keys.authenticate(session, secret=secret)
+            key = KeyInfo(id=row.id, name=row.name, role=row.role)
+        cache.put(digest, key)
+    request.state.api_key_id = key.id
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if limiter.enabled:
+        verdict = limiter.take(key.id)
+        request.state.rate_limit_headers = verdict.headers()
+        if not verdict.allowed:
+            raise RateLimited(
+                f"this key may make {limiter.per_minute} requests a minute; "
+                f"retry in {verdict.retry_after} s",
+                headers=verdict.headers(),
+            )
+    return key
+
+
+def require(role: Role) -> Callable[[KeyInfo], Awaitable[KeyInfo]]:
+    """A dependency that admits keys of `role` or a higher one."""
+
+    async def check(key: Annotated[KeyInfo, Depends(current_key)]) -> KeyInfo:
+        if Role(key.role).rank < role.rank:
+            raise Forbidden(f"this action needs the {role.value} role; the key is {key.role}")
+        return key
+
+    check.required_role = role  # type: ignore[attr-defined]  # read by the route audit test
+    return check
+
+
+def accepts(*media_types: str) -> Any:
+    """A dependency answering 406 when the Accept header rules out every type we produce."""
+    offered = {t.split("/")[0] + "/*" for t in media_types} | set(media_types) | {"*/*"}
+
+    async def check(request: Request) -> None:
+        if not acceptable(request.headers.get("accept"), offered):
+            raise NotAcceptable(f"this endpoint produces {', '.join(media_types)}")
+
+    check.offered = offered  # type: ignore[attr-defined]  # read by routers/gate.py
+    return Depends(check)
+
+
+def acceptable(header: str | None, offered: set[str]) -> bool:
+    """Whether an Accept header admits one of the `offered` types (or a problem document)."""
+    if not header:
+        return True
+    wanted = {part.split(";")[0].strip().lower() for part in header.split(",")}
+    return bool(wanted & (offered | {"application/problem+json"}))
+
+
+def cached_key(request: Request, authorization: str | None) -> KeyInfo | None:
+    """The key of a bearer `authorization` header if this process has it cached, else None."""
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()  # as fastapi.security.HTTPBearer reads it
+    if scheme.lower() != "bearer" or not secret:
+        return None
+    cache: KeyCache = request.app.state.key_cache
+    return cache.get(hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest())
+
+
+CurrentKey = Annotated[KeyInfo, Depends(current_key)]
+Viewer = Depends(require(Role.VIEWER))
+Analyst = Depends(require(Role.ANALYST))
+Admin = Depends(require(Role.ADMIN))
+JSON = accepts("application/json")
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or invalid API key", "model": Problem},
+    403: {"description": "The key's role does not allow this", "model": Problem},
+    406: {"description": "Not acceptable: ask for JSON", "model": Problem},
+    413: {"description": "Request body too large", "model": Problem},
+    422: {"description": "Invalid parameters", "model": Problem},
+    429: {
+        "description": "Rate limited; retry after `Retry-After` seconds",
+        "model": Problem,
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+for _spec in ERROR_RESPONSES.values():
+    _spec.setdefault("content", {"application/problem+json": {}})
+
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            "ETag": {"description": "Send back in If-None-Match.", "schema": {"type": "string"}},
+            "Last-Modified": {"schema": {"type": "string"}},
+            "X-Poll-Interval": {
+                "description": "Seconds a poller should wait before asking again.",
+                "schema": {"type": "integer"},
+            },
+        }
+    },
+    304: {"description": "Not modified since the ETag (or Last-Modified) you sent"},
+}

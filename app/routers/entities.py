@@ -1,0 +1,77 @@
+"""Watched entities: the names every article is scored against."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.db import SessionDep
+from app.models import WatchedEntity
+from app.routers.deps import ERROR_RESPONSES, Analyst, Viewer
+from app.routers.params import PathId
+from app.schemas.entity import EntityCreate, EntityList, EntityRead, EntityUpdate
+from app.services import entities as service
+
+router = APIRouter(
+    prefix="/v1/entities", tags=["entities"], dependencies=[Viewer], responses=ERROR_RESPONSES
+)
+
+
+def to_read(entity: WatchedEntity) -> EntityRead:
+    return EntityRead.model_validate(entity, from_attributes=True)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Analyst],
+    summary="Watch an entity",
+    responses={409: {"description": "An entity with this name exists"}},
+)
+async def create_entity(body: EntityCreate, session: SessionDep) -> EntityRead:
+    """Watch a name and its aliases; articles scored from now on carry a result for it."""
+    entity = await service.create_entity(
+        session, name=body.name, aliases=body.aliases, active=body.active
+    )
+    return to_read(entity)
+
+
+@router.get("", summary="List watched entities")
+async def list_entities(
+    session: SessionDep,
+    active: Annotated[bool | None, Query(description="Only active (true) or inactive.")] = None,
+) -> EntityList:
+    """Every watched entity in id order."""
+    rows = await service.list_entities(session, active=active)
+    return EntityList(items=[to_read(e) for e in rows])
+
+
+@router.get("/{entity_id}", summary="Get one watched entity")
+async def get_entity(entity_id: PathId, session: SessionDep) -> EntityRead:
+    """One watched entity."""
+    return to_read(await service.get_entity(session, entity_id=entity_id))
+
+
+@router.patch(
+    "/{entity_id}",
+    dependencies=[Analyst],
+    summary="Change a watched entity",
+    responses={409: {"description": "An entity with this name exists"}},
+)
+async def update_entity(entity_id: PathId, body: EntityUpdate, session: SessionDep) -> EntityRead:
+    """Rename, replace the aliases, or (de)activate an entity."""
+    changes = service.EntityChanges(name=body.name, aliases=body.aliases, active=body.active)
+    return to_read(await service.update_entity(session, entity_id=entity_id, changes=changes))
+
+
+@router.delete(
+    "/{entity_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Analyst],
+    summary="Stop watching an entity",
+)
+async def delete_entity(entity_id: PathId, session: SessionDep) -> Response:
+    """Delete the entity; results already stored on articles stay as they are."""
+    await service.delete_entity(session, entity_id=entity_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

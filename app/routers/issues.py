@@ -1,0 +1,209 @@
+"""Issues: the feed analysts and dashboards poll."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.db import SessionDep
+from app.errors import InvalidInput
+from app.models import IssueStatus
+from app.routers.conventions import collection_version, drop_validators, next_link
+from app.routers.deps import ERROR_RESPONSES, LIST_RESPONSES, Analyst, CurrentKey, Viewer
+from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, window
+from app.schemas.article import ArticleRead
+from app.schemas.common import PageInfo, Tombstone
+from app.schemas.issue import (
+    IssueDetail,
+    IssueEventList,
+    IssueEventRead,
+    IssueMerge,
+    IssuePage,
+    IssueRead,
+    IssueSplit,
+    IssueUpdate,
+)
+from app.services import issues as service
+from app.services import triage
+from app.services.changes import Position
+
+router = APIRouter(
+    prefix="/v1/issues", tags=["issues"], dependencies=[Viewer], responses=ERROR_RESPONSES
+)
+
+IssueSort = Literal[
+    "-last_seen_at", "last_seen_at", "-first_seen_at", "-severity", "-article_count"
+]
+
+
+@router.get(
+    "",
+    summary="The issue feed, newest activity first",
+    dependencies=[collection_version("issue")],
+    responses=LIST_RESPONSES,
+)
+async def list_issues(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    status: Annotated[
+        list[IssueStatus] | None,
+        Query(description="Only issues in these triage statuses (repeat the parameter)."),
+    ] = None,
+    min_severity: Annotated[
+        float | None, Query(ge=0, le=100, description="Severity at least this.")
+    ] = None,
+    max_severity: Annotated[
+        float | None, Query(ge=0, le=100, description="Severity at most this.")
+    ] = None,
+    since: Since = None,
+    until: Until = None,
+    tz: Tz = "Asia/Jakarta",
+    sort: Annotated[IssueSort, Query(description="Order; `-` means descending.")] = (
+        "-last_seen_at"
+    ),
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
+    cursor: Cursor = None,
+    changed_after: ChangedAfter = None,
+) -> IssuePage:
+    """Issues ordered by `sort` (ties by id) with a keyset cursor, or, with `changed_after`,
+    every issue changed since the cursor, plus tombstones for deleted and merged ones.
+
+    `since`/`until` bound the latest activity (`last_seen_at`). Send `If-None-Match` with the
+    ETag of the previous answer: an unchanged feed answers 304 without running the query.
+    """
+    if changed_after is not None:
+        used = [status, min_severity, max_severity, since, until, cursor]
+        if any(v is not None for v in used) or sort != "-last_seen_at":
+            raise InvalidInput("changed_after cannot be combined with filters, sort or cursor")
+        return await _sync(request, response, session, changed_after, limit)
+    lower, upper = window(since, until, tz)
+    filters = service.IssueFilters(
+        statuses=tuple(s.value for s in status or ()),
+        min_severity=min_severity,
+        max_severity=max_severity,
+        since=lower,
+        until=upper,
+    )
+    rows, next_cursor = await service.list_issues(
+        session, limit=limit, cursor=cursor, filters=filters, sort=sort
+    )
+    return IssuePage(
+        items=[IssueRead.model_validate(i) for i in rows],
+        page=PageInfo(next_cursor=next_cursor, next=next_link(request, cursor=next_cursor)),
+    )
+
+
+async def _sync(
+    request: Request, response: Response, session: SessionDep, changed_after: str, limit: int
+) -> IssuePage:
+    items, batch = await service.sync_issues(
+        session, after=Position.decode(changed_after), limit=limit
+    )
+    if batch.has_more or batch.held_back:
+        drop_validators(response)  # this answer will not be the answer for long
+    out: list[IssueRead | Tombstone] = [
+        IssueRead.model_validate(i.issue)
+        if i.issue is not None
+        else Tombstone(id=i.id, merged_into=i.merged_into)
+        for i in items
+    ]
+    cursor = batch.position.encode()
+    return IssuePage(
+        items=out,
+        page=PageInfo(
+            next_cursor=cursor,
+            next=next_link(request, changed_after=cursor),
+            has_more=batch.has_more,
+            pending=batch.held_back,
+        ),
+    )
+
+
+@router.get("/{issue_id}", summary="Get one issue with its articles")
+async def get_issue(issue_id: PathId, session: SessionDep) -> IssueDetail:
+    """One issue and its articles, newest first."""
+    issue, articles = await service.get_issue(session, issue_id=issue_id)
+    base = IssueRead.model_validate(issue)
+    return IssueDetail(
+        **base.model_dump(), articles=[ArticleRead.model_validate(a) for a in articles]
+    )
+
+
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "Not allowed from the issue's current state (the problem "
+        "lists the allowed statuses), or the issue was merged"
+    }
+}
+
+
+@router.patch(
+    "/{issue_id}",
+    dependencies=[Analyst],
+    summary="Triage an issue: status, assignee, notes",
+    responses=CONFLICT,
+)
+async def update_issue(
+    issue_id: PathId, body: IssueUpdate, session: SessionDep, key: CurrentKey
+) -> IssueRead:
+    """Move the issue through new → monitoring → escalated → resolved, or dismiss it with a
+    reason; set the assignee or notes. Every change is recorded with the key's name
+    (`GET /v1/issues/{id}/events`)."""
+    changes = triage.IssueChanges(
+        status=body.status,
+        dismissed_reason=body.dismissed_reason,
+        assignee=body.assignee,
+        notes=body.notes,
+        comment=body.comment,
+    )
+    issue = await triage.update_issue(session, issue_id=issue_id, changes=changes, actor=key.name)
+    return IssueRead.model_validate(issue)
+
+
+@router.get("/{issue_id}/events", summary="The audit trail of an issue")
+async def list_issue_events(issue_id: PathId, session: SessionDep) -> IssueEventList:
+    """Every change, oldest first: creation, status, assignee, notes, merge, split, reopen,
+    with who made it and why."""
+    rows = await triage.list_events(session, issue_id=issue_id)
+    return IssueEventList(items=[IssueEventRead.model_validate(e) for e in rows])
+
+
+@router.post(
+    "/{issue_id}/merge",
+    dependencies=[Analyst],
+    summary="Merge this issue into another",
+    responses=CONFLICT,
+)
+async def merge_issue(
+    issue_id: PathId, body: IssueMerge, session: SessionDep, key: CurrentKey
+) -> IssueRead:
+    """Move every article into `into` and answer with it. The merged issue leaves the feed;
+    `changed_after` pollers get `{"id": <this>, "deleted": true, "merged_into": <into>}`."""
+    target = await triage.merge_issues(
+        session, issue_id=issue_id, into=body.into, actor=key.name, comment=body.comment
+    )
+    return IssueRead.model_validate(target)
+
+
+@router.post(
+    "/{issue_id}/split",
+    dependencies=[Analyst],
+    status_code=status.HTTP_201_CREATED,
+    summary="Split articles off into a new issue",
+    responses=CONFLICT,
+)
+async def split_issue(
+    issue_id: PathId, body: IssueSplit, session: SessionDep, key: CurrentKey
+) -> IssueRead:
+    """Move the listed articles of this issue into a new issue (status new) and answer with
+    the new issue; both are re-scored."""
+    new = await triage.split_issue(
+        session,
+        issue_id=issue_id,
+        article_ids=body.article_ids,
+        actor=key.name,
+        comment=body.comment,
+    )
+    return IssueRead.model_validate(new)

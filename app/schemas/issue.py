@@ -1,0 +1,137 @@
+"""Issues: request and response models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.models import DismissReason, IssueStatus
+from app.schemas.article import ArticleRead
+from app.schemas.common import DbId, PageInfo, Tombstone
+
+
+class SeverityBreakdown(BaseModel):
+    components: dict[str, float] = Field(
+        description="Points per component (negativity, volume, velocity, reach, priority); "
+        "they sum to the severity."
+    )
+    explanation: str
+    priority: int = Field(description="The highest priority of the watchlists hit (1 if none).")
+    watched_entities: list[str] = Field(description="Entities whose tone counted.")
+    outlets_by_tier: dict[str, int] = Field(description="Distinct outlets per source tier.")
+
+
+class IssueRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str = Field(description="Generated: the member headline closest to the issue's centre.")
+    status: str
+    severity: float = Field(ge=0, le=100, description="0 (ignore) to 100 (act now).")
+    article_count: int
+    negative_count: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    updated_at: datetime
+    top_terms: list[str] = Field(default_factory=list, description="Heaviest centroid terms.")
+    watchlist_ids: list[int] = Field(default_factory=list, description="Watchlists hit.")
+    outlets: list[str] = Field(default_factory=list)
+    negative_share: float = Field(default=0.0, description="Share of negative articles (0..1).")
+    velocity: float = Field(
+        default=0.0, description="Articles per hour in the 6 hours up to the latest article."
+    )
+    velocity_ratio: float = Field(
+        default=0.0, description="That rate over the rate of the 24 hours before it."
+    )
+    reach: float = Field(default=0.0, description="0..1 from the tiers of the outlets.")
+    severity_breakdown: SeverityBreakdown | None = None
+    assignee: str | None = None
+    notes: str | None = None
+    dismissed_reason: str | None = None
+    merged_into_id: int | None = Field(
+        default=None, description="Set when the issue was merged into another one."
+    )
+
+
+class IssueDetail(IssueRead):
+    articles: list[ArticleRead]
+
+
+class IssuePage(BaseModel):
+    items: list[IssueRead | Tombstone] = Field(
+        description="Issues; in `changed_after` mode also tombstones for deleted/merged ones."
+    )
+    page: PageInfo
+
+
+class IssueUpdate(BaseModel):
+    """Triage: any subset of the fields; each change is recorded in the audit trail."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "escalated", "assignee": "rina", "comment": "Menteri dikutip"},
+                {"status": "dismissed", "dismissed_reason": "false_positive"},
+            ]
+        }
+    )
+
+    status: IssueStatus | None = Field(
+        default=None,
+        description="new → monitoring → escalated → resolved, or dismissed; see the 409 rules.",
+    )
+    dismissed_reason: DismissReason | None = Field(
+        default=None, description="Required when dismissing."
+    )
+    assignee: str | None = Field(default=None, max_length=200, description="Empty string clears.")
+    notes: str | None = Field(default=None, max_length=20_000)
+    comment: str | None = Field(
+        default=None, max_length=2000, description="Why: stored with the audit events."
+    )
+
+
+class IssueMerge(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"into": 12}]})
+
+    into: DbId = Field(description="The issue that absorbs this one.")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class IssueSplit(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"article_ids": [101, 102]}]})
+
+    article_ids: list[DbId] = Field(min_length=1, max_length=1000)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class IssueEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    issue_id: int
+    at: datetime
+    actor: str = Field(description="The API key's name, or `system`.")
+    action: (
+        Literal[
+            "created",
+            "status",
+            "assignee",
+            "notes",
+            "merged",
+            "merged_from",
+            "split",
+            "split_from",
+            "reopened",
+        ]
+        | str
+    )
+    from_value: str | None
+    to_value: str | None
+    reason: str | None
+    details: dict[str, Any] | None
+
+
+class IssueEventList(BaseModel):
+    items: list[IssueEventRead]

@@ -1,0 +1,63 @@
+"""Reading and writing the shipped artefact: ``<name>.npz`` (arrays) + ``<name>.json`` (spec)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.scoring.model import LinearModel
+
+ARTIFACT_DIR = Path(__file__).parent / "artifacts"
+DEFAULT_NAME = "pantau-scoring"
+FORMAT_VERSION = 2  # 2: mixed-hash bigrams and the direction block (1 is not readable)
+
+
+def artifact_paths(path: Path | None = None) -> tuple[Path, Path]:
+    """(arrays, spec) paths for a directory or a path stem; defaults to the shipped artefact."""
+    base = path or ARTIFACT_DIR
+    if base.is_dir():
+        base = base / DEFAULT_NAME
+    base = base.with_suffix("")
+    return base.with_suffix(".npz"), base.with_suffix(".json")
+
+
+def save_models(
+    models: dict[str, LinearModel], path: Path | None, info: dict[str, Any]
+) -> tuple[Path, str]:
+    """Write all models; returns the spec path and the content-derived model version."""
+    npz_path, json_path = artifact_paths(path)
+    npz_path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    specs: dict[str, Any] = {}
+    for key, model in sorted(models.items()):
+        arrays.update(model.to_arrays(key))
+        specs[key] = model.spec()
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        digest.update(key.encode())
+        digest.update(np.ascontiguousarray(arrays[key]).tobytes())
+    digest.update(json.dumps(specs, sort_keys=True).encode())
+    version = (
+        f"{info.get('name', 'pantau-neg')}-{info.get('release', '1')}+{digest.hexdigest()[:10]}"
+    )
+    np.savez_compressed(npz_path, **arrays)  # type: ignore[arg-type]
+    document = {"format": FORMAT_VERSION, "model_version": version, "models": specs, **info}
+    json_path.write_text(json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    return json_path, version
+
+
+def load_models(path: Path | None = None) -> tuple[dict[str, LinearModel], str, dict[str, Any]]:
+    npz_path, json_path = artifact_paths(path)
+    document = json.loads(json_path.read_text(encoding="utf-8"))
+    if document.get("format") != FORMAT_VERSION:
+        raise ValueError(f"unsupported scoring artefact format in {json_path}")
+    with np.load(npz_path, allow_pickle=False) as arrays:
+        models = {
+            key: LinearModel.from_arrays(arrays, key, spec)
+            for key, spec in document["models"].items()
+        }
+    return models, str(document["model_version"]), document

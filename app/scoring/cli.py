@@ -1,0 +1,56 @@
+"""``pantau scoring ...`` commands (mounted by the main CLI) and the ``pantau score`` stream."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.scoring.dataset import DEFAULT_DATA_DIR
+from app.scoring.stream import run_score_stream
+
+__all__ = ["run_score_stream", "score_app"]
+
+score_app = typer.Typer(help="Negative-tendency scorer: train, score.", no_args_is_help=True)
+
+
+@score_app.command("train")
+def train_command(
+    data_dir: Annotated[Path, typer.Option(help="Labelled sentiment data.")] = DEFAULT_DATA_DIR,
+    labels: Annotated[
+        Path | None, typer.Option(help="Analyst labels, JSON lines {text,title,label,targets}.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Artefact directory or stem.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (folds, solvers).")] = 13,
+    include_validation: Annotated[
+        bool, typer.Option(help="Also train on the later validation period of the headlines.")
+    ] = False,
+) -> None:
+    """Train the models; write the artefact, validation.json and licence copies.
+
+    MODEL_CARD.md is edited by hand from validation.json and the benchmark output.
+    """
+    from app.scoring.release import run_training
+
+    logging.basicConfig(level=logging.INFO)
+    version = run_training(
+        data_dir=data_dir,
+        labels=labels,
+        out=out,
+        seed=seed,
+        include_validation=include_validation,
+    )
+    typer.echo(version)
+
+
+@score_app.command("score")
+def score_command(
+    artifact: Annotated[Path | None, typer.Option(help="Artefact directory or stem.")] = None,
+) -> None:
+    """Score JSON lines from stdin to stdout (same as `pantau score`)."""
+    from app.scoring import load_scorer
+
+    raise typer.Exit(run_score_stream(sys.stdin, sys.stdout, load_scorer(artifact)))

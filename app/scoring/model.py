@@ -1,0 +1,113 @@
+"""Linear model over hashed TF-IDF features, with per-class isotonic calibration.
+
+Stored portably: numpy arrays in one ``.npz`` (no pickles, so no tie to a scikit-learn
+version) and a JSON document with the feature configuration and metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.scoring.features import FeatureConfig, Featurizer, Matrix, tfidf
+
+CLASSES: tuple[str, str, str] = ("negative", "neutral", "positive")
+NEGATIVE = 0
+
+
+@dataclass
+class Calibrator:
+    """Piecewise-linear monotone map per class (isotonic regression thresholds)."""
+
+    xs: list[np.ndarray]
+    ys: list[np.ndarray]
+
+    def apply(self, proba: np.ndarray) -> np.ndarray:
+        out = np.empty_like(proba)
+        for k in range(proba.shape[1]):
+            out[:, k] = np.interp(proba[:, k], self.xs[k], self.ys[k])
+        total = out.sum(axis=1, keepdims=True)
+        fallback = total[:, 0] <= 1e-9
+        out[fallback] = proba[fallback]
+        total[fallback] = 1.0
+        result: np.ndarray = out / total
+        return result
+
+    @classmethod
+    def identity(cls, n_classes: int) -> Calibrator:
+        line = np.array([0.0, 1.0])
+        return cls([line] * n_classes, [line] * n_classes)
+
+
+@dataclass
+class LinearModel:
+    config: FeatureConfig
+    weights: np.ndarray  # (n_features, n_classes) float32
+    bias: np.ndarray  # (n_classes,)
+    idf: np.ndarray  # (n_features,)
+    calibrator: Calibrator
+    meta: dict[str, Any] = field(default_factory=dict)
+    featurizer: Featurizer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.featurizer = Featurizer(self.config)
+
+    def transform(self, counts: Matrix) -> Matrix:
+        return tfidf(counts, self.idf, self.config)
+
+    def proba_of(self, x: Matrix) -> np.ndarray:
+        """Calibrated class probabilities of TF-IDF rows, columns in CLASSES order."""
+        logits = np.asarray(x @ self.weights) + self.bias
+        return self.calibrator.apply(softmax(logits))
+
+    def proba(self, counts: Matrix) -> np.ndarray:
+        """Calibrated class probabilities of count rows."""
+        return self.proba_of(self.transform(counts))
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        used = np.flatnonzero(np.any(self.weights != 0.0, axis=1)).astype(np.uint32)
+        arrays: dict[str, np.ndarray] = {
+            f"{prefix}/cols": used,
+            f"{prefix}/weights": self.weights[used].astype(np.float16),
+            f"{prefix}/idf": self.idf[used].astype(np.float16),
+            f"{prefix}/bias": self.bias.astype(np.float32),
+        }
+        for k in range(len(CLASSES)):
+            arrays[f"{prefix}/cal_x{k}"] = self.calibrator.xs[k].astype(np.float32)
+            arrays[f"{prefix}/cal_y{k}"] = self.calibrator.ys[k].astype(np.float32)
+        return arrays
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: Mapping[str, np.ndarray], prefix: str, spec: dict[str, Any]
+    ) -> LinearModel:
+        config = FeatureConfig.from_json(spec["features"])
+        n = config.n_features
+        cols = arrays[f"{prefix}/cols"].astype(np.int64)
+        weights = np.zeros((n, len(CLASSES)), dtype=np.float32)
+        weights[cols] = arrays[f"{prefix}/weights"].astype(np.float32)
+        idf = np.full(n, float(spec["idf_default"]), dtype=np.float32)
+        idf[cols] = arrays[f"{prefix}/idf"].astype(np.float32)
+        calibrator = Calibrator(
+            [arrays[f"{prefix}/cal_x{k}"].astype(np.float64) for k in range(len(CLASSES))],
+            [arrays[f"{prefix}/cal_y{k}"].astype(np.float64) for k in range(len(CLASSES))],
+        )
+        bias = arrays[f"{prefix}/bias"].astype(np.float32)
+        return cls(config, weights, bias, idf, calibrator, dict(spec.get("meta", {})))
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "features": self.config.to_json(),
+            "idf_default": float(self.idf.max()) if self.idf.size else 1.0,
+            "meta": self.meta,
+        }
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    result: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return result

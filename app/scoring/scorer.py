@@ -1,0 +1,240 @@
+"""The Scorer: article-, sentence- and target-level negative-tendency scores in one batch pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from app.scoring.explain import top_terms
+from app.scoring.language import decide, language_votes
+from app.scoring.model import CLASSES, LinearModel
+from app.scoring.result import ArticleScore, Entity, Label, Language, TargetScore
+from app.scoring.targets import Mention, find_mentions, fold_target, token_span
+from app.scoring.text import normalise, split_sentences, tokens
+
+Item = tuple[str | None, str, Sequence[Entity]]
+LABELS: tuple[Label, Label, Label] = ("negative", "neutral", "positive")
+# Relative weight of a sentence in the article bag: headline, lead, rest.
+BAG_WEIGHTS = (1.0, 0.75, 0.5)
+LEAD_SENTENCES = 3
+ID_WINDOW = 8
+# A sentence is routed away from the article's language only on clear evidence.
+SENTENCE_SWITCH_MARGIN = 4.0
+
+
+@dataclass
+class _Doc:
+    sentences: list[str]
+    has_title: bool
+    language: Language
+    sent_lang: list[Language]
+    toks: list[list[str]]
+    entities: Sequence[Entity]
+
+
+def _prepare(title: str | None, text: str, entities: Sequence[Entity]) -> _Doc:
+    title_n = normalise(title) if title else ""
+    sentences = ([title_n] if title_n else []) + split_sentences(normalise(text))
+    votes = [language_votes(s) for s in sentences]
+    language = decide(sum(v[0] for v in votes), sum(v[1] for v in votes))
+    sent_lang: list[Language] = []
+    for id_v, en_v in votes:
+        if language == "id" and en_v >= id_v + SENTENCE_SWITCH_MARGIN:
+            sent_lang.append("en")
+        elif language == "en" and id_v >= en_v + SENTENCE_SWITCH_MARGIN:
+            sent_lang.append("id")
+        else:
+            sent_lang.append(language)
+    toks = [tokens(s) for s in sentences]
+    return _Doc(sentences, bool(title_n), language, sent_lang, toks, entities)
+
+
+class Scorer:
+    """Scores articles with the shipped linear models; safe to share between threads."""
+
+    def __init__(self, models: dict[str, LinearModel], model_version: str) -> None:
+        self.models = models
+        self.model_version = model_version
+        self.prior = np.asarray(models["id"].meta.get("prior", [0.3, 0.4, 0.3]), dtype=float)
+
+    def score(
+        self, *, title: str | None, text: str, entities: Sequence[Entity] = ()
+    ) -> ArticleScore:
+        return self.score_many([(title, text, entities)])[0]
+
+    def score_many(self, items: Sequence[Item], *, explain: bool = True) -> list[ArticleScore]:
+        """Score a batch; one sparse matrix per model keeps the per-article overhead small.
+
+        ``explain=False`` (the JSON-lines path) skips the term and sentence explanation, and
+        with it the per-sentence probabilities of sentences that name no entity.
+        """
+        docs = [_prepare(title, text, entities) for title, text, entities in items]
+        found = [[find_mentions(e, d.sentences) for e in d.entities] for d in docs]
+        needed = None
+        if not explain:
+            needed = {(i, m.sentence) for i, per in enumerate(found) for ms in per for m in ms}
+        sent_proba = self._sentence_proba(docs, needed)
+        doc_proba, bags = self._doc_proba(docs)
+        targets = self._targets(docs, found, sent_proba)
+        out: list[ArticleScore] = []
+        for i, doc in enumerate(docs):
+            proba = doc_proba[i]
+            best = int(np.argmax(proba))
+            explanation: dict[str, Any] = {"terms": [], "sentences": []}
+            if explain:
+                negs = sent_proba[i][:, 0] if len(doc.sentences) else np.zeros(0)
+                order = np.argsort(-negs, kind="stable")[:3]
+                explanation = {
+                    "terms": self._terms(doc, bags[i]),
+                    "sentences": [
+                        {"text": doc.sentences[j], "negativity": round(float(negs[j]), 4)}
+                        for j in order
+                    ],
+                }
+            out.append(
+                ArticleScore(
+                    label=LABELS[best],
+                    negativity=round(float(proba[0]), 4),
+                    confidence=round(float(proba[best]), 4),
+                    language=doc.language,
+                    model_version=self.model_version,
+                    explanation=explanation,
+                    targets=targets[i],
+                )
+            )
+        return out
+
+    def _terms(
+        self, doc: _Doc, bag: tuple[sp.csr_matrix, sp.csr_matrix, int] | None
+    ) -> list[dict[str, Any]]:
+        if bag is None:
+            return []
+        return top_terms(self.models[doc.language], *bag, doc.toks)
+
+    def _sentence_proba(
+        self, docs: list[_Doc], needed: set[tuple[int, int]] | None
+    ) -> list[np.ndarray]:
+        """Calibrated class probabilities per sentence (all, or only the ``needed`` (article,
+        sentence) pairs), each under its own language's model."""
+        result = [np.zeros((len(d.sentences), len(CLASSES))) for d in docs]
+        for lang in ("id", "en"):
+            own = [
+                (i, j)
+                for i, d in enumerate(docs)
+                for j in range(len(d.sentences))
+                if d.sent_lang[j] == lang and (needed is None or (i, j) in needed)
+            ]
+            if not own:
+                continue
+            model = self.models[lang]
+            proba = model.proba(model.featurizer.counts([docs[i].toks[j] for i, j in own]))
+            for k, (i, j) in enumerate(own):
+                result[i][j] = proba[k]
+        return result
+
+    def _doc_proba(
+        self, docs: list[_Doc]
+    ) -> tuple[np.ndarray, list[tuple[sp.csr_matrix, sp.csr_matrix, int] | None]]:
+        """Article probabilities from the weighted bag of all its sentences (under the
+        article's language model); also, per article, (bag counts, bag TF-IDF, row) for the
+        explanation."""
+        proba = np.zeros((len(docs), len(CLASSES)))
+        bags: list[tuple[sp.csr_matrix, sp.csr_matrix, int] | None] = [None] * len(docs)
+        for lang in ("id", "en"):
+            idx = [i for i, d in enumerate(docs) if d.language == lang]
+            if not idx:
+                continue
+            rows: list[list[str]] = []
+            groups: list[int] = []
+            vals: list[float] = []
+            for k, i in enumerate(idx):
+                weights = [_bag_weight(j, docs[i].has_title) for j in range(len(docs[i].toks))]
+                top = max(weights, default=1.0)
+                rows.extend(docs[i].toks)
+                groups.extend([k] * len(weights))
+                vals.extend(w / top for w in weights)
+            bag = self.models[lang].featurizer.counts(
+                rows,
+                groups=np.asarray(groups, dtype=np.int64),
+                weights=np.asarray(vals, dtype=np.float64),
+                n_groups=len(idx),
+            )
+            bag.sum_duplicates()
+            bag.sort_indices()
+            x = self.models[lang].transform(bag)
+            proba[idx] = self.models[lang].proba_of(x)
+            for k, i in enumerate(idx):
+                bags[i] = (bag, x, k)
+        return proba, bags
+
+    def _targets(
+        self, docs: list[_Doc], found: list[list[list[Mention]]], sent_proba: list[np.ndarray]
+    ) -> list[tuple[TargetScore, ...]]:
+        """Target scores for every (article, entity); mentions of the whole batch are
+        scored together, one matrix per model."""
+        flat = [(i, m) for i, per_doc in enumerate(found) for mentions in per_doc for m in mentions]
+        proba = self._mention_proba(docs, flat, sent_proba)
+        out: list[tuple[TargetScore, ...]] = []
+        row = 0
+        for i, doc in enumerate(docs):
+            scores = []
+            for entity, mentions in zip(doc.entities, found[i], strict=True):
+                scores.append(
+                    fold_target(
+                        entity,
+                        mentions,
+                        proba[row : row + len(mentions)],
+                        doc.sentences,
+                        has_title=doc.has_title,
+                        prior=self.prior,
+                        classes=LABELS,
+                    )
+                )
+                row += len(mentions)
+            out.append(tuple(scores))
+        return out
+
+    def _mention_proba(
+        self, docs: list[_Doc], mentions: list[tuple[int, Mention]], sent_proba: list[np.ndarray]
+    ) -> np.ndarray:
+        """Per mention: English uses the target-aware model; Indonesian mixes the sentence
+        with the window of words around the name."""
+        out = np.zeros((len(mentions), len(CLASSES)))
+        if not mentions:
+            return out
+        spans = [token_span(docs[i].sentences[m.sentence], m.start, m.end) for i, m in mentions]
+        lang = [docs[i].sent_lang[m.sentence] for i, m in mentions]
+        en_rows = [k for k, lg in enumerate(lang) if lg == "en"]
+        id_rows = [k for k, lg in enumerate(lang) if lg == "id"]
+        if en_rows:
+            model = self.models["en_target"]
+            rows = [docs[mentions[k][0]].toks[mentions[k][1].sentence] for k in en_rows]
+            counts = model.featurizer.counts(rows)
+            windows = model.featurizer.window_counts(rows, [spans[k] for k in en_rows])
+            out[en_rows] = model.proba(sp.csr_matrix(counts + windows))
+        if id_rows:
+            model = self.models["id"]
+            windows = []
+            for k in id_rows:
+                i, m = mentions[k]
+                first, last = spans[k]
+                windows.append(
+                    docs[i].toks[m.sentence][max(0, first - ID_WINDOW) : last + ID_WINDOW]
+                )
+            window_proba = model.proba(model.featurizer.counts(windows))
+            sentence = np.array(
+                [sent_proba[mentions[k][0]][mentions[k][1].sentence] for k in id_rows]
+            )
+            out[id_rows] = 0.5 * sentence + 0.5 * window_proba
+        return out
+
+
+def _bag_weight(sentence: int, has_title: bool) -> float:
+    if has_title and sentence == 0:
+        return BAG_WEIGHTS[0]
+    body = sentence - 1 if has_title else sentence
+    return BAG_WEIGHTS[1] if body < LEAD_SENTENCES else BAG_WEIGHTS[2]

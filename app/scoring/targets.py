@@ -1,0 +1,90 @@
+"""Finding watched entities in sentences, and folding mention scores into a target score."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from app.scoring.result import Entity, Label, TargetScore
+from app.scoring.text import word_spans
+
+MAX_EVIDENCE = 3
+# Weight of a mention by where its sentence sits: the headline, then the lead, then the rest.
+TITLE_WEIGHT = 3.0
+LEAD_WEIGHT = 2.0
+LEAD_SENTENCES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    sentence: int  # index into the article's sentence list
+    start: int  # character span of the matched name inside the sentence
+    end: int
+
+
+@lru_cache(maxsize=4096)
+def alias_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One case-insensitive, word-bounded pattern for all names; longer names win."""
+    parts = sorted({n.strip() for n in names if n.strip()}, key=len, reverse=True)
+    escaped = [r"\s+".join(re.escape(w) for w in p.split()) for p in parts]
+    body = "|".join(escaped) if escaped else r"(?!x)x"
+    return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])", re.IGNORECASE)
+
+
+def find_mentions(entity: Entity, sentences: Sequence[str]) -> list[Mention]:
+    pattern = alias_pattern(entity.names)
+    return [
+        Mention(i, m.start(), m.end())
+        for i, sentence in enumerate(sentences)
+        for m in pattern.finditer(sentence)
+    ]
+
+
+def token_span(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """Indices [first, last) of the word tokens covering the character span."""
+    spans = word_spans(sentence.lower())
+    first = sum(1 for s, _ in spans if s < start)
+    last = sum(1 for s, _ in spans if s < end)
+    return first, max(last, first + 1)
+
+
+def position_weight(sentence: int, has_title: bool) -> float:
+    if has_title and sentence == 0:
+        return TITLE_WEIGHT
+    body_index = sentence - 1 if has_title else sentence
+    return LEAD_WEIGHT if body_index < LEAD_SENTENCES else 1.0
+
+
+def fold_target(
+    entity: Entity,
+    mentions: Sequence[Mention],
+    mention_proba: np.ndarray,
+    sentences: Sequence[str],
+    *,
+    has_title: bool,
+    prior: np.ndarray,
+    classes: Sequence[Label],
+) -> TargetScore:
+    """Weighted mean of the per-mention class probabilities; evidence = most negative."""
+    if not mentions:
+        return TargetScore(entity.name, "neutral", round(float(prior[0]), 4), 0.0, 0, ())
+    weights = np.array([position_weight(m.sentence, has_title) for m in mentions])
+    proba = (mention_proba * weights[:, None]).sum(axis=0) / weights.sum()
+    best = int(np.argmax(proba))
+    per_sentence: dict[int, float] = {}
+    for m, p in zip(mentions, mention_proba[:, 0], strict=True):
+        per_sentence[m.sentence] = max(per_sentence.get(m.sentence, 0.0), float(p))
+    ranked = sorted(per_sentence.items(), key=lambda kv: (-kv[1], kv[0]))
+    evidence = tuple(sentences[i] for i, p in ranked[:MAX_EVIDENCE] if p >= 0.5)
+    return TargetScore(
+        name=entity.name,
+        label=classes[best],
+        negativity=round(float(proba[0]), 4),
+        confidence=round(float(proba[best]), 4),
+        mentions=len({m.sentence for m in mentions}),
+        evidence=evidence,
+    )

@@ -1,0 +1,189 @@
+"""Text handling shared by training and scoring: normalising, sentences, tokens, negation.
+
+Everything here is pure and deterministic; the same functions build the training features and
+the run-time features, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Words, keeping Indonesian reduplication ("hati-hati") and English contractions together, or a
+# single clause-ending punctuation mark (used to close a negation scope, then dropped).
+_TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*|[.,;:!?()\"“”]")
+_SCOPE_END = frozenset('.,;:!?()"“”')
+_DIGITS_RE = re.compile(r"\d")
+# Sentence ends: ., ! or ? followed by space and an upper-case letter, digit or quote; or a
+# blank line (paragraph break). Abbreviations like "Rp." or "dr." rarely precede capitals in news.
+_SENT_RE = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])|\n\s*\n")
+_ABBREV_END = re.compile(
+    r"\b(?:[A-Z]|Rp|Dr|dr|Ir|Prof|St|No|Jl|Jln|Kol|Brigjen|Irjen|Kombes|AKBP|H|Hj|Mr|Mrs|Ms|"
+    r"Sen|Rep|Gov|Lt|Gen|Sgt|Jr|Sr|vs|U\.S|Inc|Co|Corp|Tbk|Pt|PT)\.$"
+)
+
+NEGATORS: frozenset[str] = frozenset(
+    {
+        # Indonesian
+        "tidak",
+        "tak",
+        "bukan",
+        "belum",
+        "jangan",
+        "tanpa",
+        "gak",
+        "nggak",
+        "enggak",
+        "ga",
+        "ngga",
+        "engga",
+        "tdk",
+        "blm",
+        "bkn",
+        "kagak",
+        "ndak",
+        "nda",
+        "non",
+        "anti",
+        # English
+        "not",
+        "no",
+        "never",
+        "without",
+        "nor",
+        "neither",
+        "cannot",
+        "n't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "won't",
+        "wouldn't",
+        "can't",
+        "couldn't",
+        "shouldn't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+    }
+)
+NEGATION_SCOPE = 3
+NEG_PREFIX = "¬"
+
+
+def normalise(text: str) -> str:
+    """NFKC-normalise and collapse runs of spaces (keeping paragraph breaks)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\n[ \t]*\n\s*", "\n\n", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split normalised text into sentences; returns non-empty stripped pieces in order."""
+    pieces = [p.strip() for p in _SENT_RE.split(text)]
+    out: list[str] = []
+    for piece in pieces:
+        if not piece:
+            continue
+        # Glue back a split made after an abbreviation ("Dr. Budi", "PT. Maju").
+        if out and _ABBREV_END.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece.replace("\n", " "))
+    return out
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Lower-cased word and punctuation tokens; digits folded to 0 so numbers share features."""
+    return [_fold(t) for t in _TOKEN_RE.findall(text.lower())]
+
+
+@lru_cache(maxsize=200_000)
+def _fold(token: str) -> str:
+    if any(c.isdigit() for c in token):
+        return _DIGITS_RE.sub("0", token)
+    return token.replace("’", "'")
+
+
+def mark_negation(tokens: list[str]) -> list[str]:
+    """Prefix the few words after a negator with NEG_PREFIX; punctuation ends the scope.
+
+    Punctuation tokens are dropped from the result. The negator itself is kept unmarked, so
+    "tidak buruk" becomes ["tidak", "¬buruk"] while "buruk" stays "buruk".
+    """
+    out: list[str] = []
+    left = 0
+    for tok in tokens:
+        if tok in _SCOPE_END:
+            left = 0
+            continue
+        if tok in NEGATORS or tok.endswith("n't"):
+            out.append(tok)
+            left = NEGATION_SCOPE
+            continue
+        if left:
+            out.append(NEG_PREFIX + tok)
+            left -= 1
+        else:
+            out.append(tok)
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    """The model's view of a piece of text: folded tokens with negation marked.
+
+    Same result as ``mark_negation(raw_tokens(text))`` in one pass (the hot path of scoring).
+    """
+    out: list[str] = []
+    left = 0
+    folded = _FOLDED
+    for raw in _TOKEN_RE.findall(text.lower()):
+        entry = folded.get(raw)
+        if entry is None:
+            entry = _fold_entry(raw)
+        tok, kind = entry
+        if kind == _PLAIN:
+            if left:
+                out.append(NEG_PREFIX + tok)
+                left -= 1
+            else:
+                out.append(tok)
+        elif kind == _NEGATOR:
+            out.append(tok)
+            left = NEGATION_SCOPE
+        else:
+            left = 0
+    return out
+
+
+_PLAIN, _NEGATOR, _SCOPE = 0, 1, 2
+
+
+def _fold_entry(raw: str) -> tuple[str, int]:
+    """(folded token, kind) of a raw token, cached."""
+    tok = _fold(raw)
+    if tok in _SCOPE_END:
+        kind = _SCOPE
+    elif tok in NEGATORS or tok.endswith("n't"):
+        kind = _NEGATOR
+    else:
+        kind = _PLAIN
+    if len(_FOLDED) > _FOLD_CACHE_LIMIT:
+        _FOLDED.clear()
+    _FOLDED[raw] = (tok, kind)
+    return tok, kind
+
+
+_FOLDED: dict[str, tuple[str, int]] = {}
+_FOLD_CACHE_LIMIT = 200_000
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the word tokens (not punctuation) of ``text``, in order."""
+    return [m.span() for m in _TOKEN_RE.finditer(text) if m.group(0)[0] not in _SCOPE_END]

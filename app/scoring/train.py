@@ -1,0 +1,221 @@
+"""Training the shipped models (reproducible: fixed seed, deterministic solvers)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from app.scoring import dataset as ds
+from app.scoring.features import WORD_LISTS, FeatureConfig, Featurizer, Matrix, fit_idf, tfidf
+from app.scoring.model import CLASSES, Calibrator, LinearModel, softmax
+from app.scoring.targets import token_span
+from app.scoring.text import tokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 13
+    folds: int = 5
+    # Classifier per model: "svc:C" (linear SVM) or "lr:C" / "lr-balanced:C" (logistic).
+    clf_id: str = "svc:0.5"
+    clf_en: str = "lr:10"
+    clf_target: str = "lr-balanced:30"
+    # Weight of review-style Indonesian data (SmSA, NusaX) against news headlines.
+    review_weight: float = 0.15
+    nusax_en_weight: float = 0.5
+    analyst_weight: float = 2.0
+    include_validation: bool = False
+    id_features: FeatureConfig = field(
+        default_factory=lambda: FeatureConfig(char_weight=0.5, dir_bits=16, dir_weight=0.5)
+    )
+    en_features: FeatureConfig = field(default_factory=FeatureConfig)
+    target_features: FeatureConfig = field(
+        default_factory=lambda: FeatureConfig(word_bits=18, char_bits=18, window_bits=18, window=10)
+    )
+
+
+@dataclass
+class Corpus:
+    texts: list[str]
+    labels: np.ndarray
+    weights: np.ndarray
+    calibrate: np.ndarray  # rows whose out-of-fold scores fit the calibration
+
+
+def label_ids(labels: Sequence[str]) -> np.ndarray:
+    return np.array([CLASSES.index(label) for label in labels], dtype=np.int64)
+
+
+def fit_linear(
+    counts: Matrix, corpus: Corpus, config: FeatureConfig, clf: str, seed: int, folds: int
+) -> LinearModel:
+    """Fit LR on TF-IDF of ``counts``; calibrate on out-of-fold predictions."""
+    idf = fit_idf(counts)
+    x = tfidf(counts, idf, config)
+    y = corpus.labels
+    oof = np.zeros((x.shape[0], len(CLASSES)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train_idx, test_idx in splitter.split(np.zeros(len(y)), y):
+        model = _classifier(clf, seed)
+        model.fit(x[train_idx], y[train_idx], sample_weight=corpus.weights[train_idx])
+        oof[test_idx] = softmax(model.decision_function(x[test_idx]))
+    calibrator = fit_calibrator(oof[corpus.calibrate], y[corpus.calibrate])
+    final = _classifier(clf, seed)
+    final.fit(x, y, sample_weight=corpus.weights)
+    weights = np.ascontiguousarray(final.coef_.T, dtype=np.float32)
+    bias = final.intercept_.astype(np.float32)
+    calibrated = calibrator.apply(oof[corpus.calibrate])
+    prior = np.bincount(y[corpus.calibrate], minlength=len(CLASSES)) / corpus.calibrate.sum()
+    meta: dict[str, Any] = {
+        "prior": [round(float(p), 4) for p in prior],
+        "oof_rows": int(corpus.calibrate.sum()),
+        "oof_accuracy": round(float((calibrated.argmax(1) == y[corpus.calibrate]).mean()), 4),
+    }
+    return LinearModel(config, weights, bias, idf, calibrator, meta)
+
+
+def _classifier(spec: str, seed: int) -> LogisticRegression | LinearSVC:
+    kind, _, c = spec.partition(":")
+    if kind == "svc":
+        return LinearSVC(C=float(c), random_state=seed, max_iter=5000)
+    weight = "balanced" if kind == "lr-balanced" else None
+    return LogisticRegression(C=float(c), max_iter=1000, tol=1e-3, class_weight=weight)
+
+
+def fit_calibrator(proba: np.ndarray, y: np.ndarray) -> Calibrator:
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    for k in range(proba.shape[1]):
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        iso.fit(proba[:, k], (y == k).astype(float))
+        xs.append(np.asarray(iso.X_thresholds_, dtype=np.float64))
+        ys.append(np.asarray(iso.y_thresholds_, dtype=np.float64))
+    return Calibrator(xs, ys)
+
+
+def indonesian_corpus(
+    data_dir: Path, cfg: TrainConfig, analyst: Sequence[ds.Example] = ()
+) -> Corpus:
+    train, valid = ds.split_cnbc(ds.load_cnbc(data_dir))
+    news = train + (valid if cfg.include_validation else [])
+    reviews = ds.load_smsa(data_dir) + ds.load_nusax(data_dir, "id")
+    rows = news + reviews + list(analyst)
+    weight = {"cnbc": 1.0, "smsa": cfg.review_weight, "nusax-id": cfg.review_weight}
+    weight["analyst"] = cfg.analyst_weight
+    return Corpus(
+        texts=[r.text for r in rows],
+        labels=label_ids([r.label for r in rows]),
+        weights=np.array([weight[r.source] for r in rows]),
+        calibrate=np.array([r.source in ("cnbc", "analyst") for r in rows]),
+    )
+
+
+def english_corpus(data_dir: Path, cfg: TrainConfig, analyst: Sequence[ds.Example] = ()) -> Corpus:
+    sentences, _ = ds.load_newsmtsc(data_dir, "train")
+    rows = sentences + ds.load_nusax(data_dir, "en") + list(analyst)
+    weight = {"newsmtsc": 1.0, "nusax-en": cfg.nusax_en_weight, "analyst": cfg.analyst_weight}
+    return Corpus(
+        texts=[r.text for r in rows],
+        labels=label_ids([r.label for r in rows]),
+        weights=np.array([weight[r.source] for r in rows]),
+        calibrate=np.array([r.source != "nusax-en" for r in rows]),
+    )
+
+
+def target_counts(featurizer: Featurizer, rows: Sequence[ds.TargetExample]) -> Matrix:
+    """Sentence features plus distance-weighted window features around each mention."""
+    toks = [tokens(row.text) for row in rows]
+    spans = [token_span(row.text, row.start, row.end) for row in rows]
+    return sp.csr_matrix(featurizer.counts(toks) + featurizer.window_counts(toks, spans))
+
+
+def train_all(
+    data_dir: Path, cfg: TrainConfig, labels_file: Path | None = None
+) -> tuple[dict[str, LinearModel], dict[str, Any]]:
+    """Train the Indonesian, English and English target-aware models."""
+    from app.scoring.language import detect_language
+
+    analyst: list[ds.Example] = []
+    analyst_targets: list[dict[str, str]] = []
+    if labels_file is not None:
+        analyst, analyst_targets = ds.load_analyst_labels(labels_file)
+    id_targets, en_targets = _analyst_target_rows(analyst_targets)
+    id_analyst = [r for r in analyst if detect_language(r.text) == "id"] + id_targets
+    en_analyst = [r for r in analyst if detect_language(r.text) == "en"]
+    models: dict[str, LinearModel] = {}
+    for key, corpus, fcfg, clf in (
+        ("id", indonesian_corpus(data_dir, cfg, id_analyst), cfg.id_features, cfg.clf_id),
+        ("en", english_corpus(data_dir, cfg, en_analyst), cfg.en_features, cfg.clf_en),
+    ):
+        counts = Featurizer(fcfg).counts([tokens(t) for t in corpus.texts])
+        models[key] = fit_linear(counts, corpus, fcfg, clf, cfg.seed, cfg.folds)
+        log.info("trained", extra={"model": key, "rows": len(corpus.texts)})
+    _, target_rows = ds.load_newsmtsc(data_dir, "train")
+    target_rows += en_targets
+    fcfg = cfg.target_features
+    corpus = Corpus(
+        texts=[r.text for r in target_rows],
+        labels=label_ids([r.label for r in target_rows]),
+        weights=np.array(
+            [cfg.analyst_weight if r.source == "analyst" else 1.0 for r in target_rows]
+        ),
+        calibrate=np.ones(len(target_rows), dtype=bool),
+    )
+    counts = target_counts(Featurizer(fcfg), target_rows)
+    models["en_target"] = fit_linear(counts, corpus, fcfg, cfg.clf_target, cfg.seed, cfg.folds)
+    info = {
+        "train_config": _jsonable(asdict(cfg)),
+        "analyst_rows": len(analyst),
+        "analyst_target_rows": {"id": len(id_targets), "en": len(en_targets)},
+    }
+    return models, info
+
+
+def _analyst_target_rows(
+    rows: Sequence[dict[str, str]],
+) -> tuple[list[ds.Example], list[ds.TargetExample]]:
+    """Analyst per-entity labels, at each sentence naming the entity: Indonesian mentions
+    become rows of the Indonesian model (the words around the name, as the scorer reads an
+    Indonesian mention), English ones become target rows of the target-aware model."""
+    from app.scoring.language import detect_language
+    from app.scoring.result import Entity
+    from app.scoring.scorer import ID_WINDOW
+    from app.scoring.targets import find_mentions
+    from app.scoring.text import normalise, split_sentences, word_spans
+
+    id_rows: list[ds.Example] = []
+    en_rows: list[ds.TargetExample] = []
+    for row in rows:
+        sentences = split_sentences(normalise(row["text"]))
+        for m in find_mentions(Entity(row["name"]), sentences):
+            text = sentences[m.sentence]
+            if detect_language(text) == "en":
+                en_rows.append(ds.TargetExample(text, m.start, m.end, row["label"], "analyst"))
+                continue
+            spans = word_spans(text.lower())
+            first, last = token_span(text, m.start, m.end)
+            lo = spans[max(0, first - ID_WINDOW)][0]
+            hi = spans[min(len(spans), last + ID_WINDOW) - 1][1]
+            id_rows.append(ds.Example(text[lo:hi], row["label"], "analyst"))
+    return id_rows, en_rows
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k not in WORD_LISTS}
+        out[key] = value
+    return out

@@ -1,0 +1,11 @@
+"""Scoring in worker processes: each process loads the shipped model once and keeps it."""
+
+from __future__ import annotations
+
+from app.scoring import ArticleScore, load_scorer
+from app.scoring.scorer import Item
+
+
+def score_with_shipped_model(items: list[Item]) -> list[ArticleScore]:
+    """`Scorer.score_many` of the shipped model (loaded on first use in this process)."""
+    return load_scorer().score_many(items)

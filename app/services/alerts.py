@@ -1,0 +1,296 @@
+"""Alert rules (CRUD) and their evaluation into the webhook outbox (app/feed/alerts.py).
+
+Each scheduler tick turns recent facts into events: issues changed in the lookback window
+(severity rules), issues created in it (new-issue rules) and watchlist spikes detected in it
+(spike rules). ``evaluate`` pairs them with the active rules, the per-rule cooldown drops what
+already alerted (counted from the outbox itself: the newest delivery per rule, subject and
+reason), and each remaining trigger becomes one ``webhook_deliveries`` row, inserted with ON
+CONFLICT DO NOTHING on its idempotency key. Every payload lists the sources that were failing
+during the alert's window, from the sources' health and their fetch attempts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import is_postgres
+from app.errors import InvalidInput, NotFound
+from app.feed import alerts as pure
+from app.feed.spikes import Spike
+from app.models import (
+    AlertRule,
+    FetchAttempt,
+    FetchStatus,
+    Issue,
+    IssueStatus,
+    Source,
+    SpikeEvent,
+    Watchlist,
+    Webhook,
+    WebhookDelivery,
+    utcnow,
+)
+from app.services.feed_config import FeedConfig
+
+KINDS = ("severity_above", "spike", "new_issue")
+SPIKE_KINDS = ("volume", "negative_share")
+LOOKBACK = timedelta(days=1)
+QUIET = (IssueStatus.DISMISSED.value, IssueStatus.RESOLVED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleData:
+    name: str | None = None
+    kind: str | None = None
+    threshold: float | None = None
+    watchlist_id: int | None = None
+    spike_kinds: Sequence[str] | None = None
+    webhook_id: int | None = None
+    cooldown_minutes: int | None = None
+    active: bool | None = None
+
+
+async def _check(session: AsyncSession, rule: AlertRule) -> None:
+    if rule.kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+    if rule.kind == "severity_above" and rule.threshold is None:
+        raise InvalidInput("a severity_above rule needs a threshold (0..100)")
+    if rule.kind in ("spike", "new_issue") and rule.watchlist_id is None:
+        raise InvalidInput(f"a {rule.kind} rule needs a watchlist_id")
+    if any(k not in SPIKE_KINDS for k in rule.spike_kinds or ()):
+        raise InvalidInput(f"spike_kinds may hold {', '.join(SPIKE_KINDS)}")
+    if rule.watchlist_id is not None and await session.get(Watchlist, rule.watchlist_id) is None:
+        raise InvalidInput(f"watchlist {rule.watchlist_id} does not exist")
+    if await session.get(Webhook, rule.webhook_id) is None:
+        raise InvalidInput(f"webhook {rule.webhook_id} does not exist")
+
+
+async def create_rule(session: AsyncSession, *, data: RuleData, actor: str) -> AlertRule:
+    rule = AlertRule(
+        name=" ".join((data.name or "").split()) or (data.kind or "rule"),
+        kind=data.kind or "",
+        threshold=data.threshold,
+        watchlist_id=data.watchlist_id,
+        spike_kinds=list(data.spike_kinds or SPIKE_KINDS),
+        webhook_id=data.webhook_id or 0,
+        cooldown_minutes=24 * 60 if data.cooldown_minutes is None else data.cooldown_minutes,
+        active=True if data.active is None else data.active,
+        created_by=actor,
+    )
+    await _check(session, rule)
+    session.add(rule)
+    await session.flush()
+    return rule
+
+
+async def get_rule(session: AsyncSession, *, rule_id: int) -> AlertRule:
+    rule = await session.get(AlertRule, rule_id)
+    if rule is None:
+        raise NotFound(f"alert rule {rule_id} does not exist")
+    return rule
+
+
+async def list_rules(session: AsyncSession) -> Sequence[AlertRule]:
+    return (await session.scalars(select(AlertRule).order_by(AlertRule.id))).all()
+
+
+async def update_rule(session: AsyncSession, *, rule_id: int, data: RuleData) -> AlertRule:
+    rule = await get_rule(session, rule_id=rule_id)
+    for name in ("kind", "threshold", "watchlist_id", "webhook_id", "cooldown_minutes", "active"):
+        value = getattr(data, name)
+        if value is not None:
+            setattr(rule, name, value)
+    if data.name is not None:
+        rule.name = " ".join(data.name.split()) or rule.name
+    if data.spike_kinds is not None:
+        rule.spike_kinds = list(data.spike_kinds)
+    await _check(session, rule)
+    await session.flush()
+    return rule
+
+
+async def delete_rule(session: AsyncSession, *, rule_id: int) -> None:
+    await session.delete(await get_rule(session, rule_id=rule_id))
+    await session.flush()
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def _pure_rule(rule: AlertRule) -> pure.Rule:
+    if rule.kind == "severity_above":
+        return pure.SeverityAbove(rule.id, float(rule.threshold or 0), rule.watchlist_id)
+    if rule.kind == "spike":
+        return pure.SpikeOnWatchlist(
+            rule.id, int(rule.watchlist_id or 0), frozenset(rule.spike_kinds or SPIKE_KINDS)
+        )
+    return pure.NewIssueOnWatchlist(rule.id, int(rule.watchlist_id or 0))
+
+
+async def failing_sources(session: AsyncSession, *, since: datetime) -> list[pure.FailingSource]:
+    """Sources failing now, and sources with failed fetches since ``since`` that recovered."""
+    out = [
+        pure.FailingSource(s.name, s.url, s.last_error or "failing", s.failing_since)
+        for s in await session.scalars(select(Source).where(Source.failing_since.is_not(None)))
+        if s.failing_since is not None
+    ]
+    current = {f.url for f in out}
+    rows = await session.execute(
+        select(Source, func.min(FetchAttempt.started_at), func.max(FetchAttempt.error))
+        .join(FetchAttempt, FetchAttempt.source_id == Source.id)
+        .where(FetchAttempt.status == FetchStatus.ERROR, FetchAttempt.started_at >= since)
+        .group_by(Source.id)
+    )
+    for source, first, error in rows:
+        if source.url not in current:
+            until = source.last_success_at if source.last_success_at else None
+            out.append(pure.FailingSource(source.name, source.url, error or "failed", first, until))
+    return out
+
+
+async def _events(
+    session: AsyncSession, *, now: datetime, rules: Sequence[AlertRule]
+) -> list[pure.Event]:
+    """Recent facts the rules may fire on; only the kinds some rule looks at are read."""
+    since = now - LOOKBACK
+    events: list[pure.Event] = []
+    thresholds = [r.threshold or 0.0 for r in rules if r.kind == "severity_above"]
+    wants_new = any(r.kind == "new_issue" for r in rules)
+    if thresholds or wants_new:
+        floor = min(thresholds) if thresholds and not wants_new else 0.0
+        issues = (
+            await session.scalars(
+                select(Issue).where(
+                    Issue.merged_into_id.is_(None),
+                    Issue.updated_at >= since,
+                    Issue.status.not_in(QUIET),
+                    Issue.severity >= floor,
+                )
+            )
+        ).all()
+    else:
+        issues = []
+    for issue in issues:
+        common = {
+            "issue_id": issue.id,
+            "title": issue.title,
+            "severity": issue.severity,
+            "watchlists": frozenset(issue.watchlist_ids or ()),
+        }
+        events.append(pure.IssueEvent(**common, at=now))  # type: ignore[arg-type]
+        if issue.created_at >= since:
+            events.append(pure.IssueEvent(**common, at=issue.created_at, is_new=True))  # type: ignore[arg-type]
+    if not any(r.kind == "spike" for r in rules):
+        return events
+    names = {
+        int(i): str(n) for i, n in (await session.execute(select(Watchlist.id, Watchlist.name)))
+    }
+    spikes = await session.scalars(
+        select(SpikeEvent)
+        .where(SpikeEvent.subject_kind == "watchlist", SpikeEvent.detected_at >= since)
+        .order_by(SpikeEvent.id)
+    )
+    for s in spikes:
+        spike = Spike(
+            s.kind,  # type: ignore[arg-type]
+            s.bucket_start,
+            s.value,
+            s.baseline_mean,
+            s.baseline_std,
+            s.z,
+            s.reason,
+        )
+        events.append(
+            pure.SpikeEvent(
+                s.subject_id, names.get(s.subject_id, str(s.subject_id)), spike, s.detected_at
+            )
+        )
+    return events
+
+
+async def _last_sent(
+    session: AsyncSession, rule_ids: Sequence[int]
+) -> dict[tuple[int, str, str], datetime]:
+    rows = await session.execute(
+        select(
+            WebhookDelivery.rule_id,
+            WebhookDelivery.subject,
+            WebhookDelivery.reason,
+            func.max(WebhookDelivery.created_at),
+        )
+        .where(WebhookDelivery.rule_id.in_(rule_ids))
+        .group_by(WebhookDelivery.rule_id, WebhookDelivery.subject, WebhookDelivery.reason)
+    )
+    return {(int(r), str(s), str(x)): t for r, s, x, t in rows if r is not None}
+
+
+async def evaluate_alerts(
+    session: AsyncSession, *, now: datetime | None = None, config: FeedConfig | None = None
+) -> int:
+    """Queue a delivery per new trigger; returns how many were queued."""
+    config = config or FeedConfig()
+    now = now or utcnow()
+    rules = (
+        await session.scalars(
+            select(AlertRule)
+            .join(Webhook, Webhook.id == AlertRule.webhook_id)
+            .where(AlertRule.active, Webhook.active)
+        )
+    ).all()
+    if not rules:
+        return 0
+    triggers = pure.evaluate(
+        [_pure_rule(r) for r in rules],
+        await _events(session, now=now, rules=rules),
+        window=config.alert_window,
+    )
+    if not triggers:
+        return 0
+    by_rule = {r.id: r for r in rules}
+    sent = await _last_sent(session, list(by_rule))
+    keep: list[pure.Trigger] = []
+    for rule in rules:
+        mine = [t for t in triggers if t.rule_id == rule.id]
+        cooldown = timedelta(minutes=rule.cooldown_minutes)
+        kept, sent = pure.apply_cooldown(mine, last_sent=sent, cooldown=cooldown)
+        keep += kept
+    if not keep:
+        return 0
+    failing = await failing_sources(
+        session, since=min(t.window_start for t in keep) - timedelta(minutes=1)
+    )
+    formats = {
+        int(i): str(f) for i, f in (await session.execute(select(Webhook.id, Webhook.format)))
+    }
+    rows = []
+    for trigger in keep:
+        rule = by_rule[trigger.rule_id]
+        slack = formats.get(rule.webhook_id) == "slack"
+        build = pure.slack_payload if slack else pure.json_payload
+        rows.append(
+            {
+                "webhook_id": rule.webhook_id,
+                "rule_id": rule.id,
+                "idempotency_key": pure.idempotency_key(trigger),
+                "subject": trigger.subject,
+                "reason": trigger.reason,
+                "payload": build(trigger, failing_sources=failing),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "log": [],
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    statement = (
+        insert(WebhookDelivery).values(rows).on_conflict_do_nothing().returning(WebhookDelivery.id)
+    )
+    return len((await session.scalars(statement)).all())

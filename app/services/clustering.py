@@ -1,0 +1,296 @@
+"""The clustering stage: matched, scored articles join issues (app/feed/clustering.py).
+
+One batch is one transaction: claim pending articles, load the snapshots of the issues open
+around the batch's time span (and of the issues already holding the batch's story groups, so
+a late syndicated copy still joins its story's issue), place every article with the pure
+``Clusterer``, then write new issues, links, snapshots and metrics with a handful of bulk
+statements. On PostgreSQL an advisory lock serialises the stage (two workers clustering at
+once would each open an issue for the same event); SQLite's writer lock already does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import is_postgres
+from app.feed.clustering import (
+    Clusterer,
+    ClusterItem,
+    Idf,
+    IssueState,
+    fit_idf,
+    item_terms,
+    vectorize,
+)
+from app.models import Article, ArticleWatchlist, Issue, IssueArticle, IssueEvent, utcnow
+from app.services.feed_config import FeedConfig
+from app.services.issue_metrics import (
+    SYSTEM,
+    Recomputed,
+    mentioned,
+    recompute_issues,
+    state_from_row,
+)
+
+_LOCK_KEY = 0x50414E544156  # the advisory lock that serialises clustering
+LEAD_CHARS = 1200  # enough text for the lead words clustering reads
+
+
+async def lock_clustering(session: AsyncSession) -> None:
+    """Serialise clustering across workers for the rest of this transaction."""
+    if is_postgres(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+
+def _lead() -> ColumnElement[str]:
+    return func.substr(func.coalesce(Article.body, Article.summary, ""), 1, LEAD_CHARS)
+
+
+# --- IDF: fitted on the newest articles, cached per database --------------------------------
+
+
+@dataclass(slots=True)
+class _Fitted:
+    at: float
+    count: int
+    idf: Idf
+
+
+_IDF: dict[str, _Fitted] = {}
+
+
+async def current_idf(session: AsyncSession, *, config: FeedConfig) -> Idf:
+    """The IDF of the newest ``idf_sample`` articles, refitted when stale or the store grew.
+
+    Small stores refit on every change (cheap); large ones every ``idf_ttl_seconds`` or after
+    10% growth, so a batch costs one count query.
+    """
+    bind = session.get_bind()
+    key = str(bind.url) if hasattr(bind, "url") else "default"
+    count = int(await session.scalar(select(func.count()).select_from(Article)) or 0)
+    cached = _IDF.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached.at < config.idf_ttl_seconds:
+        small = cached.count < 1000
+        if (small and cached.count == count) or (
+            not small and abs(count - cached.count) <= 0.1 * cached.count
+        ):
+            return cached.idf
+    rows = await session.execute(
+        select(Article.title, _lead())
+        .where(Article.deleted_at.is_(None))
+        .order_by(Article.id.desc())
+        .limit(config.idf_sample)
+    )
+    idf = fit_idf(((t or "", x or "") for t, x in rows), config.cluster)
+    _IDF[key] = _Fitted(now, count, idf)
+    return idf
+
+
+# --- the stage --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterOutcome:
+    clustered: int
+    new_issues: list[int]
+    recomputed: list[Recomputed]
+
+
+async def _claim(session: AsyncSession, limit: int) -> list[tuple[ClusterItem, int]]:
+    query = (
+        select(
+            Article.id,
+            Article.published_at,
+            Article.title,
+            _lead(),
+            Article.outlet,
+            Article.targets,
+            Article.story_group_id,
+        )
+        .where(
+            Article.scored_at.is_not(None),
+            Article.matched_at.is_not(None),
+            Article.grouped_at.is_(None),
+        )
+        .order_by(Article.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=Article)
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return []
+    links: dict[int, set[int]] = {}
+    for aid, wid in await session.execute(
+        select(ArticleWatchlist.article_id, ArticleWatchlist.watchlist_id).where(
+            ArticleWatchlist.article_id.in_([r[0] for r in rows])
+        )
+    ):
+        links.setdefault(aid, set()).add(wid)
+    items = []
+    for aid, published, title, lead, outlet, targets, group in rows:
+        item = ClusterItem(
+            id=f"a{aid}",
+            published_at=published,
+            title=title or "",
+            text=lead or "",
+            outlet=outlet or "",
+            entities=frozenset(mentioned(targets)),
+            story_group_id=group,
+            watchlists=frozenset(links.get(aid, ())),
+        )
+        items.append((item, aid))
+    items.sort(key=lambda pair: (pair[0].published_at, pair[1]))
+    return items
+
+
+async def _open_states(
+    session: AsyncSession, items: Sequence[ClusterItem], config: FeedConfig
+) -> list[IssueState]:
+    window = config.cluster.window
+    lo = min(i.published_at for i in items) - window
+    hi = max(i.published_at for i in items) + window
+    groups = sorted({i.story_group_id for i in items if i.story_group_id is not None})
+    near = (Issue.last_seen_at >= lo) & (Issue.first_seen_at <= hi)
+    condition: ColumnElement[bool] = near
+    if groups:
+        holding = (
+            select(IssueArticle.issue_id)
+            .join(Article, Article.id == IssueArticle.article_id)
+            .where(Article.story_group_id.in_(groups))
+        )
+        condition = or_(near, Issue.id.in_(holding))
+    issues = await session.scalars(
+        select(Issue).where(
+            condition, Issue.merged_into_id.is_(None), Issue.cluster_state.is_not(None)
+        )
+    )
+    return [s for i in issues if (s := state_from_row(i, key=f"i{i.id}")) is not None]
+
+
+async def cluster_pending(
+    session: AsyncSession, *, limit: int, config: FeedConfig | None = None
+) -> ClusterOutcome:
+    """Cluster up to ``limit`` pending articles in the caller's transaction."""
+    config = config or FeedConfig()
+    await lock_clustering(session)
+    claimed = await _claim(session, limit)
+    if not claimed:
+        return ClusterOutcome(0, [], [])
+    items = [item for item, _ in claimed]
+    idf = await current_idf(session, config=config)
+    clusterer = Clusterer(
+        idf=idf, config=config.cluster, states=await _open_states(session, items, config)
+    )
+    placed = [(aid, clusterer.add(item).issue_key) for item, aid in claimed]
+    states = {s.key: s for s in clusterer.states()}
+
+    # New issues: one INSERT for the lot (ids come back in order).
+    new_keys = sorted({key for _, key in placed if key.startswith("a")})
+    new_rows = [
+        {
+            "title": next(i.title for i in items if i.id == key),
+            "first_seen_at": states[key].first_seen,
+            "last_seen_at": states[key].last_seen,
+        }
+        for key in new_keys
+    ]
+    ids: dict[str, int] = {}
+    if new_rows:
+        now = utcnow()
+        for row in new_rows:
+            row.update(created_at=now, updated_at=now)
+        created = (await session.scalars(insert(Issue).returning(Issue.id), new_rows)).all()
+        ids.update(zip(new_keys, created, strict=True))
+        await session.execute(
+            insert(IssueEvent),
+            [{"issue_id": i, "actor": SYSTEM, "action": "created", "at": now} for i in created],
+        )
+    ids.update({key: int(key[1:]) for _, key in placed if key.startswith("i")})
+    now = utcnow()
+    await session.execute(
+        insert(IssueArticle),
+        [{"article_id": aid, "issue_id": ids[key], "added_at": now} for aid, key in placed],
+    )
+    await session.execute(
+        update(Article).where(Article.id.in_([aid for aid, _ in placed])).values(grouped_at=now)
+    )
+    touched = {ids[key]: states[key] for _, key in placed}
+    recomputed = await recompute_issues(
+        session, issue_ids=list(touched), config=config, states=touched
+    )
+    return ClusterOutcome(len(placed), [ids[k] for k in new_keys], recomputed)
+
+
+async def rebuild_states(
+    session: AsyncSession, *, issue_ids: Sequence[int], config: FeedConfig
+) -> dict[int, IssueState]:
+    """Clustering snapshots rebuilt from the issues' current members (after a merge or split)."""
+    rows = (
+        await session.execute(
+            select(
+                IssueArticle.issue_id,
+                Article.id,
+                Article.published_at,
+                Article.title,
+                _lead(),
+                Article.outlet,
+                Article.targets,
+                Article.story_group_id,
+            )
+            .join(Article, Article.id == IssueArticle.article_id)
+            .where(IssueArticle.issue_id.in_(issue_ids), Article.deleted_at.is_(None))
+            .order_by(Article.published_at, Article.id)
+        )
+    ).all()
+    links: dict[int, set[int]] = {}
+    for aid, wid in await session.execute(
+        select(ArticleWatchlist.article_id, ArticleWatchlist.watchlist_id).where(
+            ArticleWatchlist.article_id.in_([r[1] for r in rows])
+        )
+    ):
+        links.setdefault(aid, set()).add(wid)
+    idf = await current_idf(session, config=config)
+    members: dict[int, list[ClusterItem]] = {}
+    for issue_id, aid, published, title, lead, outlet, targets, group in rows:
+        members.setdefault(issue_id, []).append(
+            ClusterItem(
+                id=f"a{aid}",
+                published_at=published,
+                title=title or "",
+                text=lead or "",
+                outlet=outlet or "",
+                entities=frozenset(mentioned(targets)),
+                story_group_id=group,
+                watchlists=frozenset(links.get(aid, ())),
+            )
+        )
+    out = {}
+    for issue_id, items in members.items():
+        centroid: dict[str, float] = {}
+        for item in items:
+            for term, weight in vectorize(
+                item_terms(item.title, item.text, config.cluster), idf
+            ).items():
+                centroid[term] = centroid.get(term, 0.0) + weight
+        top = sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[
+            : config.cluster.centroid_terms
+        ]
+        out[issue_id] = IssueState(
+            key=f"i{issue_id}",
+            centroid=tuple(top),
+            member_count=len(items),
+            first_seen=items[0].published_at,
+            last_seen=max(i.published_at for i in items),
+            story_groups=frozenset(i.story_group_id for i in items if i.story_group_id is not None),
+            entities=frozenset().union(*(i.entities for i in items)),
+            outlets=frozenset(i.outlet for i in items),
+            watchlists=frozenset().union(*(i.watchlists for i in items)),
+        )
+    return out

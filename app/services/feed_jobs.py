@@ -1,0 +1,55 @@
+"""The issue feed's scheduled work, run once per scheduler tick after the crawl pipeline:
+re-match jobs, spike detection, alert evaluation, webhook delivery. Each step owns its
+transactions; a failing step is logged and the others still run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.db import Database
+from app.models import utcnow
+from app.services import alerts, spikes, watchlists, webhooks
+from app.services.feed_config import FeedConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class FeedTick:
+    rematch_steps: int = 0
+    spikes: int = 0
+    queued: int = 0
+    delivered: int = 0
+
+
+async def run_feed_jobs(
+    database: Database,
+    *,
+    config: FeedConfig,
+    clock: Callable[[], datetime] = utcnow,
+) -> FeedTick:
+    """One pass of every feed job."""
+    tick = FeedTick()
+    try:
+        tick.rematch_steps = await watchlists.run_rematch_jobs(database, config=config)
+    except Exception:  # the job boundary
+        logger.exception("re-match jobs failed")
+    now = clock()
+    try:
+        async with database.writer.begin() as session:
+            tick.spikes = len(await spikes.detect_spikes(session, now=now, config=config))
+        async with database.writer.begin() as session:
+            tick.queued = await alerts.evaluate_alerts(session, now=now, config=config)
+    except Exception:
+        logger.exception("spike detection or alert evaluation failed")
+    try:
+        async with webhooks.build_client(config) as client:
+            tick.delivered = await webhooks.deliver_due(
+                database, client=client, now=now, config=config
+            )
+    except Exception:
+        logger.exception("webhook delivery failed")
+    return tick

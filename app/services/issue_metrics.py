@@ -1,0 +1,259 @@
+"""Recompute what an issue shows from its live articles: counts, outlets, watchlists hit,
+metrics, severity with its breakdown, title and top terms; and reopen a dismissed issue whose
+severity rose past the margin.
+
+Used by the clustering stage (with fresh clustering snapshots), by analyst labels and
+re-scoring (tone changed), by watchlist re-matching (watchlists changed) and by merge/split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.feed.clustering import ClusterConfig, Idf, IssueState, item_terms, vectorize
+from app.feed.severity import ArticleSignal, issue_metrics, score
+from app.models import (
+    Article,
+    ArticleWatchlist,
+    Issue,
+    IssueArticle,
+    IssueEvent,
+    IssueStatus,
+    Source,
+    WatchedEntity,
+    Watchlist,
+)
+from app.services.feed_config import FeedConfig
+
+SYSTEM = "system"
+_TITLE_IDF = Idf(1, {})  # titles are ranked against the centroid: a flat IDF is enough
+
+
+def state_to_json(state: IssueState) -> dict[str, Any]:
+    return {
+        "centroid": [[t, round(w, 6)] for t, w in state.centroid],
+        "count": state.member_count,
+        "story_groups": sorted(state.story_groups),
+        "entities": sorted(state.entities),
+        "outlets": sorted(state.outlets),
+        "watchlists": sorted(state.watchlists),
+    }
+
+
+def state_from_row(issue: Issue, *, key: str) -> IssueState | None:
+    data = issue.cluster_state
+    if not data:
+        return None
+    return IssueState(
+        key=key,
+        centroid=tuple((str(t), float(w)) for t, w in data.get("centroid", [])),
+        member_count=int(data.get("count", issue.article_count)),
+        first_seen=issue.first_seen_at,
+        last_seen=issue.last_seen_at,
+        story_groups=frozenset(int(g) for g in data.get("story_groups", [])),
+        entities=frozenset(str(e) for e in data.get("entities", [])),
+        outlets=frozenset(str(o) for o in data.get("outlets", [])),
+        watchlists=frozenset(int(w) for w in data.get("watchlists", [])),
+    )
+
+
+def mentioned(targets: Sequence[Mapping[str, Any]] | None) -> dict[str, float]:
+    """Per-entity negativity of the entities an article actually mentions."""
+    out: dict[str, float] = {}
+    for t in targets or ():
+        if isinstance(t, Mapping) and int(t.get("mentions") or 0) > 0 and t.get("name"):
+            out[str(t["name"])] = float(t.get("negativity") or 0.0)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Recomputed:
+    issue_id: int
+    old_severity: float
+    severity: float
+    reopened: bool
+
+
+@dataclass(slots=True)
+class _Member:
+    article_id: int
+    published_at: datetime
+    outlet: str
+    title: str
+    label: str | None
+    signal: ArticleSignal
+
+
+async def _members(session: AsyncSession, issue_ids: Sequence[int]) -> dict[int, list[_Member]]:
+    rows = await session.execute(
+        select(
+            IssueArticle.issue_id,
+            Article.id,
+            Article.published_at,
+            Article.outlet,
+            Article.title,
+            Article.label,
+            Article.negativity,
+            Article.targets,
+            Source.tier,
+        )
+        .join(Article, Article.id == IssueArticle.article_id)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(IssueArticle.issue_id.in_(issue_ids), Article.deleted_at.is_(None))
+        .order_by(Article.published_at, Article.id)
+    )
+    out: dict[int, list[_Member]] = {}
+    for issue_id, aid, published, outlet, title, label, neg, targets, tier in rows:
+        signal = ArticleSignal(
+            published_at=published,
+            outlet=outlet or "",
+            negativity=float(neg or 0.0),
+            target_negativity=mentioned(targets),
+            tier=int(tier or 2),
+        )
+        out.setdefault(issue_id, []).append(
+            _Member(aid, published, outlet or "", title or "", label, signal)
+        )
+    return out
+
+
+async def _watchlists_hit(session: AsyncSession, issue_ids: Sequence[int]) -> dict[int, list[int]]:
+    rows = await session.execute(
+        select(IssueArticle.issue_id, ArticleWatchlist.watchlist_id)
+        .join(ArticleWatchlist, ArticleWatchlist.article_id == IssueArticle.article_id)
+        .where(IssueArticle.issue_id.in_(issue_ids))
+        .distinct()
+    )
+    out: dict[int, list[int]] = {}
+    for issue_id, wid in rows:
+        out.setdefault(issue_id, []).append(wid)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _title(members: Sequence[_Member], centroid: Mapping[str, float], cfg: ClusterConfig) -> str:
+    """The most central headline (title words only, against the centroid); ties: earliest."""
+    best, best_score = "", -1.0
+    for m in members:
+        vec = vectorize(item_terms(m.title, "", cfg), _TITLE_IDF)
+        value = sum(w * centroid.get(t, 0.0) for t, w in vec.items())
+        if value > best_score + 1e-12:
+            best, best_score = m.title, value
+    return best
+
+
+async def recompute_issues(
+    session: AsyncSession,
+    *,
+    issue_ids: Sequence[int],
+    config: FeedConfig | None = None,
+    states: Mapping[int, IssueState] | None = None,
+) -> list[Recomputed]:
+    """Recount and rescore the given issues; ``states`` replaces their clustering snapshots."""
+    config = config or FeedConfig()
+    ids = sorted(set(issue_ids))
+    if not ids:
+        return []
+    issues = {i.id: i for i in await session.scalars(select(Issue).where(Issue.id.in_(ids)))}
+    members = await _members(session, ids)
+    hits = await _watchlists_hit(session, ids)
+    watchlists = {w.id: w for w in await session.scalars(select(Watchlist))}
+    entity_names = {e.id: e.name for e in await session.scalars(select(WatchedEntity))}
+    all_watched = set(entity_names.values())
+    out = []
+    for issue_id in ids:
+        issue = issues.get(issue_id)
+        if issue is None:
+            continue
+        if states is not None and issue_id in states:
+            issue.cluster_state = state_to_json(states[issue_id])
+        rows = members.get(issue_id, [])
+        hit = hits.get(issue_id, [])
+        lists = [watchlists[w] for w in hit if w in watchlists]
+        watched = {entity_names[e] for w in lists for e in w.entity_ids or () if e in entity_names}
+        priority = max((w.priority for w in lists), default=1)
+        old = issue.severity
+        _apply(issue, rows, hit, watched or all_watched, priority, config)
+        reopened = _maybe_reopen(session, issue, old, config)
+        out.append(Recomputed(issue_id, old, issue.severity, reopened))
+    await session.flush()
+    return out
+
+
+def _apply(
+    issue: Issue,
+    rows: Sequence[_Member],
+    hit: list[int],
+    watched: set[str],
+    priority: int,
+    config: FeedConfig,
+) -> None:
+    issue.watchlist_ids = hit
+    issue.article_count = len(rows)
+    issue.negative_count = sum(1 for m in rows if m.label == "negative")
+    issue.outlets = sorted({m.outlet for m in rows if m.outlet})
+    if not rows:
+        issue.severity = 0.0
+        issue.negative_share = issue.velocity = issue.velocity_ratio = issue.reach = 0.0
+        issue.severity_breakdown = None
+        return
+    issue.first_seen_at = rows[0].published_at
+    issue.last_seen_at = max(m.published_at for m in rows)
+    signals = [m.signal for m in rows]
+    # Velocity is taken at the issue's latest article: how fast it was going when last seen.
+    metrics = issue_metrics(
+        signals, watched=watched, priority=priority, now=issue.last_seen_at, config=config.severity
+    )
+    result = score(metrics, config.severity)
+    issue.severity = result.score
+    issue.negative_share = round(metrics.negative_share, 4)
+    issue.velocity = round(metrics.velocity.recent_per_hour, 3)
+    issue.velocity_ratio = round(metrics.velocity.ratio, 3)
+    issue.reach = round(metrics.reach.score, 3)
+    issue.severity_breakdown = {
+        "components": result.components,
+        "explanation": result.explanation,
+        "priority": priority,
+        "watched_entities": sorted(watched),
+        "outlets_by_tier": {str(k): v for k, v in metrics.reach.outlets_by_tier.items()},
+    }
+    centroid = {str(t): float(w) for t, w in (issue.cluster_state or {}).get("centroid", [])}
+    issue.top_terms = list(centroid)[:10]
+    title = _title(rows, centroid, config.cluster) if centroid else rows[0].title
+    issue.title = title or issue.title
+
+
+def _maybe_reopen(session: AsyncSession, issue: Issue, old: float, config: FeedConfig) -> bool:
+    if issue.status != IssueStatus.DISMISSED or issue.dismissed_severity is None:
+        return False
+    bar = issue.dismissed_severity + config.reopen_margin
+    if issue.severity < bar:
+        return False
+    reason = (
+        f"severity rose from {issue.dismissed_severity:.0f} at dismissal to "
+        f"{issue.severity:.0f} (reopen margin {config.reopen_margin:g})"
+    )
+    session.add(
+        IssueEvent(
+            issue_id=issue.id,
+            actor=SYSTEM,
+            action="reopened",
+            from_value=IssueStatus.DISMISSED.value,
+            to_value=IssueStatus.NEW.value,
+            reason=reason,
+            details={
+                "dismissed_reason": issue.dismissed_reason,
+                "severity_before": old,
+                "severity": issue.severity,
+            },
+        )
+    )
+    issue.status = IssueStatus.NEW
+    issue.dismissed_reason = None
+    issue.dismissed_severity = None
+    return True

@@ -1,0 +1,130 @@
+"""Issues: grouping scored articles into issues, and the issue feed queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound
+from app.models import Article, ChangeKind, Issue, IssueArticle
+from app.services.changes import ChangeBatch, Position, read_changes
+from app.services.clustering import cluster_pending
+from app.services.feed_config import FeedConfig
+from app.services.pagination import SortKey, keyset_page, page_cursor, sort_key
+from app.services.timewindow import check_window
+from app.services.watchlists import match_pending
+
+
+async def group_pending(
+    session: AsyncSession, *, limit: int, config: FeedConfig | None = None
+) -> int:
+    """Match then cluster up to `limit` scored articles in the caller's transaction; returns
+    how many joined an issue. The pipeline runs the two stages separately (crawlers/pipeline.py);
+    this is the one-call form for the CLI and tests."""
+    await match_pending(session, limit=limit)
+    return (await cluster_pending(session, limit=limit, config=config)).clustered
+
+
+ISSUE_SORTS = {
+    s.name: s
+    for s in (
+        SortKey("-last_seen_at", Issue.last_seen_at, datetime),
+        SortKey("last_seen_at", Issue.last_seen_at, datetime, descending=False),
+        SortKey("-first_seen_at", Issue.first_seen_at, datetime),
+        SortKey("-severity", Issue.severity, float),
+        SortKey("-article_count", Issue.article_count, int),
+    )
+}
+DEFAULT_ISSUE_SORT = "-last_seen_at"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueFilters:
+    statuses: tuple[str, ...] = ()
+    min_severity: float | None = None
+    max_severity: float | None = None
+    since: datetime | None = None  # last activity at or after
+    until: datetime | None = None  # last activity before
+
+
+def filtered_issues(filters: IssueFilters) -> Select[Issue]:
+    """The issues matching `filters`, unordered (the list and the CSV export share it)."""
+    check_window(filters.since, filters.until)
+    query = select(Issue).where(Issue.merged_into_id.is_(None))  # merged ones are tombstones
+    if filters.statuses:
+        query = query.where(Issue.status.in_(filters.statuses))
+    if filters.min_severity is not None:
+        query = query.where(Issue.severity >= filters.min_severity)
+    if filters.max_severity is not None:
+        query = query.where(Issue.severity <= filters.max_severity)
+    if filters.since is not None:
+        query = query.where(Issue.last_seen_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(Issue.last_seen_at < filters.until)
+    return query
+
+
+async def list_issues(
+    session: AsyncSession,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    filters: IssueFilters = IssueFilters(),
+    sort: str = DEFAULT_ISSUE_SORT,
+) -> tuple[Sequence[Issue], str | None]:
+    """One page in a whitelisted order (ties broken by id), with a keyset cursor."""
+    key = sort_key(ISSUE_SORTS, sort)
+    query = keyset_page(
+        filtered_issues(filters), sort=key, id_column=Issue.id, cursor=cursor, limit=limit
+    )
+    rows = list((await session.scalars(query)).all())
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = page_cursor(key, rows[limit - 1])
+    return rows[:limit], next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class SyncItem:
+    """One entry of a sync page: the current issue, or a tombstone when `issue` is None."""
+
+    id: int
+    issue: Issue | None
+    merged_into: int | None = None
+
+
+async def sync_issues(
+    session: AsyncSession, *, after: Position, limit: int
+) -> tuple[list[SyncItem], ChangeBatch]:
+    """Issues changed after `after`, as current rows or tombstones (deleted, merged)."""
+    batch = await read_changes(session, entity="issue", after=after, limit=limit)
+    wanted = [c.entity_id for c in batch.changes if c.kind is ChangeKind.UPSERT]
+    rows = {i.id: i for i in (await session.scalars(select(Issue).where(Issue.id.in_(wanted))))}
+    items = [
+        SyncItem(
+            c.entity_id,
+            rows.get(c.entity_id) if c.kind is ChangeKind.UPSERT else None,
+            c.merged_into,
+        )
+        for c in batch.changes
+    ]
+    return items, batch
+
+
+async def get_issue(session: AsyncSession, *, issue_id: int) -> tuple[Issue, Sequence[Article]]:
+    issue = await session.get(Issue, issue_id)
+    if issue is None:
+        raise NotFound(f"issue {issue_id} does not exist")
+    articles = (
+        await session.scalars(
+            select(Article)
+            .join(IssueArticle, IssueArticle.article_id == Article.id)
+            .where(IssueArticle.issue_id == issue_id, Article.deleted_at.is_(None))
+            .order_by(Article.published_at.desc(), Article.id.desc())
+        )
+    ).all()
+    return issue, articles

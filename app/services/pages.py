@@ -1,0 +1,168 @@
+"""The page stage's queue: articles waiting for their full text from the article page.
+
+An article stored without a body (a summary-only feed item, a sitemap or listing link) has
+`text_state = 'pending'`. Workers lease pending rows in batches (SKIP LOCKED on PostgreSQL, a
+lease in `text_claimed_until` everywhere) so no page is fetched twice at once, then store what
+the extractor found. Storing applies the page's canonical URL to the article's identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.crawlers.extract import PageContent
+from app.crawlers.parsers import storable
+from app.crawlers.urls import InvalidURLError, normalise_url, url_hash
+from app.db import is_postgres
+from app.models import Article, TextState
+from app.services.articles import content_hash
+from app.services.dedup import title_key, tombstoned
+
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    article_id: int
+    url: str
+    attempts: int
+
+
+async def claim_pending_pages(
+    session: AsyncSession, *, now: datetime, limit: int, lease_seconds: int
+) -> list[PageJob]:
+    """Lease up to `limit` articles whose page must be fetched (oldest first)."""
+    due = (
+        select(Article.id)
+        .where(
+            Article.text_state == TextState.PENDING,
+            Article.deleted_at.is_(None),
+            or_(Article.text_claimed_until.is_(None), Article.text_claimed_until < now),
+        )
+        .order_by(Article.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        due = due.with_for_update(skip_locked=True)
+    ids = list((await session.scalars(due)).all())
+    if not ids:
+        return []
+    claimed = await session.execute(
+        update(Article)
+        .where(Article.id.in_(ids))
+        .values(
+            text_claimed_until=now + timedelta(seconds=lease_seconds),
+            text_attempts=Article.text_attempts + 1,
+        )
+        .returning(Article.id, Article.url, Article.text_attempts)
+    )
+    return sorted(
+        (PageJob(article_id=i, url=u, attempts=a) for i, u, a in claimed.all()),
+        key=lambda job: job.article_id,
+    )
+
+
+async def load_articles(session: AsyncSession, *, ids: list[int]) -> None:
+    """Load a batch's rows in one query, so storing each page needs no further read."""
+    await session.scalars(select(Article).where(Article.id.in_(ids)))
+
+
+async def store_page(
+    session: AsyncSession,
+    *,
+    article_id: int,
+    content: PageContent,
+    final_url: str,
+    signature: bytes | None,
+    now: datetime,
+) -> str:
+    """Apply an extraction to its article; returns 'done', 'duplicate' or 'tombstoned'."""
+    article = await session.get(Article, article_id)
+    if article is None or article.deleted_at is not None:
+        return "gone"
+    identity = await _identity(session, article, content.canonical_url or final_url, now=now)
+    if identity != "done":
+        return identity
+    text = storable(content.text)
+    if text:
+        article.body = text
+        article.text_state = TextState.DONE
+        article.text_error = None
+        article.minhash = signature
+    else:
+        article.text_state = TextState.FAILED
+        article.text_error = "no article text found on the page"
+    title, author = storable(content.title), storable(content.author)
+    if title and not article.title:
+        article.title = title[:2000]
+        article.title_key = title_key(title)
+    article.author = article.author or (author[:300] if author else None)
+    article.language = article.language or content.language
+    if content.published is not None and not article.published_trusted:
+        # The page's own date beats a missing or untrusted feed date; a trusted feed date stays.
+        article.published_at = content.published
+        article.published_trusted = content.published_trusted
+    article.content_hash = content_hash(article.title, article.body or article.summary)
+    article.text_claimed_until = None
+    return "done"
+
+
+async def _identity(
+    session: AsyncSession, article: Article, canonical: str, *, now: datetime
+) -> str:
+    """Move the article to its canonical URL, or retire it as a copy of the one already there."""
+    try:
+        url = normalise_url(canonical)
+    except InvalidURLError:
+        return "done"
+    key = url_hash(url)
+    if key == article.url_hash:
+        return "done"
+    if await tombstoned(session, [key]):
+        _retire(article, now=now, reason="its canonical URL was deleted by an analyst")
+        return "tombstoned"
+    other = await session.scalar(select(Article.id).where(Article.url_hash == key))
+    if other is None:
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    update(Article).where(Article.id == article.id).values(url=url, url_hash=key)
+                )
+            article.url, article.url_hash = url, key
+            return "done"
+        except IntegrityError:  # another worker stored the canonical URL just now
+            await session.refresh(article)
+            other = await session.scalar(select(Article.id).where(Article.url_hash == key))
+    _retire(article, now=now, reason=f"same canonical URL as article {other}")
+    article.duplicate_of_id = other
+    return "duplicate"
+
+
+def _retire(article: Article, *, now: datetime, reason: str) -> None:
+    # Kept (deleted) rather than removed: its URL hash keeps the feed from importing it again.
+    article.deleted_at = now
+    article.text_state = TextState.DONE
+    article.text_error = reason
+    article.text_claimed_until = None
+
+
+async def fail_page(
+    session: AsyncSession, *, job: PageJob, reason: str, permanent: bool, now: datetime
+) -> None:
+    """Record a failed page; after the last attempt the article is scored on what it has."""
+    final = permanent or job.attempts >= MAX_ATTEMPTS
+    await session.execute(
+        update(Article)
+        .where(Article.id == job.article_id)
+        .values(
+            text_state=TextState.FAILED if final else TextState.PENDING,
+            text_error=(storable(reason) or "")[:1000],
+            text_claimed_until=None if final else now + RETRY_AFTER * job.attempts,
+        )
+    )

@@ -1,0 +1,98 @@
+"""The scoring stage: give every stored article a label, a negativity and an explanation.
+
+The model's output always lands in the model columns (model_label, model_negativity) and in
+the explanation and per-entity results; the effective label (label, negativity, confidence)
+follows it unless an analyst has labelled the article (label_source "analyst").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import is_postgres
+from app.models import Article, LabelOverride, TextState, utcnow
+from app.scoring import ArticleScore, Entity, Scorer
+from app.scoring.scorer import Item
+from app.services.entities import active_entities
+from app.services.labels import apply_override, latest_overrides
+
+# Scores a batch somewhere else (worker processes); the default is a thread of this process.
+BatchScorer = Callable[[list[Item]], Awaitable[list[ArticleScore]]]
+
+
+async def score_pending(
+    session: AsyncSession,
+    *,
+    scorer: Scorer,
+    limit: int,
+    entities: Sequence[Entity] | None = None,
+    run: BatchScorer | None = None,
+) -> int:
+    """Score up to `limit` unscored articles against the watched entities (default: every
+    active one); returns how many were scored.
+
+    Rows are claimed with SKIP LOCKED on PostgreSQL so parallel workers split the queue. An
+    article waiting for its page's full text is not scored yet; one whose page failed is scored
+    on its summary (`text_error` says why).
+    """
+    query = (
+        select(Article)
+        .where(
+            Article.scored_at.is_(None),
+            Article.deleted_at.is_(None),
+            or_(Article.text_state.is_(None), Article.text_state != TextState.PENDING),
+        )
+        .order_by(Article.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    articles = list((await session.scalars(query)).all())
+    if not articles:
+        return 0
+    if entities is None:
+        entities = await active_entities(session)
+    await score_articles(session, articles, scorer=scorer, entities=entities, run=run)
+    return len(articles)
+
+
+async def score_articles(
+    session: AsyncSession,
+    articles: Sequence[Article],
+    *,
+    scorer: Scorer,
+    entities: Sequence[Entity],
+    run: BatchScorer | None = None,
+) -> None:
+    """Score loaded articles in one batch and store the results (analyst labels kept)."""
+    batch: list[Item] = [(a.title, a.body or a.summary or "", entities) for a in articles]
+    if run is not None:
+        results = await run(batch)
+    else:
+        # Scoring is CPU work; a thread keeps the event loop (and the API) responsive meanwhile.
+        results = await asyncio.to_thread(scorer.score_many, batch)
+    overrides = await latest_overrides(session, article_ids=[a.id for a in articles])
+    now = utcnow()
+    for article, result in zip(articles, results, strict=True):
+        store_score(article, result, overrides.get(article.id))
+        article.scored_at = article.scored_at or now
+
+
+def store_score(article: Article, result: ArticleScore, override: LabelOverride | None) -> None:
+    """Write a model result onto the row; an analyst label, if any, stays the effective one."""
+    article.model_label = result.label
+    article.model_negativity = result.negativity
+    article.label = result.label
+    article.negativity = result.negativity
+    article.confidence = result.confidence
+    article.label_source = "model"
+    article.language = article.language or result.language
+    article.model_version = result.model_version
+    article.explanation = result.explanation
+    article.targets = result.to_dict()["targets"]
+    if override is not None:
+        apply_override(article, override)

@@ -1,0 +1,288 @@
+"""Sources: registration, health, OPML, and claiming due sources for crawling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.crawlers.opml import Outline, parse_opml, render_opml
+from app.crawlers.urls import InvalidURLError, host_of, normalise_url, url_hash
+from app.db import is_postgres
+from app.errors import Conflict, InvalidInput, NotFound
+from app.models import Article, FetchAttempt, Source, SourceKind, utcnow
+from app.services.pagination import decode_cursor, encode_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class NewSource:
+    url: str
+    kind: SourceKind = SourceKind.FEED
+    name: str | None = None
+    language: str | None = None
+    tier: int = 2
+    enabled: bool = True
+    poll_interval_override: int | None = None
+    selector: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedSource:
+    """What a crawl needs to know about a source, detached from any session."""
+
+    id: int
+    url: str
+    kind: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    poll_interval: int
+    poll_interval_override: int | None
+    error_count: int
+    selector: str | None
+    last_fetched_at: datetime | None = None
+
+
+async def create_source(session: AsyncSession, *, data: NewSource) -> Source:
+    try:
+        url = normalise_url(data.url)
+    except InvalidURLError as exc:
+        raise InvalidInput(str(exc)) from None
+    key = url_hash(url)
+    existing = await session.scalar(select(Source.id).where(Source.url_hash == key))
+    if existing is not None:
+        raise Conflict(f"source already registered as id {existing}", source_id=existing)
+    source = Source(
+        url=url,
+        url_hash=key,
+        kind=data.kind,
+        name=(data.name or host_of(url))[:200],
+        language=data.language,
+        tier=data.tier,
+        enabled=data.enabled,
+        poll_interval_override=data.poll_interval_override,
+        poll_interval=data.poll_interval_override or 900,
+        selector=data.selector,
+        category=data.category,
+        next_check_at=utcnow(),
+    )
+    session.add(source)
+    await session.flush()
+    return source
+
+
+async def get_source(session: AsyncSession, *, source_id: int) -> Source:
+    source = await session.get(Source, source_id)
+    if source is None:
+        raise NotFound(f"source {source_id} does not exist")
+    return source
+
+
+async def list_sources(
+    session: AsyncSession, *, limit: int, cursor: str | None = None, unhealthy: bool | None = None
+) -> tuple[Sequence[Source], str | None]:
+    """Sources in id order; `unhealthy` keeps only failing (true) or healthy (false) ones."""
+    query = select(Source).order_by(Source.id).limit(limit + 1)
+    if cursor:
+        (after_id,) = decode_cursor(cursor, kinds=(int,))
+        query = query.where(Source.id > after_id)
+    if unhealthy is True:
+        query = query.where(Source.error_count > 0)
+    elif unhealthy is False:
+        query = query.where(Source.error_count == 0)
+    rows = list((await session.scalars(query)).all())
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+UPDATABLE = frozenset(
+    {"enabled", "name", "tier", "language", "poll_interval_override", "selector", "category"}
+)
+
+
+async def update_source(
+    session: AsyncSession, *, source_id: int, changes: dict[str, object]
+) -> Source:
+    """Apply an admin's changes; a re-enabled source or a new interval is checked soon."""
+    source = await get_source(session, source_id=source_id)
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    if changes.get("name", "") is None:
+        raise InvalidInput("name cannot be null")
+    for name in ("enabled", "tier"):
+        if name in changes and changes[name] is None:
+            raise InvalidInput(f"{name} cannot be null")
+    now = utcnow()
+    if changes.get("enabled") is True and not source.enabled:
+        source.next_check_at = now
+    if "poll_interval_override" in changes:
+        override = changes["poll_interval_override"]
+        if isinstance(override, int):
+            source.poll_interval = override
+            source.next_check_at = min(source.next_check_at, now + timedelta(seconds=override))
+    for name, value in changes.items():
+        setattr(source, name, value)
+    await session.flush()
+    return source
+
+
+async def delete_source(session: AsyncSession, *, source_id: int) -> None:
+    """Delete a source and its fetch log; its articles stay, detached from it."""
+    await get_source(session, source_id=source_id)
+    await session.execute(delete(FetchAttempt).where(FetchAttempt.source_id == source_id))
+    await session.execute(
+        update(Article).where(Article.source_id == source_id).values(source_id=None)
+    )
+    await session.execute(delete(Source).where(Source.id == source_id))
+
+
+async def recent_item_counts(
+    session: AsyncSession, *, source_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, int]:
+    """Articles ingested per source in the 24 hours before `now`."""
+    if not source_ids:
+        return {}
+    since = (now or utcnow()) - timedelta(hours=24)
+    rows = await session.execute(
+        select(Article.source_id, func.count())
+        .where(Article.source_id.in_(source_ids), Article.fetched_at >= since)
+        .group_by(Article.source_id)
+    )
+    return {int(sid): int(n) for sid, n in rows.all() if sid is not None}
+
+
+async def list_attempts(
+    session: AsyncSession, *, source_id: int, limit: int, cursor: str | None = None
+) -> tuple[Sequence[FetchAttempt], str | None]:
+    """A source's fetch attempts, newest first, with a keyset cursor."""
+    await get_source(session, source_id=source_id)
+    query = (
+        select(FetchAttempt)
+        .where(FetchAttempt.source_id == source_id)
+        .order_by(FetchAttempt.started_at.desc(), FetchAttempt.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor:
+        started, after_id = decode_cursor(cursor, kinds=(datetime, int))
+        query = query.where(
+            or_(
+                FetchAttempt.started_at < started,
+                (FetchAttempt.started_at == started) & (FetchAttempt.id < after_id),
+            )
+        )
+    rows = list((await session.scalars(query)).all())
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last.started_at, last.id)
+    return rows[:limit], next_cursor
+
+
+async def all_sources(session: AsyncSession) -> Sequence[Source]:
+    return (await session.scalars(select(Source).order_by(Source.id))).all()
+
+
+async def claim_due_sources(
+    session: AsyncSession, *, worker: str, now: datetime, limit: int, lease_seconds: int
+) -> list[ClaimedSource]:
+    """Lease up to `limit` due sources to `worker`.
+
+    On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets any number of workers claim concurrently without
+    waiting on or double-claiming each other's rows; SQLite serialises writers, so the same
+    UPDATE is already atomic there. A lease that expires (a worker died) makes the source due again.
+    """
+    due = (
+        select(Source.id)
+        .where(
+            Source.enabled.is_(True),
+            Source.next_check_at <= now,
+            or_(Source.claimed_until.is_(None), Source.claimed_until < now),
+        )
+        .order_by(Source.next_check_at, Source.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        due = due.with_for_update(skip_locked=True)
+    ids = list((await session.scalars(due)).all())
+    if not ids:
+        return []
+    lease = now + timedelta(seconds=lease_seconds)
+    claimed = await session.scalars(
+        update(Source)
+        .where(Source.id.in_(ids), or_(Source.claimed_until.is_(None), Source.claimed_until < now))
+        .values(claimed_until=lease, claimed_by=worker)
+        .returning(Source)
+    )
+    return [
+        ClaimedSource(
+            id=s.id,
+            url=s.url,
+            kind=s.kind,
+            etag=s.etag,
+            last_modified=s.last_modified,
+            body_hash=s.body_hash,
+            poll_interval=s.poll_interval,
+            poll_interval_override=s.poll_interval_override,
+            error_count=s.error_count,
+            selector=s.selector,
+            last_fetched_at=s.last_fetched_at,
+        )
+        for s in claimed.all()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    added: int
+    existing: int
+    invalid: list[str]
+
+
+async def import_opml(session: AsyncSession, *, body: bytes) -> ImportReport:
+    """Register every outline of an OPML document; existing URLs are left as they are."""
+    added = existing = 0
+    invalid: list[str] = []
+    for outline in parse_opml(body):
+        try:
+            kind = SourceKind(outline.kind)
+        except ValueError:
+            invalid.append(f"{outline.url}: unknown kind {outline.kind!r}")
+            continue
+        data = NewSource(
+            url=outline.url,
+            kind=kind,
+            name=outline.name,
+            language=outline.language,
+            tier=outline.tier or 2,
+            category=outline.category,
+            selector=outline.selector,
+        )
+        try:
+            async with session.begin_nested():
+                await create_source(session, data=data)
+            added += 1
+        except Conflict:
+            existing += 1
+        except InvalidInput as exc:
+            invalid.append(f"{outline.url}: {exc.detail}")
+    return ImportReport(added=added, existing=existing, invalid=invalid)
+
+
+async def export_opml(session: AsyncSession) -> bytes:
+    return render_opml(
+        Outline(
+            url=s.url,
+            name=s.name,
+            kind=s.kind,
+            language=s.language,
+            tier=s.tier,
+            category=s.category,
+            selector=s.selector,
+        )
+        for s in await all_sources(session)
+    )

@@ -1,0 +1,252 @@
+"""Webhooks: CRUD (the secret is generated here and shown once) and delivery of the outbox.
+
+Delivery claims due rows (``status = pending``, ``next_attempt_at <= now``) by pushing their
+``next_attempt_at`` a lease ahead, so concurrent workers never send one row twice at once; sends
+outside any transaction; then records the attempt. Requests go through the crawler's
+address guard (``GuardedTransport``): a webhook pointing at a private address fails unless
+``allow_private_networks`` is set, exactly as a source would.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.crawlers.fetch import parse_retry_after
+from app.crawlers.transport import GuardedBackend, GuardedTransport
+from app.db import Database, is_postgres
+from app.errors import InvalidInput, NotFound
+from app.feed.alerts import (
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    encode_body,
+    retry_delay,
+    should_retry,
+    sign,
+)
+from app.models import DeliveryStatus, Webhook, WebhookDelivery, utcnow
+from app.services.feed_config import FeedConfig
+
+logger = logging.getLogger(__name__)
+FORMATS = ("generic", "slack")
+USER_AGENT = "PantauWebhook/1 (+https://pantau.id/bot)"
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("a webhook URL must be an absolute http(s) URL")
+    return url.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookData:
+    name: str | None = None
+    url: str | None = None
+    format: str | None = None
+    active: bool | None = None
+
+
+async def create_webhook(session: AsyncSession, *, data: WebhookData, actor: str) -> Webhook:
+    """Create a webhook with a fresh signing secret (the caller shows it once)."""
+    if data.format is not None and data.format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}")
+    webhook = Webhook(
+        name=" ".join((data.name or "").split()) or "webhook",
+        url=_check_url(data.url or ""),
+        secret="whsec_" + secrets.token_urlsafe(32),
+        format=data.format or "generic",
+        active=True if data.active is None else data.active,
+        created_by=actor,
+    )
+    session.add(webhook)
+    await session.flush()
+    return webhook
+
+
+async def get_webhook(session: AsyncSession, *, webhook_id: int) -> Webhook:
+    webhook = await session.get(Webhook, webhook_id)
+    if webhook is None:
+        raise NotFound(f"webhook {webhook_id} does not exist")
+    return webhook
+
+
+async def list_webhooks(session: AsyncSession) -> Sequence[Webhook]:
+    return (await session.scalars(select(Webhook).order_by(Webhook.id))).all()
+
+
+async def update_webhook(session: AsyncSession, *, webhook_id: int, data: WebhookData) -> Webhook:
+    webhook = await get_webhook(session, webhook_id=webhook_id)
+    if data.name is not None:
+        webhook.name = " ".join(data.name.split()) or webhook.name
+    if data.url is not None:
+        webhook.url = _check_url(data.url)
+    if data.format is not None:
+        if data.format not in FORMATS:
+            raise InvalidInput(f"format must be one of {', '.join(FORMATS)}")
+        webhook.format = data.format
+    if data.active is not None:
+        webhook.active = data.active
+    await session.flush()
+    return webhook
+
+
+async def delete_webhook(session: AsyncSession, *, webhook_id: int) -> None:
+    await session.delete(await get_webhook(session, webhook_id=webhook_id))
+    await session.flush()
+
+
+async def list_deliveries(
+    session: AsyncSession, *, webhook_id: int, limit: int
+) -> Sequence[WebhookDelivery]:
+    """The webhook's deliveries, newest first, with every attempt in ``log``."""
+    await get_webhook(session, webhook_id=webhook_id)
+    rows = await session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return rows.all()
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+def build_client(config: FeedConfig) -> httpx.AsyncClient:
+    """An HTTP client whose connections pass the crawler's public-address guard."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(config.webhook_timeout),
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        transport=GuardedTransport(
+            GuardedBackend(allow_private=config.allow_private_networks), max_connections=20
+        ),
+        trust_env=False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    id: int
+    url: str
+    secret: str
+    key: str
+    payload: dict[str, object]
+    attempts: int
+
+
+async def _claim(database: Database, *, now: datetime, lease: float, limit: int) -> list[_Claimed]:
+    async with database.writer.begin() as session:
+        query = (
+            select(WebhookDelivery, Webhook)
+            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                Webhook.active,
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+        )
+        if is_postgres(session):
+            query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
+        rows = (await session.execute(query)).all()
+        claimed = [
+            _Claimed(d.id, w.url, w.secret, d.idempotency_key, dict(d.payload), d.attempts)
+            for d, w in rows
+        ]
+        if claimed:
+            await session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_([c.id for c in claimed]))
+                .values(next_attempt_at=now + timedelta(seconds=lease))
+            )
+    return claimed
+
+
+async def _send(
+    client: httpx.AsyncClient, item: _Claimed, *, now: datetime
+) -> tuple[int | None, str | None, float | None, int]:
+    body = encode_body(item.payload)
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(body, secret=item.secret.encode(), timestamp=int(now.timestamp())),
+        IDEMPOTENCY_HEADER: item.key,
+    }
+    started = time.perf_counter()
+    try:
+        response = await client.post(item.url, content=body, headers=headers)
+    except Exception as exc:  # the job boundary: any failure is a recorded, retried attempt
+        elapsed = int((time.perf_counter() - started) * 1000)
+        return None, f"{type(exc).__name__}: {exc}"[:500], None, elapsed
+    elapsed = int((time.perf_counter() - started) * 1000)
+    error = None if response.is_success else f"HTTP {response.status_code}: {response.text[:200]}"
+    return (
+        response.status_code,
+        error,
+        parse_retry_after(response.headers.get("retry-after")),
+        elapsed,
+    )
+
+
+async def deliver_due(
+    database: Database,
+    *,
+    client: httpx.AsyncClient,
+    now: datetime | None = None,
+    config: FeedConfig | None = None,
+    limit: int = 50,
+) -> int:
+    """Send due deliveries once each; returns how many were attempted."""
+    config = config or FeedConfig()
+    now = now or utcnow()
+    claimed = await _claim(database, now=now, lease=config.webhook_timeout * 2 + 30, limit=limit)
+    for item in claimed:
+        status, error, retry_after, elapsed = await _send(client, item, now=now)
+        attempt = item.attempts + 1
+        values: dict[str, object] = {
+            "attempts": attempt,
+            "response_code": status,
+            "last_error": error,
+        }
+        if error is None:
+            values.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
+        else:
+            delay = (
+                retry_delay(attempt, key=item.key, policy=config.retry, retry_after=retry_after)
+                if should_retry(status)
+                else None
+            )
+            if delay is None:
+                values["status"] = DeliveryStatus.FAILED
+            else:
+                values["next_attempt_at"] = now + timedelta(seconds=delay)
+            logger.warning(
+                "webhook delivery failed",
+                extra={"delivery_id": item.id, "url": item.url, "status": status, "error": error},
+            )
+        entry = {
+            "attempt": attempt,
+            "at": now.isoformat(),
+            "status": status,
+            "error": error,
+            "duration_ms": elapsed,
+        }
+        async with database.writer.begin() as session:
+            row = await session.get(WebhookDelivery, item.id)
+            if row is None:
+                continue
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.log = [*(row.log or []), entry]
+    return len(claimed)

@@ -1,0 +1,45 @@
+"""bench/api_load.py --small runs end to end (data, servers, load generator, report)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from asyncio.subprocess import PIPE
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG_ADMIN_DSN, _pg_reachable
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+async def test_api_load_small_mode_reports_every_scenario() -> None:
+    if await _pg_reachable() is not None:
+        pytest.skip("PostgreSQL is not reachable")
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0]
+    command = [
+        sys.executable,
+        "bench/api_load.py",
+        "--small",
+        "--seconds",
+        "0.5",
+        "--connections",
+        "4",
+        "--poll-interval",
+        "0.2",
+        "--dsn",
+        f"{base}/pantau_bench_ci",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = await asyncio.create_subprocess_exec(
+        *command, cwd=ROOT, env=env, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=170)
+    assert process.returncode == 0, err.decode()[-2000:]
+    lines = out.decode().strip().splitlines()
+    assert lines[-1].startswith("api_load: 304 = ")
+    for scenario in ("bare", "issues 304", "issues first page", "article search", "stats timeline"):
+        assert any(line.startswith(scenario) for line in lines), scenario

@@ -1,0 +1,70 @@
+"""Three workers, one database: each due source is fetched once, no article is stored twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.parsers import parse_feed
+from app.crawlers.pipeline import Crawler
+from app.crawlers.urls import normalise_url
+from app.db import Database
+from app.models import Article, FetchAttempt
+from app.scoring import load_scorer
+from tests.crawlers.test_pipeline import add_source, count
+from tests.farm.server import FarmServer
+
+KINDS = ("rss", "atom", "json", "rdf")
+
+
+async def test_three_workers_fetch_each_due_source_once_and_store_no_duplicate(
+    db: Database, farm_server: FarmServer
+) -> None:
+    urls = [farm_server.feed_url(o.slug, kind) for o in farm_server.site.outlets for kind in KINDS][
+        :30
+    ]
+    assert len(urls) == 30
+    source_ids = [await add_source(db, url) for url in urls]
+    scorer = load_scorer()
+    databases = [Database(db.url) for _ in range(3)]
+    crawlers = [
+        Crawler(
+            database=database,
+            fetcher=Fetcher(FetchOptions(user_agent="PantauTest/1", allow_private_networks=True)),
+            scorer=scorer,
+            concurrency=4,
+            batch_size=4,  # small batches so the workers' claims interleave
+            worker=f"worker-{n}",
+        )
+        for n, database in enumerate(databases)
+    ]
+    try:
+        results = await asyncio.gather(*(c.crawl_due() for c in crawlers))
+    finally:
+        for crawler, database in zip(crawlers, databases, strict=True):
+            await crawler.fetcher.aclose()
+            await database.dispose()
+
+    assert sorted(o.source_id for outcomes in results for o in outcomes) == sorted(source_ids)
+    assert sum(1 for outcomes in results if outcomes) >= 2  # the work really was shared
+    feed_hits = Counter(
+        r.path for r in farm_server.requests() if r.path.endswith((".xml", ".json"))
+    )
+    assert len(feed_hits) == 30 and set(feed_hits.values()) == {1}
+    async with db.sessionmaker() as session:
+        per_source = await session.execute(
+            select(FetchAttempt.source_id, func.count()).group_by(FetchAttempt.source_id)
+        )
+        assert dict(per_source.all()) == dict.fromkeys(source_ids, 1)
+        stored = list((await session.scalars(select(Article.url))).all())
+
+    expected: set[str] = set()
+    async with Fetcher(FetchOptions(user_agent="PantauTest/1", allow_private_networks=True)) as f:
+        for url in urls:
+            parsed = parse_feed((await f.fetch(url)).body)
+            expected |= {normalise_url(i.url) for i in parsed.items}
+    assert len(stored) == len(set(stored)) == len(expected) == await count(db, Article)
+    assert set(stored) == expected

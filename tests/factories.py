@@ -1,0 +1,60 @@
+"""Small typed factories for test rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.crawlers.urls import url_hash
+from app.models import ApiKey, Article, Issue, Role, Source, utcnow
+from app.services import api_keys
+
+_counter = iter(range(1, 10**9))
+
+
+async def make_source(session: AsyncSession, **overrides: Any) -> Source:
+    n = next(_counter)
+    url = overrides.pop("url", f"https://news{n}.example.id/rss.xml")
+    values: dict[str, Any] = {
+        "url": url,
+        "url_hash": url_hash(url),
+        "name": f"Source {n}",
+        "next_check_at": utcnow(),
+    }
+    values.update(overrides)
+    source = Source(**values)
+    session.add(source)
+    await session.flush()
+    return source
+
+
+async def make_article(session: AsyncSession, **overrides: Any) -> Article:
+    n = next(_counter)
+    url = overrides.pop("url", f"https://news.example.id/read/{n}")
+    values: dict[str, Any] = {
+        "url": url,
+        "url_hash": url_hash(url),
+        "title": f"Berita {n}",
+        "outlet": "news.example.id",
+    }
+    values.update(overrides)
+    article = Article(**values)
+    session.add(article)
+    await session.flush()
+    return article
+
+
+async def make_key(session: AsyncSession, role: Role = Role.ADMIN) -> tuple[ApiKey, str]:
+    return await api_keys.create_key(session, role=role, name=f"test {role.value}")
+
+
+async def make_issue(session: AsyncSession, **overrides: Any) -> Issue:
+    n = next(_counter)
+    now = utcnow()
+    values: dict[str, Any] = {"title": f"Isu {n}", "first_seen_at": now, "last_seen_at": now}
+    values.update(overrides)
+    issue = Issue(**values)
+    session.add(issue)
+    await session.flush()
+    return issue

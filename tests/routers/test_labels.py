@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import httpx
+
+from app.db import Database
+from app.scoring import load_scorer
+from app.services.issues import group_pending
+from app.services.scoring import score_pending
+from tests.factories import make_article
+
+FLOOD = "Banjir besar merendam ribuan rumah warga dan menewaskan tiga orang."
+
+
+async def _negative_article(db: Database) -> int:
+    async with db.writer.begin() as session:
+        article = await make_article(session, title="Banjir Tewaskan Tiga Warga", body=FLOOD)
+    async with db.writer.begin() as session:
+        await score_pending(session, scorer=load_scorer(), limit=10, entities=())
+        await group_pending(session, limit=10)
+    return article.id
+
+
+async def test_override_wins_in_article_issue_and_history(
+    client: httpx.AsyncClient, db: Database, analyst: dict[str, str], viewer: dict[str, str]
+) -> None:
+    article_id = await _negative_article(db)
+    article = (await client.get(f"/v1/articles/{article_id}", headers=viewer)).json()
+    assert article["label"] == "negative"
+    issue_url = f"/v1/issues/{article['issue_id']}"
+    issue = (await client.get(issue_url, headers=viewer)).json()
+    assert issue["negative_count"] == 1
+    negative_severity = issue["severity"]
+    assert negative_severity > 0 and issue["severity_breakdown"]["components"]["negativity"] > 0
+
+    body = {"label": "neutral", "targets": [{"name": "BPBD", "label": "neutral"}], "note": "ok"}
+    assert (
+        await client.post(f"/v1/articles/{article_id}/label", json=body, headers=viewer)
+    ).status_code == 403
+    posted = await client.post(f"/v1/articles/{article_id}/label", json=body, headers=analyst)
+    assert posted.status_code == 201
+    assert posted.json()["api_key_name"] == "test analyst"
+
+    article = (await client.get(f"/v1/articles/{article_id}", headers=viewer)).json()
+    assert (article["label"], article["negativity"]) == ("neutral", 0.0)
+    assert {"name": "BPBD", "label": "neutral"}.items() <= article["targets"][0].items()
+    listed = (await client.get("/v1/articles?label=neutral", headers=viewer)).json()["items"]
+    assert [a["id"] for a in listed] == [article_id]
+    issue = (await client.get(issue_url, headers=viewer)).json()
+    assert issue["negative_count"] == 0 and issue["severity"] < negative_severity
+    assert issue["severity_breakdown"]["components"]["negativity"] == 0
+    assert issue["articles"][0]["label"] == "neutral"
+
+    await client.post(
+        f"/v1/articles/{article_id}/label", json={"label": "negative"}, headers=analyst
+    )
+    history = (await client.get(f"/v1/articles/{article_id}/labels", headers=viewer)).json()
+    assert [h["label"] for h in history["items"]] == ["negative", "neutral"]
+    assert history["label"] == "negative" and history["label_source"] == "analyst"
+    assert history["model_label"] == "negative"
+
+
+async def test_label_errors(
+    client: httpx.AsyncClient, db: Database, analyst: dict[str, str]
+) -> None:
+    missing = await client.post(
+        "/v1/articles/999999/label", json={"label": "negative"}, headers=analyst
+    )
+    assert missing.status_code == 404
+    article_id = await _negative_article(db)
+    bad = await client.post(
+        f"/v1/articles/{article_id}/label", json={"label": "bad"}, headers=analyst
+    )
+    assert bad.status_code == 422
+    twice = {"label": "negative", "targets": [{"name": "A", "label": "neutral"}] * 2}
+    dup = await client.post(f"/v1/articles/{article_id}/label", json=twice, headers=analyst)
+    assert dup.status_code == 422

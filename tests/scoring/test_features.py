@@ -1,0 +1,29 @@
+import numpy as np
+
+from app.scoring.features import FeatureConfig, Featurizer
+from app.scoring.text import tokens
+
+CONFIG = FeatureConfig(word_bits=14, char_bits=14, dir_bits=10)
+
+
+def _ids(text: str) -> set[int]:
+    return set(Featurizer(CONFIG).counts([tokens(text)]).indices.tolist())
+
+
+def test_reading_direction_gives_the_polarity_of_the_move() -> None:
+    feats = Featurizer(CONFIG)
+    pos, neg = feats._dir_ids["Ppos"], feats._dir_ids["Pneg"]
+    assert neg in _ids("Rupiah Kembali Melemah") and pos not in _ids("Rupiah Kembali Melemah")
+    assert pos in _ids("Utang Luar Negeri Turun") and neg not in _ids("Utang Luar Negeri Turun")
+    assert pos in _ids("IHSG menguat") and neg in _ids("Dolar menguat")
+    assert pos in _ids("Rupiah tidak melemah")  # negation flips the move
+    assert not {pos, neg} & _ids("Rupiah stabil hari ini")
+
+
+def test_batch_counts_equal_row_by_row_counts() -> None:
+    rows = [tokens(t) for t in ("ihsg anjlok tajam", "", "tidak buruk sama sekali", "ihsg")]
+    feats = Featurizer(CONFIG)
+    batch = feats.counts(rows).toarray()
+    single = np.vstack([Featurizer(CONFIG).counts([r]).toarray() for r in rows])
+    assert np.array_equal(batch, single)
+    assert batch[1].sum() == 0 and batch[0].sum() > batch[3].sum()

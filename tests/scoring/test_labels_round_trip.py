@@ -1,0 +1,125 @@
+"""Analyst labels leave the database with `pantau scoring export-labels` and come back in
+through `pantau scoring train --labels` (on a tiny made-up dataset, so it runs in seconds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from app.db import Database
+from app.scoring import Entity, Scorer
+from app.scoring.features import FeatureConfig
+from app.scoring.train import TrainConfig, train_all
+from app.services import labels
+from tests.factories import make_article
+from tests.test_cli import pantau
+
+ID_ROWS = [
+    ("harga saham anjlok tajam", "negatif"),
+    ("rupiah melemah dan ihsg ambruk", "negatif"),
+    ("banjir rendam ribuan rumah", "negatif"),
+    ("korupsi dana desa terbongkar", "negatif"),
+    ("bank rilis produk tabungan baru", "netral"),
+    ("rapat umum pemegang saham digelar", "netral"),
+    ("ojk terbitkan aturan baru", "netral"),
+    ("jadwal pembagian dividen", "netral"),
+    ("laba bersih melonjak tinggi", "positif"),
+    ("ihsg menguat cetak rekor", "positif"),
+    ("ekspor tumbuh pesat", "positif"),
+    ("saham bank naik tajam", "positif"),
+]
+EN_ROWS = [
+    ("The minister was accused of fraud", "negative"),
+    ("The company reported heavy losses", "negative"),
+    ("The governor opened a new park", "neutral"),
+    ("The council met on Tuesday", "neutral"),
+    ("The mayor won praise for the rescue", "positive"),
+    ("The team celebrated a great victory", "positive"),
+]
+POLARITY = {"negative": 2.0, "neutral": 4.0, "positive": 6.0}
+ENGLISH = {"negatif": "negative", "netral": "neutral", "positif": "positive"}
+
+
+def tiny_dataset(root: Path) -> Path:
+    (root / "cnbc-headlines-2024").mkdir(parents=True)
+    lines = ["judul,tanggal,sentimen"]
+    lines += [f"{t},2024/0{1 + n % 9}/01,{lab}" for n, (t, lab) in enumerate(ID_ROWS * 3)]
+    lines += [f"{t},2024/12/01,{lab}" for t, lab in ID_ROWS]
+    (root / "cnbc-headlines-2024" / "headlines.csv").write_text("\n".join(lines) + "\n")
+    (root / "smsa").mkdir()
+    for name in ("train.tsv", "valid.tsv"):
+        (root / "smsa" / name).write_text(
+            "".join(f"{t}\t{ENGLISH[lab]}\n" for t, lab in ID_ROWS * 2)
+        )
+    for language, rows in (("indonesian", ID_ROWS), ("english", EN_ROWS)):
+        folder = root / "nusax-senti" / language
+        folder.mkdir(parents=True)
+        body = "id,text,label\n" + "".join(
+            f"{n},{t},{ENGLISH.get(lab, lab)}\n" for n, (t, lab) in enumerate(rows * 2)
+        )
+        for name in ("train.csv", "valid.csv"):
+            (folder / name).write_text(body)
+    (root / "newsmtsc").mkdir()
+    rows = [
+        {
+            "sentence_normalized": t,
+            "targets": [
+                {
+                    "mention": t.split()[1],
+                    "from": 4,
+                    "to": 4 + len(t.split()[1]),
+                    "polarity": POLARITY[lab],
+                }
+            ],
+        }
+        for t, lab in EN_ROWS * 3
+    ]
+    for name in ("train.jsonl", "devtest_mt.jsonl"):
+        (root / "newsmtsc" / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+async def test_exported_labels_train_the_next_model(db: Database, tmp_path: Path) -> None:
+    # a word the tiny data never saw, labelled by analysts in three articles
+    async with db.writer.begin() as session:
+        for n in range(3):
+            article = await make_article(
+                session,
+                title=f"Warga keluhkan pelayanan samsat {n}",
+                body="Antrean samsat mengular sejak pagi.",
+            )
+            await labels.add_label(
+                session,
+                article_id=article.id,
+                data=labels.NewLabel("negative", targets=[("Samsat", "negative")]),
+            )
+    out = tmp_path / "labels.jsonl"
+    result = pantau("scoring", "export-labels", "-o", str(out), database_url=db.url)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 3
+    assert rows[0]["label"] == "negative" and rows[0]["targets"] == [
+        {"name": "Samsat", "label": "negative"}
+    ]
+    assert rows[0]["title"].startswith("Warga keluhkan") and rows[0]["text"]
+
+    small = FeatureConfig(word_bits=12, char_bits=12)
+    cfg = TrainConfig(
+        folds=2,
+        id_features=FeatureConfig(word_bits=12, char_bits=12, dir_bits=8),
+        en_features=small,
+        target_features=FeatureConfig(word_bits=12, char_bits=12, window_bits=10),
+    )
+    data = tiny_dataset(tmp_path / "data")
+    without, _ = train_all(data, cfg)
+    models, info = train_all(data, cfg, out)
+    assert info["analyst_rows"] == 3
+    assert info["analyst_target_rows"] == {"id": 6, "en": 0}  # title + body
+    item = ("Pelayanan samsat dikeluhkan", "Antrean samsat mengular.", (Entity("Samsat"),))
+    before = Scorer(without, "before").score_many([item])[0]
+    after = Scorer(models, "after").score_many([item])[0]
+    assert after.negativity > before.negativity
+    assert after.targets[0].negativity > before.targets[0].negativity
+    assert not np.array_equal(models["id"].weights, without["id"].weights)

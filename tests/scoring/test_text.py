@@ -1,0 +1,55 @@
+from app.scoring.result import Entity
+from app.scoring.targets import find_mentions, token_span
+from app.scoring.text import mark_negation, raw_tokens, split_sentences, tokens
+
+
+def test_negation_marks_the_words_after_a_negator():
+    assert tokens("Pelayanannya tidak buruk") == ["pelayanannya", "tidak", "¬buruk"]
+    assert tokens("buruk") == ["buruk"]
+
+
+def test_negation_scope_ends_at_punctuation_and_after_three_words():
+    assert mark_negation(raw_tokens("bukan a, b")) == ["bukan", "¬a", "b"]
+    assert mark_negation(raw_tokens("tak a b c d")) == ["tak", "¬a", "¬b", "¬c", "d"]
+
+
+def test_english_contractions_negate():
+    assert tokens("It wasn't bad")[-1] == "¬bad"
+
+
+def test_digits_are_folded():
+    assert raw_tokens("Rp 2.500 naik 15%") == ["rp", "0", ".", "000", "naik", "00"]
+
+
+def test_sentences_split_on_stops_and_paragraphs_not_abbreviations():
+    text = "Dr. Budi datang. Ia bicara di PT. Maju Jaya! Lalu pulang\n\nParagraf baru"
+    assert split_sentences(text) == [
+        "Dr. Budi datang.",
+        "Ia bicara di PT. Maju Jaya!",
+        "Lalu pulang",
+        "Paragraf baru",
+    ]
+
+
+def test_alias_matching_is_case_insensitive_and_word_bounded():
+    entity = Entity("Pemprov DKI", ("Pemerintah Provinsi DKI Jakarta",))
+    sentences = [
+        "PEMERINTAH PROVINSI DKI JAKARTA menutup jalan.",
+        "Warga memprotes pemprov dki.",
+        "Pemprov DKIX bukan nama resmi.",
+        "Tidak ada yang disebut.",
+    ]
+    assert [m.sentence for m in find_mentions(entity, sentences)] == [0, 1]
+
+
+def test_alias_with_punctuation_and_spacing_matches():
+    entity = Entity("Basuki T. Purnama", ("Ahok",))
+    sentences = ["Basuki  T. Purnama hadir.", "Ahok's statement", "Ahoker bukan Ahok"]
+    mentions = find_mentions(entity, sentences)
+    assert [(m.sentence, m.start) for m in mentions] == [(0, 0), (1, 0), (2, 13)]
+
+
+def test_token_span_maps_characters_to_word_indices():
+    sentence = "Kemarin, Gubernur Jawa Timur datang."
+    start = sentence.index("Gubernur")
+    assert token_span(sentence, start, start + len("Gubernur Jawa Timur")) == (1, 4)
