@@ -93,7 +93,7 @@ def test_a_10_mb_feed_is_checked_in_bounded_time_and_memory() -> None:
         _now, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - began < 2
+    assert time.perf_counter() - began < 5  # linear: an entity blow-up takes minutes
     assert peak < 3 * len(body)
 
 

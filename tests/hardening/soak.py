@@ -9,6 +9,8 @@ Used by tests/hardening/test_soak.py (30 s) and bench/soak.py (`--minutes 10`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ class SoakReport:
     fds: list[int] = field(default_factory=list)
     connections: list[int] = field(default_factory=list)
     articles: int = 0
+    per_poller: list[int] = field(default_factory=list)  # answered requests, by poller
+    last_answer: list[float] = field(default_factory=list)  # seconds into the run, by poller
 
     def after_warmup(self, series: list[int]) -> tuple[int, int]:
         """(first, last) of a series once the first quarter (warm-up) has passed."""
@@ -50,20 +54,43 @@ class SoakReport:
         return (
             f"soak: {self.requests} requests ({self.not_modified} x 304), "
             f"{len(self.errors)} errors, RSS {rss0 / 2**20:.1f} -> {rss1 / 2**20:.1f} MiB, "
-            f"fds {fd0} -> {fd1}{conns}, {self.articles} articles ingested, "
+            f"fds {fd0} -> {fd1} (besides client connections){conns}, "
+            f"{self.articles} articles ingested, "
             f"{self.seconds:.0f} s"
         )
 
 
-def _proc(pid: int) -> tuple[int, int]:
+def _proc(pid: int, port: int) -> tuple[int, int]:
+    """RSS and open descriptors of the server, not counting the pollers' connections to it.
+
+    How many client sockets are open follows the pollers' latency (slower answers, more
+    connections in flight), so a leak shows in the descriptors left once they are set aside.
+    """
     status = Path(f"/proc/{pid}/status").read_text()
     rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-    return rss_kb * 1024, len(list(Path(f"/proc/{pid}/fd").iterdir()))
+    clients: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] != "0A":  # 0A: the listening socket
+                clients.add(f"socket:[{fields[9]}]")
+    others = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # closed while we looked
+            others += os.readlink(fd) not in clients
+    return rss_kb * 1024, others
 
 
 async def _poller(
-    client: httpx.AsyncClient, headers: dict[str, str], report: SoakReport, stop: float, sync: bool
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    report: SoakReport,
+    stop: float,
+    sync: bool,
+    index: int,
 ) -> None:
+    started = time.monotonic()
     cursor = "0"
     etag: str | None = None
     await asyncio.sleep(random.random())
@@ -79,6 +106,8 @@ async def _poller(
             await asyncio.sleep(1)
             continue
         report.requests += 1
+        report.per_poller[index] += 1
+        report.last_answer[index] = time.monotonic() - started
         if response.status_code == 304:
             report.not_modified += 1
         elif response.status_code != 200:
@@ -113,6 +142,7 @@ async def run_soak(
     with LiveServer(database_url, workdir, env=env) as server:
         assert server.process is not None
         pid = server.process.pid
+        port = httpx.URL(server.base_url).port or 80
         admin = server.headers("admin")
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as setup:
             for slug in outlets:
@@ -124,9 +154,11 @@ async def run_soak(
         started = time.monotonic()
         stop = started + seconds
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30, limits=limits) as http:
+            report.per_poller = [0] * pollers
+            report.last_answer = [0.0] * pollers
             tasks = [
                 asyncio.create_task(
-                    _poller(http, server.headers("viewer"), report, stop, sync=i % 2 == 0)
+                    _poller(http, server.headers("viewer"), report, stop, i % 2 == 0, i)
                 )
                 for i in range(pollers)
             ]
@@ -135,7 +167,7 @@ async def run_soak(
             try:
                 while time.monotonic() < stop:
                     await asyncio.sleep(1)
-                    rss, fds = _proc(pid)
+                    rss, fds = _proc(pid, port)
                     report.rss.append(rss)
                     report.fds.append(fds)
                     if pg is not None:

@@ -46,11 +46,13 @@ async def test_soak_no_errors_flat_memory_no_fd_growth(
     )
     print(report.line())
     assert report.errors == []
-    assert report.requests > 100 * SECONDS * 0.6  # every poller kept polling
+    # Every poller kept polling to the end (a throughput figure is bench/soak.py's job).
+    assert min(report.per_poller) >= 3, report.per_poller
+    assert min(report.last_answer) > SECONDS * 0.75, report.last_answer
     assert report.articles >= len(OUTLETS) * 20  # ingestion ran alongside
     rss0, rss1 = report.after_warmup(report.rss)
     assert rss1 - rss0 < max(0.15 * rss0, 24 * 2**20), report.line()
-    fd0, fd1 = report.after_warmup(report.fds)
+    fd0, fd1 = report.after_warmup(report.fds)  # the pollers' own connections set aside
     assert fd1 - fd0 <= 10, report.line()
     if report.connections:
         c0, c1 = report.after_warmup(report.connections)
