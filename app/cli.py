@@ -18,7 +18,7 @@ from app.config import Settings, get_settings
 from app.crawlers.parsers import ParseError
 from app.db import Database
 from app.errors import AppError
-from app.migrate import ROOT, upgrade
+from app.migrate import ROOT, current_revision, head_revision, upgrade
 from app.models import FetchStatus, Role, SourceKind
 from app.scoring.cli import score_app
 from app.services import api_keys, sources
@@ -66,12 +66,28 @@ def run(main: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
     return wrapper
 
 
-async def with_database(settings: Settings, job: Callable[[Database], Awaitable[T]]) -> T:
+async def with_database(
+    settings: Settings, job: Callable[[Database], Awaitable[T]], *, migrated: bool = True
+) -> T:
+    """Run ``job`` on the configured database; unless ``migrated`` is off, the schema must be at
+    the newest migration (commands other than ``migrate`` and ``serve`` never change it)."""
     database = Database(settings.database_url)
     try:
+        if migrated:
+            await _require_schema(database, settings)
         return await job(database)
     finally:
         await database.dispose()
+
+
+async def _require_schema(database: Database, settings: Settings) -> None:
+    current, head = await current_revision(database.engine), head_revision()
+    if current != head:
+        state = f"at revision {current}" if current else "not set up"
+        raise ValueError(
+            f"the database ({_safe_url(settings.database_url)}) is {state}, not at the newest "
+            f"migration {head}: run `pantau migrate` (or `pantau serve`, which migrates) first"
+        )
 
 
 @app.command()
@@ -81,7 +97,7 @@ def migrate() -> None:
     @run
     async def main() -> None:
         settings = get_settings()
-        await with_database(settings, lambda db: upgrade(db.engine))
+        await with_database(settings, lambda db: upgrade(db.engine), migrated=False)
         typer.echo(f"database at head ({_safe_url(settings.database_url)})")
 
     main()
@@ -116,7 +132,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
-    run(lambda: with_database(settings, lambda db: prepare(db, settings)))()
+    run(lambda: with_database(settings, lambda db: prepare(db, settings), migrated=False))()
     typer.echo(f"serving on http://{host or settings.host}:{port or settings.port} (docs at /docs)")
     uvicorn.run(
         create_app(settings),
@@ -353,7 +369,7 @@ def sources_backfill(
     async def main() -> None:
         async def job(database: Database) -> None:
             crawler = build_crawler(settings, database)
-            crawler.pool = CpuPool()
+            crawler.pool = CpuPool(settings.cpu_workers)
             try:
                 with Progress(
                     TextColumn("[bold]backfill[/] {task.description}"),

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.config import Settings
 from app.crawlers.fetch import Fetcher, FetchOptions
 from app.crawlers.pipeline import Crawler
+from app.crawlers.pool import shared_pool
 from app.crawlers.scheduling import PollPolicy
 from app.db import Database, is_postgres
 from app.feed.clustering import ClusterConfig
@@ -60,6 +61,7 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
         database=database,
         fetcher=build_fetcher(settings),
         scorer=load_scorer(),
+        pool=shared_pool(settings.cpu_workers),
         policy=PollPolicy(
             min_seconds=settings.poll_min_seconds, max_seconds=settings.poll_max_seconds
         ),

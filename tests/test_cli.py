@@ -21,7 +21,16 @@ def pantau(
     *args: str, database_url: str, stdin: str | None = None, **settings: str
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANTAU_")}
-    env.update(PANTAU_DATABASE_URL=database_url, PANTAU_LOG_JSON="false", **settings)
+    # Small one-off commands: extraction and scoring in the command's own process (the pool
+    # itself runs in the serve, soak and crawler tests), and no spacing between requests to the
+    # farm, which serves every outlet from one host (politeness has its own crawler tests).
+    env.update(
+        PANTAU_DATABASE_URL=database_url,
+        PANTAU_LOG_JSON="false",
+        PANTAU_CPU_WORKERS="0",
+        PANTAU_PER_HOST_MIN_INTERVAL_MS="0",
+    )
+    env.update(settings)
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         cwd=ROOT,

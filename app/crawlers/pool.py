@@ -63,9 +63,10 @@ class CpuPool:
 _shared: CpuPool | None = None
 
 
-def shared_pool() -> CpuPool:
-    """The process-wide pool every crawler in this process uses."""
+def shared_pool(workers: int | None = None) -> CpuPool:
+    """The process-wide pool every crawler in this process uses; ``workers`` (None: one per
+    core) sizes it when this is the first call."""
     global _shared
     if _shared is None:
-        _shared = CpuPool()
+        _shared = CpuPool(workers)
     return _shared
