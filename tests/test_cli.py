@@ -106,6 +106,20 @@ async def test_bad_input_exits_non_zero_with_a_reason(db: Database, args: tuple[
     assert result.stderr.strip()
 
 
+@pytest.mark.parametrize(
+    "args", [("sources", "export"), ("crawl", "--once"), ("keys", "create", "--role", "viewer")]
+)
+def test_an_unmigrated_database_is_refused_with_the_command_to_run(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = pantau(*args, database_url=f"sqlite:///{tmp_path / 'new.db'}")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "is not set up" in result.stderr and "run `pantau migrate`" in result.stderr
+    assert pantau("migrate", database_url=f"sqlite:///{tmp_path / 'new.db'}").returncode == 0
+    assert pantau(*args, database_url=f"sqlite:///{tmp_path / 'new.db'}").returncode == 0
+
+
 async def test_crawl_once_is_idempotent_for_cron(db: Database, farm_server: FarmServer) -> None:
     url = db.url
     assert (
