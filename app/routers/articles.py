@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.db import SessionDep
 from app.errors import InvalidInput
-from app.routers.conventions import collection_version, drop_validators, next_link
+from app.routers.conventions import collection_version, next_link, sync_page_info
 from app.routers.deps import ERROR_RESPONSES, LIST_RESPONSES, Viewer
 from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, window
 from app.schemas.article import ArticleDetail, ArticlePage, ArticleRead
@@ -156,21 +156,10 @@ async def _sync(
     items, batch = await service.sync_articles(
         session, after=Position.decode(changed_after), limit=limit
     )
-    if batch.has_more or batch.held_back:
-        drop_validators(response)
     out: list[ArticleRead | Tombstone] = [
         to_read(i.row) if i.row is not None else Tombstone(id=i.id) for i in items
     ]
-    cursor = batch.position.encode()
-    return ArticlePage(
-        items=out,
-        page=PageInfo(
-            next_cursor=cursor,
-            next=next_link(request, changed_after=cursor),
-            has_more=batch.has_more,
-            pending=batch.held_back,
-        ),
-    )
+    return ArticlePage(items=out, page=sync_page_info(request, response, batch))
 
 
 @router.get("/{article_id}", summary="Get one article with its text and score explanation")

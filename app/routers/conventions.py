@@ -14,7 +14,8 @@ from fastapi import Depends, FastAPI, Request, Response
 from starlette.responses import Response as StarletteResponse
 
 from app.db import Database
-from app.services.changes import Version, VersionCache, parse_token
+from app.schemas.common import PageInfo
+from app.services.changes import ChangeBatch, Version, VersionCache, parse_token
 
 REPRESENTATION = "v1"  # bump when response bodies change shape, so old ETags stop matching
 CACHEABLE = "private, no-cache"  # a client may keep it but must revalidate; proxies must not
@@ -137,3 +138,17 @@ def drop_validators(response: Response) -> None:
     for name in ("etag", "last-modified"):
         if name in response.headers:
             del response.headers[name]
+
+
+def sync_page_info(request: Request, response: Response, batch: ChangeBatch) -> PageInfo:
+    """Paging for a `changed_after` answer; one with more to come, or with changes held back,
+    drops its validators (it will not be the answer for long)."""
+    if batch.has_more or batch.held_back:
+        drop_validators(response)
+    cursor = batch.position.encode()
+    return PageInfo(
+        next_cursor=cursor,
+        next=next_link(request, changed_after=cursor),
+        has_more=batch.has_more,
+        pending=batch.held_back,
+    )

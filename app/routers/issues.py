@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.db import SessionDep
 from app.errors import InvalidInput
 from app.models import IssueStatus
-from app.routers.conventions import collection_version, drop_validators, next_link
+from app.routers.conventions import collection_version, next_link, sync_page_info
 from app.routers.deps import ERROR_RESPONSES, LIST_RESPONSES, Analyst, CurrentKey, Viewer
 from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, window
 from app.schemas.article import ArticleRead
@@ -101,24 +101,13 @@ async def _sync(
     items, batch = await service.sync_issues(
         session, after=Position.decode(changed_after), limit=limit
     )
-    if batch.has_more or batch.held_back:
-        drop_validators(response)  # this answer will not be the answer for long
     out: list[IssueRead | Tombstone] = [
         IssueRead.model_validate(i.issue)
         if i.issue is not None
         else Tombstone(id=i.id, merged_into=i.merged_into)
         for i in items
     ]
-    cursor = batch.position.encode()
-    return IssuePage(
-        items=out,
-        page=PageInfo(
-            next_cursor=cursor,
-            next=next_link(request, changed_after=cursor),
-            has_more=batch.has_more,
-            pending=batch.held_back,
-        ),
-    )
+    return IssuePage(items=out, page=sync_page_info(request, response, batch))
 
 
 @router.get("/{issue_id}", summary="Get one issue with its articles")
