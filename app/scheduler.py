@@ -53,6 +53,7 @@ def build_feed_config(settings: Settings) -> FeedConfig:
         reopen_margin=settings.reopen_severity_margin,
         webhook_timeout=settings.webhook_timeout_seconds,
         allow_private_networks=settings.allow_private_networks,
+        retention_days=settings.retention_days,
     )
 
 

@@ -28,6 +28,7 @@ class Change(Base):
     __table_args__ = (
         Index("ix_changes_entity_position", "entity", "txid", "seq"),
         Index("ix_changes_entity_seq", "entity", "seq"),
+        Index("ix_changes_entity_id_position", "entity", "entity_id", "txid", "seq"),  # retention
         # SQLite must never reuse a sequence number, even after the newest row is deleted.
         {"sqlite_autoincrement": True},
     )

@@ -12,7 +12,10 @@ from app.models.base import Base, utcnow
 
 class FetchAttempt(Base):
     __tablename__ = "fetch_attempts"
-    __table_args__ = (Index("ix_fetch_attempts_source_started", "source_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_fetch_attempts_source_started", "source_id", "started_at"),
+        Index("ix_fetch_attempts_started_at", "started_at"),  # retention
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))

@@ -28,3 +28,4 @@ class FeedConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     alert_window: timedelta = timedelta(hours=1)  # how far back an issue alert's window reaches
     issue_spike_min_articles: int = 5
+    retention_days: int = 30  # see app.services.retention

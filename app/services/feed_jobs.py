@@ -1,5 +1,5 @@
 """The issue feed's scheduled work, run once per scheduler tick after the crawl pipeline:
-re-match jobs, spike detection, alert evaluation, webhook delivery. Each step owns its
+re-match jobs, spike detection, alert evaluation, webhook delivery, retention. Each step owns its
 transactions; a failing step is logged and the others still run."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 
 from app.db import Database
 from app.models import utcnow
-from app.services import alerts, spikes, watchlists, webhooks
+from app.services import alerts, retention, spikes, watchlists, webhooks
 from app.services.feed_config import FeedConfig
 
 logger = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ class FeedTick:
     spikes: int = 0
     queued: int = 0
     delivered: int = 0
+    pruned: int = 0
 
 
 async def run_feed_jobs(
@@ -52,4 +53,10 @@ async def run_feed_jobs(
             )
     except Exception:
         logger.exception("webhook delivery failed")
+    try:
+        async with database.writer.begin() as session:
+            pruned = await retention.prune(session, now=now, days=config.retention_days)
+        tick.pruned = pruned.fetch_attempts + pruned.changes
+    except Exception:
+        logger.exception("retention failed")
     return tick
