@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from app.scoring.lexicon import EN_STOPWORDS, ID_STOPWORDS
+from app.scoring.text import NEG_PREFIX, NEGATION_SCOPE, TOKEN_RE, token_entry
 
 PROFILE_PATH = Path(__file__).parent / "artifacts" / "language-words.json"
 PROFILE_SIZE = 4000
@@ -71,6 +72,59 @@ def _word_vote(word: str) -> tuple[complex, complex]:
     return vote
 
 
+def tokens_and_votes(text: str) -> tuple[list[str], tuple[float, float]]:
+    """``(tokens(text), language_votes(text))`` in one pass over the text (scoring's hot path).
+
+    Every word ``language_votes`` reads lies inside one token of ``tokens`` (a run of letters,
+    possibly joined by an apostrophe), so the votes are summed per token, cached with it.
+    """
+    out: list[str] = []
+    left = 0
+    words = 0j
+    shapes = 0j
+    cache = _TOKEN_VOTES
+    for raw in TOKEN_RE.findall(text.lower()):
+        entry = cache.get(raw)
+        if entry is None:
+            entry = _token_vote(raw)
+        tok, kind, word_vote, shape_vote = entry
+        words += word_vote
+        shapes += shape_vote
+        if kind == 0:
+            if left:
+                out.append(NEG_PREFIX + tok)
+                left -= 1
+            else:
+                out.append(tok)
+        elif kind == 1:
+            out.append(tok)
+            left = NEGATION_SCOPE
+        else:
+            left = 0
+    if abs(words.real - words.imag) <= 2.0 * EN_MARGIN:
+        words += shapes
+    return out, (words.real, words.imag)
+
+
+# Per raw token: folded token, kind (text.token_entry) and its summed word and shape votes.
+_TOKEN_VOTES: dict[str, tuple[str, int, complex, complex]] = {}
+
+
+def _token_vote(raw: str) -> tuple[str, int, complex, complex]:
+    word_vote = 0j
+    shape_vote = 0j
+    for w in _WORD_RE.findall(raw):
+        vote = _WORD_VOTES.get(w) or _word_vote(w)
+        word_vote += vote[0]
+        shape_vote += vote[1]
+    tok, kind = token_entry(raw)
+    if len(_TOKEN_VOTES) > _VOTE_CACHE_LIMIT:
+        _TOKEN_VOTES.clear()
+    entry = (tok, kind, word_vote, shape_vote)
+    _TOKEN_VOTES[raw] = entry
+    return entry
+
+
 def decide(id_score: float, en_score: float) -> Language:
     return "en" if en_score > id_score + EN_MARGIN else "id"
 
@@ -93,6 +147,7 @@ def reload_profile() -> None:
     """Forget the loaded profile and every word vote made from it (after a new profile)."""
     profile_words.cache_clear()
     _WORD_VOTES.clear()
+    _TOKEN_VOTES.clear()
 
 
 def buildprofile_words(id_texts: Iterable[str], en_texts: Iterable[str]) -> dict[str, list[str]]:

@@ -10,11 +10,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from app.scoring.explain import top_terms
-from app.scoring.language import decide, language_votes
+from app.scoring.language import decide, tokens_and_votes
 from app.scoring.model import CLASSES, LinearModel
 from app.scoring.result import ArticleScore, Entity, Label, Language, TargetScore
 from app.scoring.targets import Mention, find_mentions, fold_target, token_span
-from app.scoring.text import normalise, split_sentences, tokens
+from app.scoring.text import normalise, split_sentences
 
 Item = tuple[str | None, str, Sequence[Entity]]
 LABELS: tuple[Label, Label, Label] = ("negative", "neutral", "positive")
@@ -39,7 +39,12 @@ class _Doc:
 def _prepare(title: str | None, text: str, entities: Sequence[Entity]) -> _Doc:
     title_n = normalise(title) if title else ""
     sentences = ([title_n] if title_n else []) + split_sentences(normalise(text))
-    votes = [language_votes(s) for s in sentences]
+    toks: list[list[str]] = []
+    votes: list[tuple[float, float]] = []
+    for sentence in sentences:
+        sentence_toks, sentence_votes = tokens_and_votes(sentence)
+        toks.append(sentence_toks)
+        votes.append(sentence_votes)
     language = decide(sum(v[0] for v in votes), sum(v[1] for v in votes))
     sent_lang: list[Language] = []
     for id_v, en_v in votes:
@@ -49,7 +54,6 @@ def _prepare(title: str | None, text: str, entities: Sequence[Entity]) -> _Doc:
             sent_lang.append("id")
         else:
             sent_lang.append(language)
-    toks = [tokens(s) for s in sentences]
     return _Doc(sentences, bool(title_n), language, sent_lang, toks, entities)
 
 
