@@ -22,6 +22,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -133,14 +134,13 @@ class Featurizer:
         self._char_offset = config.offset(1)
         self._window_offset = config.offset(2)
         self._dir_offset = config.offset(3)
-        self._token_ids: dict[str, np.ndarray] = {}
         self._gram_ids: dict[str, int] = {}
         self._negated_gram_ids: dict[str, int] = {}
         self._gram_sizes = range(config.char_min, config.char_max + 1)
         self._char_mask = (1 << config.char_bits) - 1
-        # per token: (unigram crc, direction code, subject code)
-        self._token_info: dict[str, tuple[int, int, int]] = {}
-        self._entries: dict[str, tuple[int, int, int, np.ndarray]] = {}
+        self._word_mask = (1 << config.word_bits) - 1
+        # per token: (unigram crc, direction code, subject code, feature ids)
+        self._entries: dict[str, tuple[int, int, int, list[int]]] = {}
         crisis = [t.split() for t in config.crisis_terms]
         favour = [t.split() for t in config.favourable_terms]
         self._lex1 = {t[0]: "crisis" for t in crisis if len(t) == 1}
@@ -178,13 +178,27 @@ class Featurizer:
 
     def token_ids(self, token: str) -> np.ndarray:
         """Feature ids of one token: its word unigram, char n-grams and lexicon marker."""
-        ids = self._token_ids.get(token)
-        if ids is not None:
-            return ids
-        cfg = self.config
-        out = [_hash("w" + token, cfg.word_bits)]
+        return np.asarray((self._entries.get(token) or self._entry(token))[3], dtype=np.int64)
+
+    def _entry(self, token: str) -> tuple[int, int, int, list[int]]:
+        """Per token, cached: (unigram CRC, direction code, subject code, feature ids).
+        ``counts`` reads a batch vocabulary's entries with one ``map``."""
         negated = token.startswith(NEG_PREFIX)
         word = token[1:] if negated else token
+        direction = 1 if word in self._up else 2 if word in self._down else 0
+        if direction and negated:
+            direction = 3 - direction
+        subject = 1 if word in self._good else 2 if word in self._bad else 0
+        crc = _crc("w" + token)
+        entry = (crc, direction, subject, self._id_list(crc, word, negated))
+        if len(self._entries) > _CACHE_LIMIT:
+            self._entries.clear()
+        self._entries[token] = entry
+        return entry
+
+    def _id_list(self, crc: int, word: str, negated: bool) -> list[int]:
+        cfg = self.config
+        out = [crc & self._word_mask]
         group = self._lex1.get(word)
         if group is not None:
             out.append(_hash(f"L{group}{'¬' if negated else ''}", cfg.word_bits))
@@ -205,43 +219,16 @@ class Featurizer:
             if len(cache) > _CACHE_LIMIT:
                 cache.clear()
         out.extend(found)  # type: ignore[arg-type]  # no None is left
-        ids = np.asarray(out, dtype=np.int64)
-        if len(self._token_ids) > _CACHE_LIMIT:
-            self._token_ids.clear()
-        self._token_ids[token] = ids
-        return ids
-
-    def _info(self, token: str) -> tuple[int, int, int]:
-        info = self._token_info.get(token)
-        if info is None:
-            negated = token.startswith(NEG_PREFIX)
-            word = token[1:] if negated else token
-            direction = 1 if word in self._up else 2 if word in self._down else 0
-            if direction and negated:
-                direction = 3 - direction
-            subject = 1 if word in self._good else 2 if word in self._bad else 0
-            info = (_crc("w" + token), direction, subject)
-            if len(self._token_info) > _CACHE_LIMIT:
-                self._token_info.clear()
-            self._token_info[token] = info
-        return info
-
-    def _entry(self, token: str) -> tuple[int, int, int, np.ndarray]:
-        """``_info(token)`` and ``token_ids(token)`` together, cached: ``counts`` reads a
-        batch vocabulary's entries with one ``map`` instead of two calls per token."""
-        entry = (*self._info(token), self.token_ids(token))
-        if len(self._entries) > _CACHE_LIMIT:
-            self._entries.clear()
-        self._entries[token] = entry
-        return entry
+        return out
 
     def pair_ids(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Word-block ids of token bigrams (as ``counts`` makes them)."""
         if not pairs:
             return np.zeros(0, dtype=np.int64)
-        first = np.array([self._info(a)[0] for a, _ in pairs], dtype=np.uint64)
-        second = np.array([self._info(b)[0] for _, b in pairs], dtype=np.uint64)
-        ids: np.ndarray = mix(first, second, 32) & ((1 << self.config.word_bits) - 1)
+        entry = self._entries.get
+        first = np.array([(entry(a) or self._entry(a))[0] for a, _ in pairs], dtype=np.uint64)
+        second = np.array([(entry(b) or self._entry(b))[0] for _, b in pairs], dtype=np.uint64)
+        ids: np.ndarray = mix(first, second, 32) & self._word_mask
         return ids
 
     # -- batches -------------------------------------------------------------------------
@@ -262,8 +249,9 @@ class Featurizer:
         """
         rows = rows if isinstance(rows, list) else list(rows)
         lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-        vocab: dict[str, int] = {}
-        flat = [vocab.setdefault(tok, len(vocab)) for toks in rows for tok in toks]
+        # Vocabulary in order of first occurrence; the loops over tokens run inside dict/map.
+        vocab = {tok: k for k, tok in enumerate(dict.fromkeys(chain.from_iterable(rows)))}
+        flat = list(map(vocab.__getitem__, chain.from_iterable(rows)))
         n_rows, n_feat = len(rows), self.config.n_features
         n_out = n_groups if groups is not None else n_rows
         if not flat:
@@ -276,7 +264,7 @@ class Featurizer:
             out_of, value = groups[row_of], weights[row_of]
         entries = list(map(self._entries.get, vocab))
         if None in entries:
-            entries = [e or self._entry(tok) for e, tok in zip(entries, vocab, strict=True)]
+            entries = [e or self._entry(t) for e, t in zip(entries, vocab, strict=True)]
         crcs, directions, subjects, id_lists = zip(*entries, strict=True)
         info = np.array((crcs, directions, subjects), dtype=np.int64).T
         extra_rows, extra_cols = self._pair_and_direction_ids(row_of, info[tid])
@@ -299,13 +287,13 @@ class Featurizer:
             shape=(n_out, n_tok),
         )
         sizes = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
+        n_ids = int(sizes.sum())
+        token_feats = np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=n_ids)
         tok_feat = sp.csr_matrix(
             (
-                np.ones(int(sizes.sum()) + extra_ids.size, dtype=np.float32),
-                np.concatenate((*id_lists, extra_ids)),
-                np.concatenate(
-                    ([0], np.cumsum(sizes), sizes.sum() + np.arange(1, extra_ids.size + 1))
-                ),
+                np.ones(n_ids + extra_ids.size, dtype=np.float32),
+                np.concatenate((token_feats, extra_ids)),
+                np.concatenate(([0], np.cumsum(sizes), n_ids + np.arange(1, extra_ids.size + 1))),
             ),
             shape=(n_tok, n_feat),
         )

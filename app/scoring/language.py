@@ -77,19 +77,26 @@ def tokens_and_votes(text: str) -> tuple[list[str], tuple[float, float]]:
 
     Every word ``language_votes`` reads lies inside one token of ``tokens`` (a run of letters,
     possibly joined by an apostrophe), so the votes are summed per token, cached with it.
+    Sentences without a negator (most) need no per-token Python loop.
     """
-    out: list[str] = []
+    raws = TOKEN_RE.findall(text.lower())
+    entries = list(map(_TOKEN_VOTES.get, raws))
+    if None in entries:
+        entries = [e or _token_vote(raw) for e, raw in zip(entries, raws, strict=True)]
+    if not entries:
+        return [], (0.0, 0.0)
+    toks, kinds, word_votes, shape_votes = zip(*entries, strict=True)
+    # Every vote is a multiple of 0.5, so these sums are exact in any order.
+    words = sum(word_votes, 0j)
+    if abs(words.real - words.imag) <= 2.0 * EN_MARGIN:
+        words += sum(shape_votes, 0j)
+    if 1 not in kinds:
+        if 2 in kinds:
+            return [t for t, k in zip(toks, kinds, strict=True) if not k], (words.real, words.imag)
+        return list(toks), (words.real, words.imag)
+    out = []
     left = 0
-    words = 0j
-    shapes = 0j
-    cache = _TOKEN_VOTES
-    for raw in TOKEN_RE.findall(text.lower()):
-        entry = cache.get(raw)
-        if entry is None:
-            entry = _token_vote(raw)
-        tok, kind, word_vote, shape_vote = entry
-        words += word_vote
-        shapes += shape_vote
+    for tok, kind in zip(toks, kinds, strict=True):
         if kind == 0:
             if left:
                 out.append(NEG_PREFIX + tok)
@@ -101,8 +108,6 @@ def tokens_and_votes(text: str) -> tuple[list[str], tuple[float, float]]:
             left = NEGATION_SCOPE
         else:
             left = 0
-    if abs(words.real - words.imag) <= 2.0 * EN_MARGIN:
-        words += shapes
     return out, (words.real, words.imag)
 
 

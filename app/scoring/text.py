@@ -83,8 +83,12 @@ def normalise(text: str) -> str:
     """NFKC-normalise and collapse runs of spaces (keeping paragraph breaks)."""
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES_RE.sub(" ", text)
-    return _PARAGRAPH_RE.sub("\n\n", text).strip()
+    # The substitutions only when they can match (NFKC has made no-break spaces plain).
+    if "  " in text or "\t" in text or "\u00a0" in text:
+        text = _SPACES_RE.sub(" ", text)
+    if "\n" in text:
+        text = _PARAGRAPH_RE.sub("\n\n", text)
+    return text.strip()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -95,7 +99,8 @@ def split_sentences(text: str) -> list[str]:
         if not piece:
             continue
         # Glue back a split made after an abbreviation ("Dr. Budi", "PT. Maju").
-        if out and out[-1][-1:] == "." and _ABBREV_END.search(out[-1]):
+        # (the last 10 characters hold the longest abbreviation, its dot and the boundary)
+        if out and out[-1][-1:] == "." and _ABBREV_END.search(out[-1][-10:]):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece.replace("\n", " "))

@@ -58,3 +58,12 @@ def test_token_span_maps_characters_to_word_indices():
 def test_normalise_collapses_space_runs_and_keeps_paragraphs():
     text = "a \t\u00a0 b\tc\u00a0d  e f\r\n \r\n\n g"
     assert normalise(text) == "a b c d e f\n\ng"
+
+
+def test_abbreviation_at_the_end_of_a_long_sentence_glues_but_a_word_ending_does_not():
+    text = "Upacara itu dipimpin oleh Brigjen. Budi hadir. Ia menyapa Ketua KPH. Semua hadir."
+    assert split_sentences(text) == [
+        "Upacara itu dipimpin oleh Brigjen. Budi hadir.",
+        "Ia menyapa Ketua KPH.",
+        "Semua hadir.",
+    ]
