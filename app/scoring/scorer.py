@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -156,19 +157,16 @@ class Scorer:
             groups: list[int] = []
             vals: list[float] = []
             for k, i in enumerate(idx):
-                weights = [_bag_weight(j, docs[i].has_title) for j in range(len(docs[i].toks))]
-                top = max(weights, default=1.0)
                 rows.extend(docs[i].toks)
-                groups.extend([k] * len(weights))
-                vals.extend(w / top for w in weights)
+                groups.extend([k] * len(docs[i].toks))
+                vals.extend(_bag_values(len(docs[i].toks), docs[i].has_title))
             bag = self.models[lang].featurizer.counts(
                 rows,
                 groups=np.asarray(groups, dtype=np.int64),
                 weights=np.asarray(vals, dtype=np.float64),
                 n_groups=len(idx),
             )
-            bag.sum_duplicates()
-            bag.sort_indices()
+            bag.sort_indices()  # a product of csr matrices holds no duplicates to sum
             x = self.models[lang].transform(bag)
             proba[idx] = self.models[lang].proba_of(x)
             for k, i in enumerate(idx):
@@ -235,6 +233,14 @@ class Scorer:
             )
             out[id_rows] = 0.5 * sentence + 0.5 * window_proba
         return out
+
+
+@lru_cache(maxsize=1024)
+def _bag_values(n_sentences: int, has_title: bool) -> tuple[float, ...]:
+    """Bag weights of an article's sentences, normalised so the heaviest weighs 1."""
+    weights = [_bag_weight(j, has_title) for j in range(n_sentences)]
+    top = max(weights, default=1.0)
+    return tuple(w / top for w in weights)
 
 
 def _bag_weight(sentence: int, has_title: bool) -> float:
