@@ -1,13 +1,15 @@
 """Hashed word, character, window and direction features with TF-IDF weighting.
 
 The feature space needs no vocabulary: every feature string is hashed with CRC-32 (stable
-across Python versions and processes, unlike ``hash``) into one of four blocks:
+across Python versions and processes, unlike ``hash``) into one of five blocks:
 
 - words: unigrams, bigrams (negation-marked tokens) and lexicon group markers,
 - chars: character 3-5-grams of each word (robust to affixes, typos and spelling variants),
 - window: for target-aware scoring, words near the target mention, weighted by distance,
 - direction: market "reading direction" (``lexicon.UP_WORDS``/``DOWN_WORDS``): which word
-  moved which way ("rupiah melemah" is bad, "utang turun" is good).
+  moved which way ("rupiah melemah" is bad, "utang turun" is good),
+- context: for target-aware scoring, every word of the sentence marked by its side of the
+  mention (left or right), unweighted.
 
 Each block is L2-normalised on its own, like a union of separate TF-IDF vectorisers.
 
@@ -56,6 +58,8 @@ class FeatureConfig:
     char_weight: float = 1.0
     window_weight: float = 1.0
     dir_weight: float = 0.5
+    context_bits: int = 0
+    context_weight: float = 1.0
     crisis_terms: tuple[str, ...] = CRISIS_TERMS
     favourable_terms: tuple[str, ...] = FAVOURABLE_TERMS
     up_words: tuple[str, ...] = UP_WORDS
@@ -64,17 +68,18 @@ class FeatureConfig:
     bad_subjects: tuple[str, ...] = BAD_SUBJECTS
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def block_sizes(self) -> tuple[int, int, int, int]:
-        """Sizes of the word, char, window and direction blocks, in this order."""
+    def block_sizes(self) -> tuple[int, int, int, int, int]:
+        """Sizes of the word, char, window, direction and context blocks, in this order."""
         return (
             1 << self.word_bits,
             1 << self.char_bits,
             (1 << self.window_bits) if self.window_bits else 0,
             (1 << self.dir_bits) if self.dir_bits else 0,
+            (1 << self.context_bits) if self.context_bits else 0,
         )
 
-    def block_weights(self) -> tuple[float, float, float, float]:
-        return (1.0, self.char_weight, self.window_weight, self.dir_weight)
+    def block_weights(self) -> tuple[float, float, float, float, float]:
+        return (1.0, self.char_weight, self.window_weight, self.dir_weight, self.context_weight)
 
     @property
     def n_features(self) -> int:
@@ -134,6 +139,7 @@ class Featurizer:
         self._char_offset = config.offset(1)
         self._window_offset = config.offset(2)
         self._dir_offset = config.offset(3)
+        self._context_offset = config.offset(4)
         self._gram_ids: dict[str, int] = {}
         self._negated_gram_ids: dict[str, int] = {}
         self._gram_sizes = range(config.char_min, config.char_max + 1)
@@ -358,7 +364,8 @@ class Featurizer:
     def window_counts(
         self, rows: Sequence[Sequence[str]], spans: Sequence[tuple[int, int]]
     ) -> Matrix:
-        """Distance-weighted ids of the words around each target span ``toks[start:end]``."""
+        """Distance-weighted ids of the words around each target span ``toks[start:end]``;
+        with a context block, also every word of the sentence by its side of the target."""
         cfg = self.config
         indptr = [0]
         ids: list[int] = []
@@ -378,6 +385,12 @@ class Featurizer:
                 for key in keys:
                     ids.append(self._window_offset + _hash(key, cfg.window_bits))
                     weights.append(weight)
+            if cfg.context_bits:
+                for side, words in (("L", toks[:start]), ("R", toks[end:])):
+                    ids.extend(
+                        self._context_offset + _hash(side + tok, cfg.context_bits) for tok in words
+                    )
+                weights.extend([1.0] * (len(ids) - len(weights)))
             indptr.append(len(ids))
         mat = sp.csr_matrix(
             (
@@ -398,15 +411,17 @@ def tfidf(counts: Matrix, idf: np.ndarray, config: FeatureConfig) -> Matrix:
     data += 1.0
     data *= idf[indices]
     np.maximum(data, 0.0, out=data)
-    bounds = np.cumsum((0, *config.block_sizes()[:-1])).astype(indices.dtype)
+    sizes = config.block_sizes()
+    n_blocks = len(sizes)
+    bounds = np.cumsum((0, *sizes[:-1])).astype(indices.dtype)
     block = np.searchsorted(bounds, indices, side="right")
     block -= 1
     n_rows = counts.shape[0]
-    key = np.repeat(np.arange(0, 4 * n_rows, 4), np.diff(counts.indptr))
+    key = np.repeat(np.arange(0, n_blocks * n_rows, n_blocks), np.diff(counts.indptr))
     key += block
     squares = data.astype(np.float64)
     squares *= squares
-    sq = np.bincount(key, weights=squares, minlength=n_rows * 4)
+    sq = np.bincount(key, weights=squares, minlength=n_rows * n_blocks)
     norms = np.maximum(np.sqrt(sq), 1e-12)[key]
     scale = np.asarray(config.block_weights())[block]
     values = data / norms
