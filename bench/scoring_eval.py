@@ -44,7 +44,9 @@ def end_to_end(scorer: Scorer, rows: list[ds.Example]) -> dict[str, object]:
     return _report([(r.label, r.negativity) for r in results], rows)
 
 
-def _report(scored: list[tuple[str, float]], rows: list) -> dict[str, object]:
+def _report(
+    scored: list[tuple[str, float]], rows: list[ds.Example] | list[ds.TargetExample]
+) -> dict[str, object]:
     pred = np.array([CLASSES.index(label) for label, _ in scored])
     proba = np.zeros((len(scored), len(CLASSES)))
     proba[:, 0] = [neg for _, neg in scored]
