@@ -254,7 +254,7 @@ class Featurizer:
         building every sequence's row and summing them afterwards.
         """
         rows = rows if isinstance(rows, list) else list(rows)
-        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
         # Vocabulary in order of first occurrence; the loops over tokens run inside dict/map.
         vocab = {tok: k for k, tok in enumerate(dict.fromkeys(chain.from_iterable(rows)))}
         flat = list(map(vocab.__getitem__, chain.from_iterable(rows)))
