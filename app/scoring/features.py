@@ -1,13 +1,15 @@
 """Hashed word, character, window and direction features with TF-IDF weighting.
 
 The feature space needs no vocabulary: every feature string is hashed with CRC-32 (stable
-across Python versions and processes, unlike ``hash``) into one of four blocks:
+across Python versions and processes, unlike ``hash``) into one of five blocks:
 
 - words: unigrams, bigrams (negation-marked tokens) and lexicon group markers,
 - chars: character 3-5-grams of each word (robust to affixes, typos and spelling variants),
 - window: for target-aware scoring, words near the target mention, weighted by distance,
 - direction: market "reading direction" (``lexicon.UP_WORDS``/``DOWN_WORDS``): which word
-  moved which way ("rupiah melemah" is bad, "utang turun" is good).
+  moved which way ("rupiah melemah" is bad, "utang turun" is good),
+- context: for target-aware scoring, every word of the sentence marked by its side of the
+  mention (left or right), unweighted.
 
 Each block is L2-normalised on its own, like a union of separate TF-IDF vectorisers.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -55,6 +58,8 @@ class FeatureConfig:
     char_weight: float = 1.0
     window_weight: float = 1.0
     dir_weight: float = 0.5
+    context_bits: int = 0
+    context_weight: float = 1.0
     crisis_terms: tuple[str, ...] = CRISIS_TERMS
     favourable_terms: tuple[str, ...] = FAVOURABLE_TERMS
     up_words: tuple[str, ...] = UP_WORDS
@@ -63,17 +68,18 @@ class FeatureConfig:
     bad_subjects: tuple[str, ...] = BAD_SUBJECTS
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def block_sizes(self) -> tuple[int, int, int, int]:
-        """Sizes of the word, char, window and direction blocks, in this order."""
+    def block_sizes(self) -> tuple[int, int, int, int, int]:
+        """Sizes of the word, char, window, direction and context blocks, in this order."""
         return (
             1 << self.word_bits,
             1 << self.char_bits,
             (1 << self.window_bits) if self.window_bits else 0,
             (1 << self.dir_bits) if self.dir_bits else 0,
+            (1 << self.context_bits) if self.context_bits else 0,
         )
 
-    def block_weights(self) -> tuple[float, float, float, float]:
-        return (1.0, self.char_weight, self.window_weight, self.dir_weight)
+    def block_weights(self) -> tuple[float, float, float, float, float]:
+        return (1.0, self.char_weight, self.window_weight, self.dir_weight, self.context_weight)
 
     @property
     def n_features(self) -> int:
@@ -133,13 +139,14 @@ class Featurizer:
         self._char_offset = config.offset(1)
         self._window_offset = config.offset(2)
         self._dir_offset = config.offset(3)
-        self._token_ids: dict[str, np.ndarray] = {}
+        self._context_offset = config.offset(4)
         self._gram_ids: dict[str, int] = {}
         self._negated_gram_ids: dict[str, int] = {}
         self._gram_sizes = range(config.char_min, config.char_max + 1)
         self._char_mask = (1 << config.char_bits) - 1
-        # per token: (unigram crc, direction code, subject code)
-        self._token_info: dict[str, tuple[int, int, int]] = {}
+        self._word_mask = (1 << config.word_bits) - 1
+        # per token: (unigram crc, direction code, subject code, feature ids)
+        self._entries: dict[str, tuple[int, int, int, list[int]]] = {}
         crisis = [t.split() for t in config.crisis_terms]
         favour = [t.split() for t in config.favourable_terms]
         self._lex1 = {t[0]: "crisis" for t in crisis if len(t) == 1}
@@ -177,13 +184,27 @@ class Featurizer:
 
     def token_ids(self, token: str) -> np.ndarray:
         """Feature ids of one token: its word unigram, char n-grams and lexicon marker."""
-        ids = self._token_ids.get(token)
-        if ids is not None:
-            return ids
-        cfg = self.config
-        out = [_hash("w" + token, cfg.word_bits)]
+        return np.asarray((self._entries.get(token) or self._entry(token))[3], dtype=np.int64)
+
+    def _entry(self, token: str) -> tuple[int, int, int, list[int]]:
+        """Per token, cached: (unigram CRC, direction code, subject code, feature ids).
+        ``counts`` reads a batch vocabulary's entries with one ``map``."""
         negated = token.startswith(NEG_PREFIX)
         word = token[1:] if negated else token
+        direction = 1 if word in self._up else 2 if word in self._down else 0
+        if direction and negated:
+            direction = 3 - direction
+        subject = 1 if word in self._good else 2 if word in self._bad else 0
+        crc = _crc("w" + token)
+        entry = (crc, direction, subject, self._id_list(crc, word, negated))
+        if len(self._entries) > _CACHE_LIMIT:
+            self._entries.clear()
+        self._entries[token] = entry
+        return entry
+
+    def _id_list(self, crc: int, word: str, negated: bool) -> list[int]:
+        cfg = self.config
+        out = [crc & self._word_mask]
         group = self._lex1.get(word)
         if group is not None:
             out.append(_hash(f"L{group}{'¬' if negated else ''}", cfg.word_bits))
@@ -204,34 +225,16 @@ class Featurizer:
             if len(cache) > _CACHE_LIMIT:
                 cache.clear()
         out.extend(found)  # type: ignore[arg-type]  # no None is left
-        ids = np.asarray(out, dtype=np.int64)
-        if len(self._token_ids) > _CACHE_LIMIT:
-            self._token_ids.clear()
-        self._token_ids[token] = ids
-        return ids
-
-    def _info(self, token: str) -> tuple[int, int, int]:
-        info = self._token_info.get(token)
-        if info is None:
-            negated = token.startswith(NEG_PREFIX)
-            word = token[1:] if negated else token
-            direction = 1 if word in self._up else 2 if word in self._down else 0
-            if direction and negated:
-                direction = 3 - direction
-            subject = 1 if word in self._good else 2 if word in self._bad else 0
-            info = (_crc("w" + token), direction, subject)
-            if len(self._token_info) > _CACHE_LIMIT:
-                self._token_info.clear()
-            self._token_info[token] = info
-        return info
+        return out
 
     def pair_ids(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Word-block ids of token bigrams (as ``counts`` makes them)."""
         if not pairs:
             return np.zeros(0, dtype=np.int64)
-        first = np.array([self._info(a)[0] for a, _ in pairs], dtype=np.uint64)
-        second = np.array([self._info(b)[0] for _, b in pairs], dtype=np.uint64)
-        ids: np.ndarray = mix(first, second, 32) & ((1 << self.config.word_bits) - 1)
+        entry = self._entries.get
+        first = np.array([(entry(a) or self._entry(a))[0] for a, _ in pairs], dtype=np.uint64)
+        second = np.array([(entry(b) or self._entry(b))[0] for _, b in pairs], dtype=np.uint64)
+        ids: np.ndarray = mix(first, second, 32) & self._word_mask
         return ids
 
     # -- batches -------------------------------------------------------------------------
@@ -251,9 +254,10 @@ class Featurizer:
         building every sequence's row and summing them afterwards.
         """
         rows = rows if isinstance(rows, list) else list(rows)
-        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-        vocab: dict[str, int] = {}
-        flat = [vocab.setdefault(tok, len(vocab)) for toks in rows for tok in toks]
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        # Vocabulary in order of first occurrence; the loops over tokens run inside dict/map.
+        vocab = {tok: k for k, tok in enumerate(dict.fromkeys(chain.from_iterable(rows)))}
+        flat = list(map(vocab.__getitem__, chain.from_iterable(rows)))
         n_rows, n_feat = len(rows), self.config.n_features
         n_out = n_groups if groups is not None else n_rows
         if not flat:
@@ -264,7 +268,11 @@ class Featurizer:
             out_of, value = row_of, np.ones(tid.size, dtype=np.float32)
         else:
             out_of, value = groups[row_of], weights[row_of]
-        info = np.array([self._info(tok) for tok in vocab], dtype=np.int64).reshape(-1, 3)
+        entries = list(map(self._entries.get, vocab))
+        if None in entries:
+            entries = [e or self._entry(t) for e, t in zip(entries, vocab, strict=True)]
+        crcs, directions, subjects, id_lists = zip(*entries, strict=True)
+        info = np.array((crcs, directions, subjects), dtype=np.int64).T
         extra_rows, extra_cols = self._pair_and_direction_ids(row_of, info[tid])
         if groups is None or weights is None:
             extra_value = np.ones(extra_cols.size, dtype=np.float32)
@@ -284,15 +292,14 @@ class Featurizer:
             ),
             shape=(n_out, n_tok),
         )
-        id_lists = [self.token_ids(tok) for tok in vocab]
-        sizes = np.fromiter((a.size for a in id_lists), dtype=np.int64, count=len(id_lists))
+        sizes = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
+        n_ids = int(sizes.sum())
+        token_feats = np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=n_ids)
         tok_feat = sp.csr_matrix(
             (
-                np.ones(int(sizes.sum()) + extra_ids.size, dtype=np.float32),
-                np.concatenate((*id_lists, extra_ids)),
-                np.concatenate(
-                    ([0], np.cumsum(sizes), sizes.sum() + np.arange(1, extra_ids.size + 1))
-                ),
+                np.ones(n_ids + extra_ids.size, dtype=np.float32),
+                np.concatenate((token_feats, extra_ids)),
+                np.concatenate(([0], np.cumsum(sizes), n_ids + np.arange(1, extra_ids.size + 1))),
             ),
             shape=(n_tok, n_feat),
         )
@@ -357,7 +364,8 @@ class Featurizer:
     def window_counts(
         self, rows: Sequence[Sequence[str]], spans: Sequence[tuple[int, int]]
     ) -> Matrix:
-        """Distance-weighted ids of the words around each target span ``toks[start:end]``."""
+        """Distance-weighted ids of the words around each target span ``toks[start:end]``;
+        with a context block, also every word of the sentence by its side of the target."""
         cfg = self.config
         indptr = [0]
         ids: list[int] = []
@@ -377,6 +385,12 @@ class Featurizer:
                 for key in keys:
                     ids.append(self._window_offset + _hash(key, cfg.window_bits))
                     weights.append(weight)
+            if cfg.context_bits:
+                for side, words in (("L", toks[:start]), ("R", toks[end:])):
+                    ids.extend(
+                        self._context_offset + _hash(side + tok, cfg.context_bits) for tok in words
+                    )
+                weights.extend([1.0] * (len(ids) - len(weights)))
             indptr.append(len(ids))
         mat = sp.csr_matrix(
             (
@@ -392,18 +406,29 @@ class Featurizer:
 
 def tfidf(counts: Matrix, idf: np.ndarray, config: FeatureConfig) -> Matrix:
     """Sublinear TF times IDF, L2-normalised per block and scaled by the block weight."""
-    mat = counts.copy()
-    data = (1.0 + np.log(np.maximum(mat.data, 1e-6))) * idf[mat.indices]
-    data = np.maximum(data, 0.0)
-    bounds = np.cumsum((0, *config.block_sizes()[:-1]))
-    block = np.searchsorted(bounds, mat.indices, side="right") - 1
-    rows = np.repeat(np.arange(mat.shape[0]), np.diff(mat.indptr))
-    key = rows * 4 + block
-    sq = np.bincount(key, weights=data.astype(np.float64) ** 2, minlength=mat.shape[0] * 4)
-    norms = np.sqrt(sq)[key]
+    indices = counts.indices
+    data = np.log(np.maximum(counts.data, 1e-6))
+    data += 1.0
+    data *= idf[indices]
+    np.maximum(data, 0.0, out=data)
+    sizes = config.block_sizes()
+    n_blocks = len(sizes)
+    bounds = np.cumsum((0, *sizes[:-1])).astype(indices.dtype)
+    block = np.searchsorted(bounds, indices, side="right")
+    block -= 1
+    n_rows = counts.shape[0]
+    key = np.repeat(np.arange(0, n_blocks * n_rows, n_blocks), np.diff(counts.indptr))
+    key += block
+    squares = data.astype(np.float64)
+    squares *= squares
+    sq = np.bincount(key, weights=squares, minlength=n_rows * n_blocks)
+    norms = np.maximum(np.sqrt(sq), 1e-12)[key]
     scale = np.asarray(config.block_weights())[block]
-    mat.data = (data / np.maximum(norms, 1e-12) * scale).astype(np.float32)
-    return mat
+    values = data / norms
+    values *= scale
+    return sp.csr_matrix(
+        (values.astype(np.float32), indices.copy(), counts.indptr.copy()), shape=counts.shape
+    )
 
 
 def fit_idf(counts: Matrix) -> np.ndarray:

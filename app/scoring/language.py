@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from app.scoring.lexicon import EN_STOPWORDS, ID_STOPWORDS
+from app.scoring.text import NEG_PREFIX, NEGATION_SCOPE, TOKEN_RE, token_entry
 
 PROFILE_PATH = Path(__file__).parent / "artifacts" / "language-words.json"
 PROFILE_SIZE = 4000
@@ -71,6 +72,64 @@ def _word_vote(word: str) -> tuple[complex, complex]:
     return vote
 
 
+def tokens_and_votes(text: str) -> tuple[list[str], tuple[float, float]]:
+    """``(tokens(text), language_votes(text))`` in one pass over the text (scoring's hot path).
+
+    Every word ``language_votes`` reads lies inside one token of ``tokens`` (a run of letters,
+    possibly joined by an apostrophe), so the votes are summed per token, cached with it.
+    Sentences without a negator (most) need no per-token Python loop.
+    """
+    raws = TOKEN_RE.findall(text.lower())
+    entries = list(map(_TOKEN_VOTES.get, raws))
+    if None in entries:
+        entries = [e or _token_vote(raw) for e, raw in zip(entries, raws, strict=True)]
+    if not entries:
+        return [], (0.0, 0.0)
+    toks, kinds, word_votes, shape_votes = zip(*entries, strict=True)
+    # Every vote is a multiple of 0.5, so these sums are exact in any order.
+    words = sum(word_votes, 0j)
+    if abs(words.real - words.imag) <= 2.0 * EN_MARGIN:
+        words += sum(shape_votes, 0j)
+    if 1 not in kinds:
+        if 2 in kinds:
+            return [t for t, k in zip(toks, kinds, strict=True) if not k], (words.real, words.imag)
+        return list(toks), (words.real, words.imag)
+    out = []
+    left = 0
+    for tok, kind in zip(toks, kinds, strict=True):
+        if kind == 0:
+            if left:
+                out.append(NEG_PREFIX + tok)
+                left -= 1
+            else:
+                out.append(tok)
+        elif kind == 1:
+            out.append(tok)
+            left = NEGATION_SCOPE
+        else:
+            left = 0
+    return out, (words.real, words.imag)
+
+
+# Per raw token: folded token, kind (text.token_entry) and its summed word and shape votes.
+_TOKEN_VOTES: dict[str, tuple[str, int, complex, complex]] = {}
+
+
+def _token_vote(raw: str) -> tuple[str, int, complex, complex]:
+    word_vote = 0j
+    shape_vote = 0j
+    for w in _WORD_RE.findall(raw):
+        vote = _WORD_VOTES.get(w) or _word_vote(w)
+        word_vote += vote[0]
+        shape_vote += vote[1]
+    tok, kind = token_entry(raw)
+    if len(_TOKEN_VOTES) > _VOTE_CACHE_LIMIT:
+        _TOKEN_VOTES.clear()
+    entry = (tok, kind, word_vote, shape_vote)
+    _TOKEN_VOTES[raw] = entry
+    return entry
+
+
 def decide(id_score: float, en_score: float) -> Language:
     return "en" if en_score > id_score + EN_MARGIN else "id"
 
@@ -93,6 +152,7 @@ def reload_profile() -> None:
     """Forget the loaded profile and every word vote made from it (after a new profile)."""
     profile_words.cache_clear()
     _WORD_VOTES.clear()
+    _TOKEN_VOTES.clear()
 
 
 def buildprofile_words(id_texts: Iterable[str], en_texts: Iterable[str]) -> dict[str, list[str]]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from app.scoring.explain import top_terms
-from app.scoring.language import decide, language_votes
+from app.scoring.language import decide, tokens_and_votes
 from app.scoring.model import CLASSES, LinearModel
 from app.scoring.result import ArticleScore, Entity, Label, Language, TargetScore
 from app.scoring.targets import Mention, find_mentions, fold_target, token_span
-from app.scoring.text import normalise, split_sentences, tokens
+from app.scoring.text import normalise, split_sentences
 
 Item = tuple[str | None, str, Sequence[Entity]]
 LABELS: tuple[Label, Label, Label] = ("negative", "neutral", "positive")
@@ -39,7 +40,12 @@ class _Doc:
 def _prepare(title: str | None, text: str, entities: Sequence[Entity]) -> _Doc:
     title_n = normalise(title) if title else ""
     sentences = ([title_n] if title_n else []) + split_sentences(normalise(text))
-    votes = [language_votes(s) for s in sentences]
+    toks: list[list[str]] = []
+    votes: list[tuple[float, float]] = []
+    for sentence in sentences:
+        sentence_toks, sentence_votes = tokens_and_votes(sentence)
+        toks.append(sentence_toks)
+        votes.append(sentence_votes)
     language = decide(sum(v[0] for v in votes), sum(v[1] for v in votes))
     sent_lang: list[Language] = []
     for id_v, en_v in votes:
@@ -49,7 +55,6 @@ def _prepare(title: str | None, text: str, entities: Sequence[Entity]) -> _Doc:
             sent_lang.append("id")
         else:
             sent_lang.append(language)
-    toks = [tokens(s) for s in sentences]
     return _Doc(sentences, bool(title_n), language, sent_lang, toks, entities)
 
 
@@ -152,19 +157,16 @@ class Scorer:
             groups: list[int] = []
             vals: list[float] = []
             for k, i in enumerate(idx):
-                weights = [_bag_weight(j, docs[i].has_title) for j in range(len(docs[i].toks))]
-                top = max(weights, default=1.0)
                 rows.extend(docs[i].toks)
-                groups.extend([k] * len(weights))
-                vals.extend(w / top for w in weights)
+                groups.extend([k] * len(docs[i].toks))
+                vals.extend(_bag_values(len(docs[i].toks), docs[i].has_title))
             bag = self.models[lang].featurizer.counts(
                 rows,
                 groups=np.asarray(groups, dtype=np.int64),
                 weights=np.asarray(vals, dtype=np.float64),
                 n_groups=len(idx),
             )
-            bag.sum_duplicates()
-            bag.sort_indices()
+            bag.sort_indices()  # a product of csr matrices holds no duplicates to sum
             x = self.models[lang].transform(bag)
             proba[idx] = self.models[lang].proba_of(x)
             for k, i in enumerate(idx):
@@ -231,6 +233,14 @@ class Scorer:
             )
             out[id_rows] = 0.5 * sentence + 0.5 * window_proba
         return out
+
+
+@lru_cache(maxsize=1024)
+def _bag_values(n_sentences: int, has_title: bool) -> tuple[float, ...]:
+    """Bag weights of an article's sentences, normalised so the heaviest weighs 1."""
+    weights = [_bag_weight(j, has_title) for j in range(n_sentences)]
+    top = max(weights, default=1.0)
+    return tuple(w / top for w in weights)
 
 
 def _bag_weight(sentence: int, has_title: bool) -> float:

@@ -37,6 +37,10 @@ def alias_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
 
 def find_mentions(entity: Entity, sentences: Sequence[str]) -> list[Mention]:
     pattern = alias_pattern(entity.names)
+    # Most articles never name a given entity: one search over the joined sentences rules
+    # that out (a match inside a sentence is also a match in the joined text).
+    if pattern.search("\n".join(sentences)) is None:
+        return []
     return [
         Mention(i, m.start(), m.end())
         for i, sentence in enumerate(sentences)

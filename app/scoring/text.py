@@ -12,7 +12,7 @@ from functools import lru_cache
 
 # Words, keeping Indonesian reduplication ("hati-hati") and English contractions together, or a
 # single clause-ending punctuation mark (used to close a negation scope, then dropped).
-_TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*|[.,;:!?()\"“”]")
+TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*|[.,;:!?()\"“”]")
 _SCOPE_END = frozenset('.,;:!?()"“”')
 _DIGITS_RE = re.compile(r"\d")
 # Sentence ends: ., ! or ? followed by space and an upper-case letter, digit or quote; or a
@@ -74,14 +74,21 @@ NEGATORS: frozenset[str] = frozenset(
 )
 NEGATION_SCOPE = 3
 NEG_PREFIX = "¬"
+# Runs of spaces/tabs become one space; a lone space is left alone (it is most of the matches).
+_SPACES_RE = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
+_PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
 
 
 def normalise(text: str) -> str:
     """NFKC-normalise and collapse runs of spaces (keeping paragraph breaks)."""
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
-    return re.sub(r"\n[ \t]*\n\s*", "\n\n", text).strip()
+    # The substitutions only when they can match (NFKC has made no-break spaces plain).
+    if "  " in text or "\t" in text or "\u00a0" in text:
+        text = _SPACES_RE.sub(" ", text)
+    if "\n" in text:
+        text = _PARAGRAPH_RE.sub("\n\n", text)
+    return text.strip()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -92,7 +99,8 @@ def split_sentences(text: str) -> list[str]:
         if not piece:
             continue
         # Glue back a split made after an abbreviation ("Dr. Budi", "PT. Maju").
-        if out and _ABBREV_END.search(out[-1]):
+        # (the last 10 characters hold the longest abbreviation, its dot and the boundary)
+        if out and out[-1][-1:] == "." and _ABBREV_END.search(out[-1][-10:]):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece.replace("\n", " "))
@@ -101,7 +109,7 @@ def split_sentences(text: str) -> list[str]:
 
 def raw_tokens(text: str) -> list[str]:
     """Lower-cased word and punctuation tokens; digits folded to 0 so numbers share features."""
-    return [_fold(t) for t in _TOKEN_RE.findall(text.lower())]
+    return [_fold(t) for t in TOKEN_RE.findall(text.lower())]
 
 
 @lru_cache(maxsize=200_000)
@@ -143,10 +151,10 @@ def tokens(text: str) -> list[str]:
     out: list[str] = []
     left = 0
     folded = _FOLDED
-    for raw in _TOKEN_RE.findall(text.lower()):
+    for raw in TOKEN_RE.findall(text.lower()):
         entry = folded.get(raw)
         if entry is None:
-            entry = _fold_entry(raw)
+            entry = token_entry(raw)
         tok, kind = entry
         if kind == _PLAIN:
             if left:
@@ -165,7 +173,7 @@ def tokens(text: str) -> list[str]:
 _PLAIN, _NEGATOR, _SCOPE = 0, 1, 2
 
 
-def _fold_entry(raw: str) -> tuple[str, int]:
+def token_entry(raw: str) -> tuple[str, int]:
     """(folded token, kind) of a raw token, cached."""
     tok = _fold(raw)
     if tok in _SCOPE_END:
@@ -186,4 +194,4 @@ _FOLD_CACHE_LIMIT = 200_000
 
 def word_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the word tokens (not punctuation) of ``text``, in order."""
-    return [m.span() for m in _TOKEN_RE.finditer(text) if m.group(0)[0] not in _SCOPE_END]
+    return [m.span() for m in TOKEN_RE.finditer(text) if m.group(0)[0] not in _SCOPE_END]

@@ -31,7 +31,7 @@ class TrainConfig:
     # Classifier per model: "svc:C" (linear SVM) or "lr:C" / "lr-balanced:C" (logistic).
     clf_id: str = "svc:0.5"
     clf_en: str = "lr:10"
-    clf_target: str = "lr-balanced:30"
+    clf_target: str = "lr-balanced:10"
     # Weight of review-style Indonesian data (SmSA, NusaX) against news headlines.
     review_weight: float = 0.15
     nusax_en_weight: float = 0.5
@@ -42,7 +42,14 @@ class TrainConfig:
     )
     en_features: FeatureConfig = field(default_factory=FeatureConfig)
     target_features: FeatureConfig = field(
-        default_factory=lambda: FeatureConfig(word_bits=18, char_bits=18, window_bits=18, window=10)
+        default_factory=lambda: FeatureConfig(
+            word_bits=18,
+            char_bits=18,
+            window_bits=18,
+            window=10,
+            context_bits=18,
+            context_weight=0.7,
+        )
     )
 
 

@@ -27,3 +27,16 @@ def test_batch_counts_equal_row_by_row_counts() -> None:
     single = np.vstack([Featurizer(CONFIG).counts([r]).toarray() for r in rows])
     assert np.array_equal(batch, single)
     assert batch[1].sum() == 0 and batch[0].sum() > batch[3].sum()
+
+
+def test_context_block_holds_every_word_by_its_side_of_the_target() -> None:
+    config = FeatureConfig(word_bits=10, char_bits=10, window_bits=10, window=1, context_bits=10)
+    feats = Featurizer(config)
+    toks = tokens("critics slammed the mayor over the flood response")
+    mat = feats.window_counts([toks, toks], [(3, 4), (0, 1)])
+    start = config.offset(4)
+    context = mat[:, start:].toarray()
+    assert context[0].sum() == 7 and context[1].sum() == 7  # all words but the mention
+    assert not np.array_equal(context[0], context[1])  # sides differ
+    window = mat[:, config.offset(2) : start].toarray()
+    assert window[0].sum() < 7  # the distance-weighted window stays within +-1 word

@@ -1,6 +1,11 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from app.scoring import detect_language, load_scorer
+from app.scoring.language import language_votes, tokens_and_votes
+from app.scoring.text import normalise, split_sentences, tokens
 
 
 @pytest.mark.parametrize(
@@ -48,3 +53,25 @@ def test_english_quote_in_indonesian_article_is_scored_by_the_english_model():
     assert alone.language == "en"
     by_text = {s["text"]: s["negativity"] for s in result.explanation["sentences"]}
     assert by_text[quote] == alone.explanation["sentences"][0]["negativity"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Harga Saham BBCA Anjlok, Investor Asing Kabur",
+        "The minister didn't say it wasn't bad; rock'n'roll o'clock don’t hati-hati",
+        "KPK tak menahan Rp1,5 triliun—ab1'cd x'y'z _a_b 'quoted' İstanbul Ǆemal ﬁnal",
+        "tidak buruk, tapi bukan yang terbaik!!! (kata dia) “jangan” 2024/11/01",
+        "",
+    ],
+)
+def test_tokens_and_votes_match_the_separate_passes(text):
+    assert tokens_and_votes(text) == (tokens(text), language_votes(text))
+
+
+def test_tokens_and_votes_match_on_real_sentences():
+    golden = Path(__file__).parent / "data" / "golden.json"
+    inputs = json.loads(golden.read_text(encoding="utf-8"))["inputs"]
+    for item in inputs:
+        for sentence in split_sentences(normalise(item["text"])):
+            assert tokens_and_votes(sentence) == (tokens(sentence), language_votes(sentence))

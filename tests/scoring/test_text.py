@@ -1,6 +1,6 @@
 from app.scoring.result import Entity
 from app.scoring.targets import find_mentions, token_span
-from app.scoring.text import mark_negation, raw_tokens, split_sentences, tokens
+from app.scoring.text import mark_negation, normalise, raw_tokens, split_sentences, tokens
 
 
 def test_negation_marks_the_words_after_a_negator():
@@ -53,3 +53,17 @@ def test_token_span_maps_characters_to_word_indices():
     sentence = "Kemarin, Gubernur Jawa Timur datang."
     start = sentence.index("Gubernur")
     assert token_span(sentence, start, start + len("Gubernur Jawa Timur")) == (1, 4)
+
+
+def test_normalise_collapses_space_runs_and_keeps_paragraphs():
+    text = "a \t\u00a0 b\tc\u00a0d  e f\r\n \r\n\n g"
+    assert normalise(text) == "a b c d e f\n\ng"
+
+
+def test_abbreviation_at_the_end_of_a_long_sentence_glues_but_a_word_ending_does_not():
+    text = "Upacara itu dipimpin oleh Brigjen. Budi hadir. Ia menyapa Ketua KPH. Semua hadir."
+    assert split_sentences(text) == [
+        "Upacara itu dipimpin oleh Brigjen. Budi hadir.",
+        "Ia menyapa Ketua KPH.",
+        "Semua hadir.",
+    ]
