@@ -76,10 +76,8 @@ def start_farm() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the farm did not start (is the shared corpus there?)")
 
 
-async def seed(url: str, base: str, count: int) -> None:
-    """N sources over the farm's feeds, each already holding the feed's current ETag."""
-    database = Database(url)
-    await upgrade(database.engine)
+async def farm_feeds(base: str) -> tuple[list[str], dict[str, str | None]]:
+    """The farm's feed URLs and each one's current ETag."""
     async with httpx.AsyncClient() as http:
         robots = (await http.get(base + "/robots.txt")).text
         slugs = [
@@ -89,6 +87,54 @@ async def seed(url: str, base: str, count: int) -> None:
         ]
         feeds = [f"{base}/{slug}{path}" for slug in slugs for path in FEEDS]
         etags = {f: (await http.get(f)).headers.get("etag") for f in feeds}
+    return feeds, etags
+
+
+async def ceiling(base: str, count: int, concurrency: int) -> dict[str, float]:
+    """The same conditional GETs as the worker's polls, from a bare asyncio HTTP/1.1 loop with
+    keep-alive and no database: what this machine and the farm allow, measured in the run."""
+    feeds, etags = await farm_feeds(base)
+    host, port = base.removeprefix("http://").split(":")
+    requests = [
+        (
+            f"GET {feed.removeprefix(base)}?utm_source={n} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"If-None-Match: {etags[feed]}\r\n\r\n"
+        ).encode()
+        for n in range(count)
+        for feed in [feeds[n % len(feeds)]]
+    ]
+    statuses: set[str] = set()
+
+    async def worker(offset: int) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        for request in requests[offset::concurrency]:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            statuses.add(head[9:12].decode())
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length" and int(value):
+                    await reader.readexactly(int(value))
+        writer.close()
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "polls": count,
+        "wall_s": wall,
+        "polls_per_s": count / wall,
+        "cpu_ms_per_poll": cpu * 1000 / count,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "statuses": ",".join(sorted(statuses)),
+    }
+
+
+async def seed(url: str, base: str, count: int) -> None:
+    """N sources over the farm's feeds, each already holding the feed's current ETag."""
+    database = Database(url)
+    await upgrade(database.engine)
+    feeds, etags = await farm_feeds(base)
     now = utcnow() - timedelta(seconds=1)
     rows = []
     for n in range(count):
@@ -188,6 +234,13 @@ def run_child(url: str, args: argparse.Namespace) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run_ceiling(base: str, args: argparse.Namespace) -> dict[str, float]:
+    command = [sys.executable, __file__, "--ceiling-child", base, "--sources", str(args.sources)]
+    command += ["--concurrency", str(args.concurrency)]
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run_children(url: str, args: argparse.Namespace, workers: int) -> dict[str, float]:
     """`workers` children polling the same sources at once, started together."""
     command = [sys.executable, __file__, "--child", url, "--concurrency", str(args.concurrency)]
@@ -234,7 +287,12 @@ def main() -> None:
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--wait", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ceiling-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ceiling_child:
+        result = asyncio.run(ceiling(args.ceiling_child, args.sources, args.concurrency))
+        print(json.dumps(result))
+        return
     if args.child:
         result = asyncio.run(child(args.child, args.concurrency, args.batch, args.wait))
         print(json.dumps(result))
@@ -245,7 +303,10 @@ def main() -> None:
 
     farm, base = start_farm()
     results: dict[str, dict[str, float]] = {}
+    ceilings: list[dict[str, float]] = []
+    load_at_start = os.getloadavg()[0]
     try:
+        ceilings.append(run_ceiling(base, args))
         with tempfile.TemporaryDirectory() as tmp:
             for backend in runs:
                 pg_name = None
@@ -262,6 +323,7 @@ def main() -> None:
                 finally:
                     if pg_name:
                         asyncio.run(drop_pg(pg_name))
+        ceilings.append(run_ceiling(base, args))
     finally:
         farm.terminate()
         farm.wait()
@@ -270,20 +332,28 @@ def main() -> None:
         f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}, "
         f"Python {platform.python_version()}"
     )
+    limit = sum(c["polls_per_s"] for c in ceilings) / len(ceilings)
+    for name, c in zip(("ceiling before", "ceiling after"), ceilings, strict=True):
+        print(
+            f"{name:>15}: bare asyncio client, no database: {c['polls_per_s']:.0f} polls/s "
+            f"({c['statuses']}), {c['cpu_ms_per_poll']:.2f} CPU ms/poll"
+        )
     for backend, r in results.items():
         print(
             f"{backend:>15}: {r['polls']:.0f} polls ({r['statuses']}) in {r['wall_s']:.1f} s = "
-            f"{r['polls_per_s']:.0f} polls/s, {r['cpu_ms_per_poll']:.2f} CPU ms/poll, "
-            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+            f"{r['polls_per_s']:.0f} polls/s ({r['polls_per_s'] / limit:.2f} of the ceiling), "
+            f"{r['cpu_ms_per_poll']:.2f} CPU ms/poll, peak RSS {r['peak_rss_mb']:.0f} MB"
         )
     summary = ", ".join(
-        f"{b} {r['polls_per_s']:.0f} polls/s {r['cpu_ms_per_poll']:.2f} ms CPU/poll"
+        f"{b} {r['polls_per_s']:.0f} polls/s ({r['polls_per_s'] / limit:.2f} of the ceiling) "
+        f"{r['cpu_ms_per_poll']:.2f} ms CPU/poll"
         for b, r in results.items()
     )
     rss = max(r["peak_rss_mb"] for r in results.values())
     print(
-        f"ingest polls: {summary}; worker peak RSS {rss:.0f} MB with {args.sources} sources "
-        f"(load average {os.getloadavg()[0]:.1f} at the end)"
+        f"ingest polls: {summary}; ceiling {limit:.0f} polls/s; worker peak RSS {rss:.0f} MB "
+        f"with {args.sources} sources (load average {load_at_start:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end)"
     )
 
 
