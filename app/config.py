@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=15.0, gt=0)
 
     crawl_concurrency: int = Field(default=16, ge=1, le=512)
-    crawl_batch_size: int = Field(default=50, ge=1, le=5000)
+    crawl_batch_size: int = Field(default=200, ge=1, le=5000)
     user_agent: str = "PantauBot/0.1 (+https://pantau.id/bot; media monitoring)"
     allow_private_networks: bool = False
     fetch_connect_timeout: float = Field(default=10.0, gt=0)

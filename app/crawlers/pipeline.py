@@ -141,7 +141,11 @@ class Crawler:
                 await claiming  # a claim made and not crawled stays leased until it expires
 
     async def _claim(self) -> list[ClaimedSource]:
-        lease = int(self.fetcher.options.total_timeout * 2 + 60)
+        # Long enough for the worst case: this batch waits for the one in flight, then every
+        # fetch of both takes its whole time budget. A shorter lease could expire mid-batch and
+        # let another worker fetch the same source again in the same cycle.
+        rounds = 2 * -(-self.batch_size // self.concurrency)
+        lease = int(self.fetcher.options.total_timeout * rounds + 60)
         async with self.database.writer.begin() as session:
             return await claim_due_sources(
                 session,
