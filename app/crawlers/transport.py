@@ -207,8 +207,7 @@ class _Protocol(asyncio.Protocol):
         self.drained: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # a stream transport (uvloop's too)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+import uvloop
 
 from app.crawlers.fetch import Fetcher, FetchError, FetchOptions
 
@@ -168,3 +169,14 @@ async def test_header_injection_through_a_stored_validator_is_refused() -> None:
         with pytest.raises(FetchError):
             await f.fetch(base + "/a", etag='"v1"\r\nX-Evil: 1')
     assert server.requests == []
+
+
+def test_fetching_works_on_uvloop() -> None:
+    """`pantau serve` runs the scheduler on uvicorn's loop, which is uvloop when installed."""
+
+    async def main() -> tuple[int, int]:
+        async with scripted([NOT_MODIFIED, NOT_MODIFIED]) as (server, base), fetcher() as f:
+            results = [await f.fetch(base + "/a", etag='"v1"') for _ in range(2)]
+        return results[-1].status, server.connections
+
+    assert uvloop.run(asyncio.wait_for(main(), 10)) == (304, 1)
