@@ -362,7 +362,10 @@ def _request_target(parts: SplitResult) -> tuple[Origin, str, str]:
     try:
         hostname.encode("ascii")
     except UnicodeEncodeError:
-        hostname = hostname.encode("idna").decode("ascii")
+        try:
+            hostname = hostname.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise httpcore.UnsupportedProtocol(f"invalid host name {hostname[:100]!r}") from None
     try:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError:

@@ -164,6 +164,12 @@ async def test_request_line_and_host_header_are_encoded() -> None:
     assert headers[0] == "Host: " + base.removeprefix("http://")
 
 
+async def test_invalid_international_host_name_fails_with_a_reason() -> None:
+    async with fetcher() as f:
+        with pytest.raises(FetchError, match=r"invalid host name"):
+            await f.fetch("http://bad..\u00e9xample/feed")
+
+
 async def test_header_injection_through_a_stored_validator_is_refused() -> None:
     async with scripted([OK]) as (server, base), fetcher() as f:
         with pytest.raises(FetchError):
