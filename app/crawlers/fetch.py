@@ -16,12 +16,12 @@ import httpx
 
 from app.crawlers.charset import decode_body
 from app.crawlers.decoding import TooLarge, UndecodableBody, decode_chunk, decoders_for
-from app.crawlers.http1 import Http1Client, Response
 from app.crawlers.politeness import HostLimiter
 from app.crawlers.robots import RobotsCache
 from app.crawlers.transport import (
     BlockedAddressError,
     GuardedBackend,
+    GuardedTransport,
     ResolveError,
     Resolver,
     system_resolver,
@@ -112,30 +112,41 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 class Fetcher:
-    """Wraps the one HTTP client a process shares for all crawling (`http1.Http1Client`).
+    """Wraps the one `httpx.AsyncClient` a process shares for all crawling.
 
     `resolver` and `network` exist for tests: a resolver that answers what the test wants and a
-    network backend that routes the answers to a local server. Either way every connection
-    goes through the `GuardedBackend`, so the address guard is the one production runs.
+    network backend that routes the answers to a local server. `client` replaces the whole
+    transport (and with it the connect-time address guard); only tests of other layers use it.
     """
 
     def __init__(
         self,
         options: FetchOptions,
         *,
+        client: httpx.AsyncClient | None = None,
         resolver: Resolver = system_resolver,
         network: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.options = options
-        self._http = Http1Client(
-            GuardedBackend(
-                allow_private=options.allow_private_networks, resolver=resolver, inner=network
+        timeout = httpx.Timeout(
+            connect=options.connect_timeout,
+            read=options.read_timeout,
+            write=options.read_timeout,
+            pool=options.total_timeout,
+        )
+        connections = max(100, options.global_concurrency)
+        self._client = client or httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            transport=GuardedTransport(
+                GuardedBackend(
+                    allow_private=options.allow_private_networks, resolver=resolver, inner=network
+                ),
+                max_connections=connections,
+                max_keepalive_connections=connections,
             ),
-            user_agent=options.user_agent,
-            connect_timeout=options.connect_timeout,
-            read_timeout=options.read_timeout,
-            max_idle=max(100, options.global_concurrency),
-            extra_headers={"Accept-Encoding": "gzip, deflate, br"},
+            trust_env=False,
         )
         self.limiter = HostLimiter(
             total=options.global_concurrency,
@@ -147,7 +158,7 @@ class Fetcher:
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._client.aclose()
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -240,8 +251,7 @@ class Fetcher:
 
     async def _get_once(self, url: str, headers: dict[str, str]) -> FetchResult:
         try:
-            response = await self._http.get(url, headers)
-            try:
+            async with self._client.stream("GET", url, headers=headers) as response:
                 result = FetchResult(url=url, status=response.status_code, headers=response.headers)
                 if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
                     # Read the (empty or tiny) body: a response closed unread also closes its
@@ -251,8 +261,6 @@ class Fetcher:
                 _raise_for_status(response)
                 result.body = await self._read_capped(response)
                 return result
-            finally:
-                await response.aclose()
         except FetchError:
             raise
         except BlockedAddressError as exc:
@@ -262,12 +270,18 @@ class Fetcher:
             ) from None
         except ResolveError as exc:
             raise FetchError(str(exc)) from None
-        except httpcore.TimeoutException as exc:
+        except httpx.InvalidURL as exc:  # e.g. a host name IDNA cannot encode
+            raise FetchError(
+                f"invalid host name or URL ({exc}): {url[:200]}", kind=FailureKind.HARD
+            ) from None
+        except httpx.TimeoutException as exc:
             raise FetchError(f"timed out ({type(exc).__name__}) fetching {url[:200]}") from None
-        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+        except httpx.DecodingError as exc:
+            raise FetchError(f"undecodable response body: {exc}", kind=FailureKind.HARD) from None
+        except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc or 'connection failed'}") from None
 
-    async def _read_capped(self, response: Response) -> bytes:
+    async def _read_capped(self, response: httpx.Response) -> bytes:
         cap = self.options.max_bytes
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
@@ -301,7 +315,7 @@ def _check_scheme(url: str) -> str:
     return parts.netloc.lower()
 
 
-def _raise_for_status(response: Response) -> None:
+def _raise_for_status(response: httpx.Response) -> None:
     status = response.status_code
     if status < 400:
         return
