@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # Processes for extraction and scoring: unset = one per core; 0 = in the calling process
     # (quicker for small one-off commands, which then skip starting the pool).
     cpu_workers: int | None = Field(default=None, ge=0, le=64)
-    crawl_batch_size: int = Field(default=50, ge=1, le=5000)
+    crawl_batch_size: int = Field(default=200, ge=1, le=5000)
     user_agent: str = "PantauBot/0.1 (+https://pantau.id/bot; media monitoring)"
     allow_private_networks: bool = False
     fetch_connect_timeout: float = Field(default=10.0, gt=0)

@@ -270,6 +270,10 @@ class Fetcher:
             ) from None
         except ResolveError as exc:
             raise FetchError(str(exc)) from None
+        except httpx.InvalidURL as exc:  # e.g. a host name IDNA cannot encode
+            raise FetchError(
+                f"invalid host name or URL ({exc}): {url[:200]}", kind=FailureKind.HARD
+            ) from None
         except httpx.TimeoutException as exc:
             raise FetchError(f"timed out ({type(exc).__name__}) fetching {url[:200]}") from None
         except httpx.DecodingError as exc:

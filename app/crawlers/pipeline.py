@@ -8,6 +8,7 @@ No transaction is held open across network I/O.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -103,35 +104,56 @@ class Crawler:
         """Claim and crawl due sources batch by batch until none is due.
 
         Every source crawled is rescheduled at least a minute past the clock, so one call
-        fetches each due source once.
+        fetches each due source once. The database work overlaps the fetching: the next batch
+        is claimed while this one is fetched, and a batch's reschedules are written while the
+        next one is fetched (its sources stay leased until then, so nobody claims them twice).
         """
         outcomes: list[SourceOutcome] = []
         semaphore = asyncio.Semaphore(self.concurrency)
-        lease = int(self.fetcher.options.total_timeout * 2 + 60)
-        while True:
-            async with self.database.writer.begin() as session:
-                claimed = await claim_due_sources(
-                    session,
-                    worker=self.worker,
-                    now=self.clock(),
-                    limit=self.batch_size,
-                    lease_seconds=lease,
-                )
-            if not claimed:
-                return outcomes
+        claiming = asyncio.create_task(self._claim())
+        writing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                claimed = await claiming
+                if not claimed:
+                    return outcomes
+                claiming = asyncio.create_task(self._claim())
+                unchanged: list[_Reschedule] = []
 
-            unchanged: list[_Reschedule] = []
+                async def run(
+                    source: ClaimedSource, batch: list[_Reschedule] = unchanged
+                ) -> SourceOutcome:
+                    async with semaphore:
+                        return await self.crawl_source(source, unchanged=batch)
 
-            async def run(
-                source: ClaimedSource, batch: list[_Reschedule] = unchanged
-            ) -> SourceOutcome:
-                async with semaphore:
-                    return await self.crawl_source(source, unchanged=batch)
+                try:
+                    outcomes.extend(await asyncio.gather(*(run(s) for s in claimed)))
+                finally:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.create_task(self._write_reschedules(unchanged))
+        finally:
+            if writing is not None:
+                await writing
+            if not claiming.done():
+                claiming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await claiming  # a claim made and not crawled stays leased until it expires
 
-            try:
-                outcomes.extend(await asyncio.gather(*(run(s) for s in claimed)))
-            finally:
-                await self._write_reschedules(unchanged)
+    async def _claim(self) -> list[ClaimedSource]:
+        # Long enough for the worst case: this batch waits for the one in flight, then every
+        # fetch of both takes its whole time budget. A shorter lease could expire mid-batch and
+        # let another worker fetch the same source again in the same cycle.
+        rounds = 2 * -(-self.batch_size // self.concurrency)
+        lease = int(self.fetcher.options.total_timeout * rounds + 60)
+        async with self.database.writer.begin() as session:
+            return await claim_due_sources(
+                session,
+                worker=self.worker,
+                now=self.clock(),
+                limit=self.batch_size,
+                lease_seconds=lease,
+            )
 
     async def crawl_source(
         self, source: ClaimedSource, *, unchanged: list[_Reschedule] | None = None
