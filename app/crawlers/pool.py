@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -27,7 +28,9 @@ def default_workers() -> int:
 
 
 def _warm() -> None:
-    import app.crawlers.extract  # noqa: F401 - pay the import once per worker, not per batch
+    # Pay the imports once per worker, not per batch: extraction and feed parsing.
+    import app.crawlers.discover
+    import app.crawlers.extract  # noqa: F401
 
 
 class CpuPool:
@@ -52,7 +55,15 @@ class CpuPool:
         if self.workers == 0:
             return function(batch)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._get(), function, batch)
+        executor = self._get()
+        try:
+            return await loop.run_in_executor(executor, function, batch)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): this batch fails, the next gets a new pool.
+            if self._executor is executor:
+                self._executor = None
+                executor.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def shutdown(self) -> None:
         if self._executor is not None:

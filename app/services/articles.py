@@ -75,23 +75,38 @@ def _row_for(
     }
 
 
-async def upsert_items(
-    session: AsyncSession, *, source_id: int | None, items: Sequence[FeedItem], fetched_at: datetime
-) -> list[int]:
-    """Insert items not seen before; return the new articles' ids.
-
-    Tombstoned URLs and per-source title/content duplicates are dropped first (services/dedup.py);
-    a row conflicting on the canonical-URL hash is left untouched, so re-running a crawl never
-    duplicates or rewrites.
-    """
+def article_rows(
+    items: Sequence[FeedItem], *, source_id: int | None, fetched_at: datetime
+) -> list[dict[str, Any]]:
+    """The rows `insert_rows` stores for these items (pure: the CPU pool can build them)."""
     rows: dict[str, dict[str, Any]] = {}
     for item in items:
         row = _row_for(item, source_id=source_id, fetched_at=fetched_at)
         if row is not None:
             rows.setdefault(row["url_hash"], row)  # duplicate GUIDs/links within one feed
+    return list(rows.values())
+
+
+async def upsert_items(
+    session: AsyncSession, *, source_id: int | None, items: Sequence[FeedItem], fetched_at: datetime
+) -> list[int]:
+    """Insert items not seen before; return the new articles' ids (see `insert_rows`)."""
+    rows = article_rows(items, source_id=source_id, fetched_at=fetched_at)
+    return await insert_rows(session, source_id=source_id, rows=rows)
+
+
+async def insert_rows(
+    session: AsyncSession, *, source_id: int | None, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert rows from `article_rows` not seen before; return the new articles' ids.
+
+    Tombstoned URLs and per-source title/content duplicates are dropped first (services/dedup.py);
+    a row conflicting on the canonical-URL hash is left untouched, so re-running a crawl never
+    duplicates or rewrites.
+    """
     if not rows:
         return []
-    values = await drop_known(session, source_id=source_id, rows=list(rows.values()))
+    values = await drop_known(session, source_id=source_id, rows=rows)
     if not values:
         return []
     insert = postgresql.insert if is_postgres(session) else sqlite.insert

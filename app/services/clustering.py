@@ -34,7 +34,7 @@ from app.services.issue_metrics import (
     Recomputed,
     mentioned,
     recompute_issues,
-    state_from_row,
+    snapshot_state,
 )
 
 _LOCK_KEY = 0x50414E544156  # the advisory lock that serialises clustering
@@ -166,12 +166,21 @@ async def _open_states(
             .where(Article.story_group_id.in_(groups))
         )
         condition = or_(near, Issue.id.in_(holding))
-    issues = await session.scalars(
-        select(Issue).where(
-            condition, Issue.merged_into_id.is_(None), Issue.cluster_state.is_not(None)
-        )
+    # Only the columns a snapshot needs: an ORM Issue would decode every JSON column.
+    rows = await session.execute(
+        select(
+            Issue.id,
+            Issue.cluster_state,
+            Issue.article_count,
+            Issue.first_seen_at,
+            Issue.last_seen_at,
+        ).where(condition, Issue.merged_into_id.is_(None), Issue.cluster_state.is_not(None))
     )
-    return [s for i in issues if (s := state_from_row(i, key=f"i{i.id}")) is not None]
+    return [
+        state
+        for issue_id, data, count, first, last in rows
+        if (state := snapshot_state(data, count, first, last, key=f"i{issue_id}")) is not None
+    ]
 
 
 async def cluster_pending(
@@ -189,7 +198,7 @@ async def cluster_pending(
         idf=idf, config=config.cluster, states=await _open_states(session, items, config)
     )
     placed = [(aid, clusterer.add(item).issue_key) for item, aid in claimed]
-    states = {s.key: s for s in clusterer.states()}
+    states = clusterer.snapshots({key for _, key in placed})
 
     # New issues: one INSERT for the lot (ids come back in order).
     new_keys = sorted({key for _, key in placed if key.startswith("a")})
