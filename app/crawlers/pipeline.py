@@ -34,7 +34,7 @@ from app.crawlers.scheduling import (
     success_interval,
 )
 from app.crawlers.score_stage import ScoreStage
-from app.db import Database
+from app.db import Database, is_postgres
 from app.models import FetchAttempt, FetchStatus, Source, utcnow
 from app.models.base import UTCDateTime
 from app.scoring import Scorer, load_scorer
@@ -391,13 +391,23 @@ class Crawler:
                 return assigned
 
     async def process_pending(self, *, batch: int = 200) -> tuple[int, int]:
-        """Run the story, score, match and cluster stages until their queues are empty.
+        """Run the story, score, match and cluster stages until their queues are empty;
+        returns (scored, grouped)."""
+        _stories, scored, grouped = await self._drain(batch=batch)
+        return scored, grouped
 
-        Stories first (clustering reads them). Then scoring runs in the CPU pool while this
-        process matches and clusters each batch as soon as scoring has committed it, so both
-        cores work; the batches are the same as when the stages ran one after another.
+    async def _drain(self, *, batch: int = 200) -> tuple[int, int, int]:
+        """The story, score, match and cluster stages; returns (stories, scored, grouped).
+
+        Scoring runs in the CPU pool while this process assigns stories, then matches and
+        clusters each batch as soon as scoring has committed it, so both cores work; the
+        batches are the same as when the stages ran one after another. Clustering reads story
+        groups, so it starts once every settled article has one. On PostgreSQL the stories
+        are assigned before scoring starts: a scoring batch holds its rows' locks while it is
+        scored, and the story stage's updates would wait for them.
         """
-        await self.assign_stories(batch=batch)
+        overlap = not is_postgres(self.database.engine)
+        stories = 0 if overlap else await self.assign_stories(batch=batch)
         progress = asyncio.Event()
         stage = ScoreStage(
             database=self.database,
@@ -409,13 +419,15 @@ class Crawler:
         )
         scoring = asyncio.create_task(stage.run_pending())
         try:
+            if overlap:
+                stories = await self.assign_stories(batch=batch)
             grouped = await self._group_while(scoring, progress, batch=batch)
         finally:
-            if not scoring.done():  # grouping failed: do not leave the scorer running alone
-                scoring.cancel()
+            if not scoring.done():
+                scoring.cancel()  # stories or grouping failed: do not leave it running alone
                 with contextlib.suppress(asyncio.CancelledError):
                     await scoring
-        return await scoring, grouped
+        return stories, await scoring, grouped
 
     async def _group_while(
         self, scoring: asyncio.Task[int], progress: asyncio.Event, *, batch: int
@@ -483,8 +495,7 @@ class Crawler:
     async def run_once(self) -> CrawlSummary:
         outcomes = await self.crawl_due()
         pages = await self.fetch_pages()
-        stories = await self.assign_stories()
-        scored, grouped = await self.process_pending()
+        stories, scored, grouped = await self._drain()
         return CrawlSummary(
             outcomes=outcomes, scored=scored, grouped=grouped, pages=pages, stories=stories
         )
