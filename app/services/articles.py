@@ -32,7 +32,6 @@ from app.services.timewindow import check_window
 from app.services.watchlists import in_watchlists, mentions_entities
 
 _NON_WORD = re.compile(r"\W+", re.UNICODE)
-UPSERT_CHUNK = 500  # rows per INSERT: well under SQLite's bound-parameter limit
 
 
 def content_hash(title: str, text: str | None) -> str:
@@ -110,16 +109,13 @@ async def insert_rows(
     if not values:
         return []
     insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    new_ids: list[int] = []
-    for start in range(0, len(values), UPSERT_CHUNK):
-        statement = (
-            insert(Article)
-            .values(values[start : start + UPSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=["url_hash"])
-            .returning(Article.id)
-        )
-        new_ids.extend((await session.scalars(statement)).all())
-    return sorted(new_ids)
+    # One statement with a list of parameter sets: SQLAlchemy sends it as batched multi-row
+    # INSERTs ("insertmanyvalues") from a statement compiled once and cached, where a
+    # `.values([...])` of 500 rows was compiled afresh, bind parameter by bind parameter.
+    statement = (
+        insert(Article).on_conflict_do_nothing(index_elements=["url_hash"]).returning(Article.id)
+    )
+    return sorted((await session.scalars(statement, values)).all())
 
 
 ARTICLE_SORTS = {

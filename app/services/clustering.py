@@ -10,11 +10,13 @@ once would each open an issue for the same event); SQLite's writer lock already 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Text, cast, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import is_postgres
@@ -166,21 +168,35 @@ async def _open_states(
             .where(Article.story_group_id.in_(groups))
         )
         condition = or_(near, Issue.id.in_(holding))
-    # Only the columns a snapshot needs: an ORM Issue would decode every JSON column.
+    # Only the columns a snapshot needs, the snapshot as its stored text: an ORM Issue would
+    # decode every JSON column, and most open issues are unchanged since the previous batch.
     rows = await session.execute(
         select(
             Issue.id,
-            Issue.cluster_state,
+            cast(Issue.cluster_state, Text),
             Issue.article_count,
             Issue.first_seen_at,
             Issue.last_seen_at,
         ).where(condition, Issue.merged_into_id.is_(None), Issue.cluster_state.is_not(None))
     )
-    return [
-        state
-        for issue_id, data, count, first, last in rows
-        if (state := snapshot_state(data, count, first, last, key=f"i{issue_id}")) is not None
-    ]
+    return [state for row in rows if (state := _snapshot(*row)) is not None]
+
+
+_SNAPSHOTS: dict[tuple[int, str, int, datetime, datetime], IssueState | None] = {}
+
+
+def _snapshot(
+    issue_id: int, raw: str | None, count: int, first: datetime, last: datetime
+) -> IssueState | None:
+    """The snapshot of a stored issue, decoded once per distinct stored value."""
+    if raw is None:
+        return None
+    key = (issue_id, raw, count, first, last)
+    if key not in _SNAPSHOTS:
+        if len(_SNAPSHOTS) >= 8192:
+            _SNAPSHOTS.clear()
+        _SNAPSHOTS[key] = snapshot_state(json.loads(raw), count, first, last, key=f"i{issue_id}")
+    return _SNAPSHOTS[key]
 
 
 async def cluster_pending(
