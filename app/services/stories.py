@@ -77,7 +77,7 @@ async def assign_pending_stories(
                 Article.outlet,
                 Article.published_at,
                 Article.content_hash,
-                Article.body.is_not(None),
+                func.coalesce(Article.body, "") != "",  # `article.body` is truthy
                 Article.minhash,
             )
             .where(*settled)
@@ -91,15 +91,11 @@ async def assign_pending_stories(
     missing = [a for a in articles if a.minhash is None]
     signed: dict[int, bytes | None] = {}
     if missing:
-        texts = dict(
-            (
-                await session.execute(
-                    select(Article.id, func.coalesce(Article.body, Article.summary)).where(
-                        Article.id.in_([a.id for a in missing])
-                    )
-                )
-            ).all()
+        text_of = func.coalesce(func.nullif(Article.body, ""), Article.summary)  # body or summary
+        found = await session.execute(
+            select(Article.id, text_of).where(Article.id.in_([a.id for a in missing]))
         )
+        texts: dict[int, str | None] = dict(found.all())
         batch = [texts.get(a.id) for a in missing]
         sigs = await sign(batch) if sign is not None else await asyncio.to_thread(signatures, batch)
         for article, sig in zip(missing, sigs, strict=True):
