@@ -29,6 +29,7 @@ from app.crawlers.parsers import (
 )
 from app.crawlers.pool import CpuPool
 from app.models import SourceKind
+from app.services.articles import article_rows
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,28 @@ async def article_items(pool: CpuPool, result: FetchResult) -> ParsedFeed:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FeedJob:
+    """A fetched feed body to parse in a pool process (and the source its rows are for)."""
+
+    body: bytes
+    headers: dict[str, str]
+    now: datetime
+    source_id: int | None = None
+
+
+def parse_feed_batch(jobs: list[FeedJob]) -> list[ParsedFeed]:
+    """`parse_feed` for a batch, with the article rows of each feed's items built alongside
+    (URL normalisation and hashing are CPU work too); the pool's entry point. A ParseError
+    fails the batch."""
+    out = []
+    for job in jobs:
+        feed = parse_feed(job.body, headers=job.headers, now=job.now)
+        feed.rows = article_rows(feed.items, source_id=job.source_id, fetched_at=job.now)
+        out.append(feed)
+    return out
+
+
 async def gather_items(
     kind: str,
     result: FetchResult,
@@ -173,10 +196,18 @@ async def gather_items(
     selector: str | None,
     max_children: int,
     now: datetime,
+    source_id: int | None = None,
 ) -> ParsedFeed:
-    """The items a fetched source body yields, by the source's kind (one poll)."""
+    """The items a fetched source body yields, by the source's kind (one poll).
+
+    A feed is parsed in the CPU pool, which also builds its article rows for `source_id`
+    stamped `now` (`ParsedFeed.rows`).
+    """
     if kind == SourceKind.FEED:
-        return parse_feed(result.body, headers=dict(result.headers), now=now)
+        # feedparser is pure-Python CPU work: in the pool it runs on another core, and the
+        # event loop stays free for the other sources' database writes meanwhile.
+        job = FeedJob(result.body, dict(result.headers), now, source_id)
+        return (await pool.map_batch(parse_feed_batch, [job]))[0]
     if kind == SourceKind.SITEMAP:
         return await sitemap_items(fetcher, result, max_children=max_children, now=now)
     if kind == SourceKind.LISTING:

@@ -53,6 +53,11 @@ def signature(text: str | None) -> bytes | None:
     return packed
 
 
+def signatures(texts: list[str | None]) -> list[bytes | None]:
+    """`signature` of each text (a batch for the CPU pool)."""
+    return [signature(t) for t in texts]
+
+
 def bands(sig: bytes) -> list[int]:
     """One signed 64-bit key per LSH band (the band's index is part of the key)."""
     keys = []

@@ -58,6 +58,8 @@ class ParsedFeed:
     items: list[FeedItem] = field(default_factory=list)
     ttl_minutes: int | None = None
     format: str = ""
+    # The items as article rows (services/articles.article_rows), when built with the parse.
+    rows: list[dict[str, Any]] | None = None
 
 
 def html_to_text(fragment: str | None) -> str | None:

@@ -13,14 +13,16 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, insert, literal, update
 
 from app.crawlers.discover import gather_items
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
+from app.crawlers.neardup import signatures
 from app.crawlers.page_stage import PageStage
 from app.crawlers.parsers import ParseError, storable
 from app.crawlers.pool import CpuPool, shared_pool
@@ -31,11 +33,11 @@ from app.crawlers.scheduling import (
     publishing_interval,
     success_interval,
 )
-from app.db import Database
+from app.crawlers.score_stage import ScoreStage
+from app.db import Database, is_postgres
 from app.models import FetchAttempt, FetchStatus, Source, utcnow
 from app.models.base import UTCDateTime
-from app.scoring import ArticleScore, Scorer, load_scorer
-from app.scoring.scorer import Item
+from app.scoring import Scorer, load_scorer
 from app.scoring.worker import score_with_shipped_model
 from app.services import articles as article_service
 from app.services import scoring as scoring_service
@@ -46,6 +48,8 @@ from app.services.feed_config import FeedConfig
 from app.services.sources import ClaimedSource, claim_due_sources
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def worker_name() -> str:
@@ -211,11 +215,13 @@ class Crawler:
             selector=source.selector,
             max_children=self.sitemap_max_children,
             now=now,
+            source_id=source.id,
         )
+        rows = feed.rows
+        if rows is None:
+            rows = article_service.article_rows(feed.items, source_id=source.id, fetched_at=now)
         async with self.database.writer.begin() as session:
-            new_ids = await article_service.upsert_items(
-                session, source_id=source.id, items=feed.items, fetched_at=now
-            )
+            new_ids = await article_service.insert_rows(session, source_id=source.id, rows=rows)
         elapsed = (now - source.last_fetched_at).total_seconds() if source.last_fetched_at else None
         interval = success_interval(
             self.policy,
@@ -398,52 +404,105 @@ class Crawler:
         assigned = 0
         while True:
             async with self.database.writer.begin() as session:
-                done = await story_service.assign_pending_stories(session, limit=batch)
+                done = await story_service.assign_pending_stories(
+                    session, limit=batch, sign=self._split(signatures)
+                )
             assigned += done
             if done < batch:
                 return assigned
 
     async def process_pending(self, *, batch: int = 200) -> tuple[int, int]:
-        """Run the story, score, match and cluster stages until their queues are empty."""
-        await self.assign_stories(batch=batch)
-        scored = grouped = 0
+        """Run the story, score, match and cluster stages until their queues are empty;
+        returns (scored, grouped)."""
+        _stories, scored, grouped = await self._drain(batch=batch)
+        return scored, grouped
+
+    async def _drain(self, *, batch: int = 200) -> tuple[int, int, int]:
+        """The story, score, match and cluster stages; returns (stories, scored, grouped).
+
+        Scoring runs in the CPU pool while this process assigns stories, then matches and
+        clusters each batch as soon as scoring has committed it, so both cores work; the
+        batches are the same as when the stages ran one after another. Clustering reads story
+        groups, so it starts once every settled article has one. On PostgreSQL the stories
+        are assigned before scoring starts: a scoring batch holds its rows' locks while it is
+        scored, and the story stage's updates would wait for them.
+        """
+        overlap = not is_postgres(self.database.engine)
+        stories = 0 if overlap else await self.assign_stories(batch=batch)
+        progress = asyncio.Event()
+        stage = ScoreStage(
+            database=self.database,
+            scorer=self.scorer,
+            run=self._batch_scorer(),
+            batch_size=batch,
+            depth=max(2, self.pool.workers),
+            on_commit=progress.set,
+        )
+        scoring = asyncio.create_task(stage.run_pending())
+        try:
+            if overlap:
+                stories = await self.assign_stories(batch=batch)
+            grouped = await self._group_while(scoring, progress, batch=batch)
+        finally:
+            if not scoring.done():
+                scoring.cancel()  # stories or grouping failed: do not leave it running alone
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scoring
+        return stories, await scoring, grouped
+
+    async def _group_while(
+        self, scoring: asyncio.Task[int], progress: asyncio.Event, *, batch: int
+    ) -> int:
+        """Match and cluster what scoring has committed until scoring is done and drained."""
+        grouped = 0
         while True:
-            async with self.database.writer.begin() as session:
-                done = await scoring_service.score_pending(
-                    session, scorer=self.scorer, limit=batch, run=self._batch_scorer()
-                )
-            scored += done
-            if done < batch:
-                break
+            finished = scoring.done()
+            progress.clear()
+            grouped += await self._match_and_cluster(batch)
+            if finished:
+                return grouped
+            if not progress.is_set():
+                waiter = asyncio.create_task(progress.wait())
+                await asyncio.wait([waiter, scoring], return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+
+    async def _match_and_cluster(self, batch: int) -> int:
         while True:
             async with self.database.writer.begin() as session:
                 done = await watchlist_service.match_pending(session, limit=batch)
             if done < batch:
                 break
+        grouped = 0
         while True:
             async with self.database.writer.begin() as session:
                 outcome = await cluster_pending(session, limit=batch, config=self.feed)
             grouped += outcome.clustered
             if outcome.clustered < batch:
-                break
-        return scored, grouped
+                return grouped
+
+    def _split(
+        self, function: Callable[[list[T]], list[R]]
+    ) -> Callable[[list[T]], Awaitable[list[R]]] | None:
+        """`function` over a batch split into one chunk per CPU pool process (None without a
+        pool: the caller then runs it in a thread)."""
+        if self.pool.workers < 1:
+            return None
+        pool = self.pool
+
+        async def run(batch: list[T]) -> list[R]:
+            size = -(-len(batch) // pool.workers)
+            chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+            done = await asyncio.gather(*(pool.map_batch(function, c) for c in chunks))
+            return [value for chunk in done for value in chunk]
+
+        return run
 
     def _batch_scorer(self) -> scoring_service.BatchScorer | None:
         """Split scoring batches over the CPU pool's processes when they can load the same
         model (the shipped one); otherwise score in a thread of this process."""
         if self.pool.workers < 2 or self.scorer is not load_scorer():
             return None
-        pool = self.pool
-
-        async def run(items: list[Item]) -> list[ArticleScore]:
-            size = -(-len(items) // pool.workers)
-            chunks = [items[i : i + size] for i in range(0, len(items), size)]
-            done = await asyncio.gather(
-                *(pool.map_batch(score_with_shipped_model, c) for c in chunks)
-            )
-            return [score for chunk in done for score in chunk]
-
-        return run
+        return self._split(score_with_shipped_model)
 
     async def aclose(self) -> None:
         """Release the HTTP client and stop the CPU pool's worker processes.
@@ -457,8 +516,7 @@ class Crawler:
     async def run_once(self) -> CrawlSummary:
         outcomes = await self.crawl_due()
         pages = await self.fetch_pages()
-        stories = await self.assign_stories()
-        scored, grouped = await self.process_pending()
+        stories, scored, grouped = await self._drain()
         return CrawlSummary(
             outcomes=outcomes, scored=scored, grouped=grouped, pages=pages, stories=stories
         )

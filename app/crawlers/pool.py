@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -26,8 +29,28 @@ def default_workers() -> int:
     )
 
 
-def _warm() -> None:
-    import app.crawlers.extract  # noqa: F401 - pay the import once per worker, not per batch
+def _warm(parent: int) -> None:
+    # Pay the imports once per worker, not per batch: extraction and feed parsing.
+    import app.crawlers.discover
+    import app.crawlers.extract  # noqa: F401
+
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Exit once the process that owns the pool is gone.
+
+    A parent killed with SIGKILL cannot shut its pool down, and the workers (children of the
+    forkserver, not of the parent) would live on holding their memory.
+    """
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # a process of another user now has the id: ours is gone
+            os._exit(0)
 
 
 class CpuPool:
@@ -41,7 +64,10 @@ class CpuPool:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=_warm
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_warm,
+                initargs=(os.getpid(),),
             )
         return self._executor
 
@@ -52,7 +78,15 @@ class CpuPool:
         if self.workers == 0:
             return function(batch)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._get(), function, batch)
+        executor = self._get()
+        try:
+            return await loop.run_in_executor(executor, function, batch)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): this batch fails, the next gets a new pool.
+            if self._executor is executor:
+                self._executor = None
+                executor.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def shutdown(self) -> None:
         if self._executor is not None:

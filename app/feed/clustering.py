@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from app.feed.text import content_tokens
+from app.feed.text import content_tokens, lead_tokens
 
 Vector = dict[str, float]
 
@@ -88,7 +88,7 @@ def item_terms(title: str, text: str, config: ClusterConfig) -> Counter[str]:
     counts: Counter[str] = Counter()
     for tok in content_tokens(title):
         counts[tok] += config.title_weight
-    counts.update(content_tokens(text)[: config.lead_words])
+    counts.update(lead_tokens(text, config.lead_words))
     return counts
 
 
@@ -206,6 +206,10 @@ class Clusterer:
     def states(self) -> list[IssueState]:
         """Snapshots of every issue this clusterer holds, by key."""
         return [self._open[k].snapshot() for k in sorted(self._open)]
+
+    def snapshots(self, keys: Iterable[str]) -> dict[str, IssueState]:
+        """Snapshots of the given issues only (a batch touches few of the issues it holds)."""
+        return {k: self._open[k].snapshot() for k in sorted(set(keys))}
 
     def add(self, item: ClusterItem) -> Assignment:
         """Place one article: its story group's issue, else the most similar open issue, else

@@ -82,3 +82,21 @@ STOPWORDS: frozenset[str] = frozenset(_FEED_STOPWORDS.split()) | ID_STOPWORDS | 
 def content_tokens(text: str) -> list[str]:
     """Tokens that can tell stories apart: no stopwords, no bare numbers, no single letters."""
     return [t for t in tokenize(text) if len(t) > 1 and t not in STOPWORDS and not t.isdigit()]
+
+
+def lead_tokens(text: str, limit: int) -> list[str]:
+    """``content_tokens(text)[:limit]``, without tokenising the text past the ``limit``-th."""
+    out: list[str] = []
+    if limit <= 0:
+        return out
+    if text.isascii():
+        words = (m.group() for m in _ASCII_WORD_RE.finditer(text.casefold()))
+    else:
+        found = _WORD_RE.finditer(unicodedata.normalize("NFKC", text).casefold())
+        words = (w if w.isascii() else _strip_accents(w) for w in (m.group() for m in found))
+    for t in words:
+        if len(t) > 1 and t not in STOPWORDS and not t.isdigit():
+            out.append(t)
+            if len(out) == limit:
+                break
+    return out

@@ -32,7 +32,6 @@ from app.services.timewindow import check_window
 from app.services.watchlists import in_watchlists, mentions_entities
 
 _NON_WORD = re.compile(r"\W+", re.UNICODE)
-UPSERT_CHUNK = 500  # rows per INSERT: well under SQLite's bound-parameter limit
 
 
 def content_hash(title: str, text: str | None) -> str:
@@ -75,36 +74,48 @@ def _row_for(
     }
 
 
-async def upsert_items(
-    session: AsyncSession, *, source_id: int | None, items: Sequence[FeedItem], fetched_at: datetime
-) -> list[int]:
-    """Insert items not seen before; return the new articles' ids.
-
-    Tombstoned URLs and per-source title/content duplicates are dropped first (services/dedup.py);
-    a row conflicting on the canonical-URL hash is left untouched, so re-running a crawl never
-    duplicates or rewrites.
-    """
+def article_rows(
+    items: Sequence[FeedItem], *, source_id: int | None, fetched_at: datetime
+) -> list[dict[str, Any]]:
+    """The rows `insert_rows` stores for these items (pure: the CPU pool can build them)."""
     rows: dict[str, dict[str, Any]] = {}
     for item in items:
         row = _row_for(item, source_id=source_id, fetched_at=fetched_at)
         if row is not None:
             rows.setdefault(row["url_hash"], row)  # duplicate GUIDs/links within one feed
+    return list(rows.values())
+
+
+async def upsert_items(
+    session: AsyncSession, *, source_id: int | None, items: Sequence[FeedItem], fetched_at: datetime
+) -> list[int]:
+    """Insert items not seen before; return the new articles' ids (see `insert_rows`)."""
+    rows = article_rows(items, source_id=source_id, fetched_at=fetched_at)
+    return await insert_rows(session, source_id=source_id, rows=rows)
+
+
+async def insert_rows(
+    session: AsyncSession, *, source_id: int | None, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert rows from `article_rows` not seen before; return the new articles' ids.
+
+    Tombstoned URLs and per-source title/content duplicates are dropped first (services/dedup.py);
+    a row conflicting on the canonical-URL hash is left untouched, so re-running a crawl never
+    duplicates or rewrites.
+    """
     if not rows:
         return []
-    values = await drop_known(session, source_id=source_id, rows=list(rows.values()))
+    values = await drop_known(session, source_id=source_id, rows=rows)
     if not values:
         return []
     insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    new_ids: list[int] = []
-    for start in range(0, len(values), UPSERT_CHUNK):
-        statement = (
-            insert(Article)
-            .values(values[start : start + UPSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=["url_hash"])
-            .returning(Article.id)
-        )
-        new_ids.extend((await session.scalars(statement)).all())
-    return sorted(new_ids)
+    # One statement with a list of parameter sets: SQLAlchemy sends it as batched multi-row
+    # INSERTs ("insertmanyvalues") from a statement compiled once and cached, where a
+    # `.values([...])` of 500 rows was compiled afresh, bind parameter by bind parameter.
+    statement = (
+        insert(Article).on_conflict_do_nothing(index_elements=["url_hash"]).returning(Article.id)
+    )
+    return sorted((await session.scalars(statement, values)).all())
 
 
 ARTICLE_SORTS = {

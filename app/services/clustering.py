@@ -10,11 +10,13 @@ once would each open an issue for the same event); SQLite's writer lock already 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Text, cast, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import is_postgres
@@ -34,7 +36,7 @@ from app.services.issue_metrics import (
     Recomputed,
     mentioned,
     recompute_issues,
-    state_from_row,
+    snapshot_state,
 )
 
 _LOCK_KEY = 0x50414E544156  # the advisory lock that serialises clustering
@@ -166,12 +168,35 @@ async def _open_states(
             .where(Article.story_group_id.in_(groups))
         )
         condition = or_(near, Issue.id.in_(holding))
-    issues = await session.scalars(
-        select(Issue).where(
-            condition, Issue.merged_into_id.is_(None), Issue.cluster_state.is_not(None)
-        )
+    # Only the columns a snapshot needs, the snapshot as its stored text: an ORM Issue would
+    # decode every JSON column, and most open issues are unchanged since the previous batch.
+    rows = await session.execute(
+        select(
+            Issue.id,
+            cast(Issue.cluster_state, Text),
+            Issue.article_count,
+            Issue.first_seen_at,
+            Issue.last_seen_at,
+        ).where(condition, Issue.merged_into_id.is_(None), Issue.cluster_state.is_not(None))
     )
-    return [s for i in issues if (s := state_from_row(i, key=f"i{i.id}")) is not None]
+    return [state for row in rows if (state := _snapshot(*row)) is not None]
+
+
+_SNAPSHOTS: dict[tuple[int, str, int, datetime, datetime], IssueState | None] = {}
+
+
+def _snapshot(
+    issue_id: int, raw: str | None, count: int, first: datetime, last: datetime
+) -> IssueState | None:
+    """The snapshot of a stored issue, decoded once per distinct stored value."""
+    if raw is None:
+        return None
+    key = (issue_id, raw, count, first, last)
+    if key not in _SNAPSHOTS:
+        if len(_SNAPSHOTS) >= 8192:
+            _SNAPSHOTS.clear()
+        _SNAPSHOTS[key] = snapshot_state(json.loads(raw), count, first, last, key=f"i{issue_id}")
+    return _SNAPSHOTS[key]
 
 
 async def cluster_pending(
@@ -189,7 +214,7 @@ async def cluster_pending(
         idf=idf, config=config.cluster, states=await _open_states(session, items, config)
     )
     placed = [(aid, clusterer.add(item).issue_key) for item, aid in claimed]
-    states = {s.key: s for s in clusterer.states()}
+    states = clusterer.snapshots({key for _, key in placed})
 
     # New issues: one INSERT for the lot (ids come back in order).
     new_keys = sorted({key for _, key in placed if key.startswith("a")})

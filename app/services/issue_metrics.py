@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -46,16 +47,23 @@ def state_to_json(state: IssueState) -> dict[str, Any]:
     }
 
 
-def state_from_row(issue: Issue, *, key: str) -> IssueState | None:
-    data = issue.cluster_state
+def snapshot_state(
+    data: Mapping[str, Any] | None,
+    article_count: int,
+    first_seen: datetime,
+    last_seen: datetime,
+    *,
+    key: str,
+) -> IssueState | None:
+    """An issue's clustering snapshot from its stored columns (None when it has none)."""
     if not data:
         return None
     return IssueState(
         key=key,
         centroid=tuple((str(t), float(w)) for t, w in data.get("centroid", [])),
-        member_count=int(data.get("count", issue.article_count)),
-        first_seen=issue.first_seen_at,
-        last_seen=issue.last_seen_at,
+        member_count=int(data.get("count", article_count)),
+        first_seen=first_seen,
+        last_seen=last_seen,
         story_groups=frozenset(int(g) for g in data.get("story_groups", [])),
         entities=frozenset(str(e) for e in data.get("entities", [])),
         outlets=frozenset(str(o) for o in data.get("outlets", [])),
@@ -136,11 +144,17 @@ async def _watchlists_hit(session: AsyncSession, issue_ids: Sequence[int]) -> di
     return {k: sorted(v) for k, v in out.items()}
 
 
+@lru_cache(maxsize=16_384)
+def _title_vector(title: str, cfg: ClusterConfig) -> Mapping[str, float]:
+    # Every recount of an issue ranks all its members' headlines again: vectorise each once.
+    return vectorize(item_terms(title, "", cfg), _TITLE_IDF)
+
+
 def _title(members: Sequence[_Member], centroid: Mapping[str, float], cfg: ClusterConfig) -> str:
     """The most central headline (title words only, against the centroid); ties: earliest."""
     best, best_score = "", -1.0
     for m in members:
-        vec = vectorize(item_terms(m.title, "", cfg), _TITLE_IDF)
+        vec = _title_vector(m.title, cfg)
         value = sum(w * centroid.get(t, 0.0) for t, w in vec.items())
         if value > best_score + 1e-12:
             best, best_score = m.title, value

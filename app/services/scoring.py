@@ -8,10 +8,11 @@ follows it unless an analyst has labelled the article (label_source "analyst").
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from app.db import is_postgres
 from app.models import Article, LabelOverride, TextState, utcnow
@@ -39,9 +40,22 @@ async def score_pending(
     article waiting for its page's full text is not scored yet; one whose page failed is scored
     on its summary (`text_error` says why).
     """
+    articles = await claim_unscored(session, limit=limit)
+    if not articles:
+        return 0
+    if entities is None:
+        entities = await active_entities(session)
+    await score_articles(session, articles, scorer=scorer, entities=entities, run=run)
+    return len(articles)
+
+
+async def claim_unscored(session: AsyncSession, *, limit: int, after_id: int = 0) -> list[Article]:
+    """Up to `limit` unscored, settled articles with ids above `after_id`, in id order (locked
+    with SKIP LOCKED on PostgreSQL, so parallel workers split the queue)."""
     query = (
         select(Article)
         .where(
+            Article.id > after_id,
             Article.scored_at.is_(None),
             Article.deleted_at.is_(None),
             or_(Article.text_state.is_(None), Article.text_state != TextState.PENDING),
@@ -51,12 +65,37 @@ async def score_pending(
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
-    articles = list((await session.scalars(query)).all())
-    if not articles:
+    return list((await session.scalars(query)).all())
+
+
+def scoring_items(articles: Sequence[Article], entities: Sequence[Entity]) -> list[Item]:
+    """What the scorer reads of each article."""
+    return [(a.title, a.body or a.summary or "", entities) for a in articles]
+
+
+async def store_results(session: AsyncSession, *, results: Mapping[int, ArticleScore]) -> int:
+    """Store results computed outside this transaction (by article id); an article scored or
+    deleted meanwhile is left alone. Returns how many were stored."""
+    if not results:
         return 0
-    if entities is None:
-        entities = await active_entities(session)
-    await score_articles(session, articles, scorer=scorer, entities=entities, run=run)
+    articles = list(
+        (
+            await session.scalars(
+                select(Article)
+                .options(defer(Article.body), defer(Article.summary), defer(Article.minhash))
+                .where(
+                    Article.id.in_(list(results)),
+                    Article.scored_at.is_(None),
+                    Article.deleted_at.is_(None),
+                )
+            )
+        ).all()
+    )
+    overrides = await latest_overrides(session, article_ids=[a.id for a in articles])
+    now = utcnow()
+    for article in articles:
+        store_score(article, results[article.id], overrides.get(article.id))
+        article.scored_at = now
     return len(articles)
 
 
@@ -69,7 +108,7 @@ async def score_articles(
     run: BatchScorer | None = None,
 ) -> None:
     """Score loaded articles in one batch and store the results (analyst labels kept)."""
-    batch: list[Item] = [(a.title, a.body or a.summary or "", entities) for a in articles]
+    batch = scoring_items(articles, entities)
     if run is not None:
         results = await run(batch)
     else:

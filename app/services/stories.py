@@ -12,14 +12,14 @@ so two workers never open two groups for two copies of the same story.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.crawlers.neardup import SAME_STORY, bands, signature, similarity
+from app.crawlers.neardup import SAME_STORY, bands, signatures, similarity
 from app.db import is_postgres
 from app.models import Article, StoryBand, StoryGroup, TextState
 
@@ -35,35 +35,77 @@ async def lock_story_assignment(session: AsyncSession) -> None:
     # SQLite: the writer transaction already holds the database's only write lock.
 
 
-async def assign_pending_stories(session: AsyncSession, *, limit: int) -> int:
+# Computes MinHash signatures for a batch of texts somewhere else (the CPU pool's processes);
+# the default is a thread of this process.
+Signer = Callable[[list[str | None]], Awaitable[list[bytes | None]]]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """The columns of an article waiting for its story group that assignment reads."""
+
+    id: int
+    title: str
+    outlet: str | None
+    published_at: datetime
+    content_hash: str | None
+    has_body: bool
+    minhash: bytes | None
+
+
+async def assign_pending_stories(
+    session: AsyncSession, *, limit: int, sign: Signer | None = None
+) -> int:
     """Give up to `limit` settled articles a story group; returns how many were assigned.
 
-    Batched: one query for content-hash matches, one for LSH band candidates, one insert of
-    the new groups, one of the bands and one recount, whatever the batch size.
+    Batched: one query for the batch, one for content-hash matches, one for LSH band
+    candidates, one insert of the new groups, one of the bands, one bulk update of the
+    articles and one recount, whatever the batch size. Only the columns assignment needs are
+    read (never the bodies, except of articles still without a signature).
     """
     await lock_story_assignment(session)
-    query = (
-        select(Article)
-        .where(
-            Article.story_group_id.is_(None),
-            Article.deleted_at.is_(None),
-            or_(Article.text_state.is_(None), Article.text_state != TextState.PENDING),
-        )
-        .order_by(Article.published_at, Article.id)
-        .limit(limit)
+    settled = (
+        Article.story_group_id.is_(None),
+        Article.deleted_at.is_(None),
+        or_(Article.text_state.is_(None), Article.text_state != TextState.PENDING),
     )
-    articles = list((await session.scalars(query)).all())
-    if not articles:
+    rows = (
+        await session.execute(
+            select(
+                Article.id,
+                Article.title,
+                Article.outlet,
+                Article.published_at,
+                Article.content_hash,
+                func.coalesce(Article.body, "") != "",  # `article.body` is truthy
+                Article.minhash,
+            )
+            .where(*settled)
+            .order_by(Article.published_at, Article.id)
+            .limit(limit)
+        )
+    ).all()
+    if not rows:
         return 0
+    articles = [_Pending(*row) for row in rows]
     missing = [a for a in articles if a.minhash is None]
-    sigs = await asyncio.to_thread(_signatures, [a.body or a.summary for a in missing])
-    for article, sig in zip(missing, sigs, strict=True):
-        article.minhash = sig
+    signed: dict[int, bytes | None] = {}
+    if missing:
+        text_of = func.coalesce(func.nullif(Article.body, ""), Article.summary)  # body or summary
+        found = await session.execute(
+            select(Article.id, text_of).where(Article.id.in_([a.id for a in missing]))
+        )
+        texts: dict[int, str | None] = dict(found.all())
+        batch = [texts.get(a.id) for a in missing]
+        sigs = await sign(batch) if sign is not None else await asyncio.to_thread(signatures, batch)
+        for article, sig in zip(missing, sigs, strict=True):
+            article.minhash = signed[article.id] = sig
     keys = {a.id: bands(a.minhash) if a.minhash else [] for a in articles}
     by_hash = await _groups_by_content(session, articles)
     candidates = await _band_candidates(session, articles, keys)
     chosen: dict[int, int | StoryGroup] = {}  # article id -> existing group id or a new group
-    batch_bands: dict[int, list[Article]] = {}  # this batch's own bands, for copies within it
+    batch_bands: dict[int, list[_Pending]] = {}  # this batch's own bands, for copies within it
+    fresh: dict[int, list[_Pending]] = {}  # id(new group) -> its members, all in this batch
     for article in articles:
         target = _choose(article, keys[article.id], by_hash, candidates, batch_bands, chosen)
         if target is None:
@@ -74,37 +116,60 @@ async def assign_pending_stories(session: AsyncSession, *, limit: int) -> int:
                 first_published_at=article.published_at,
             )
             session.add(target)
+        if isinstance(target, StoryGroup):
+            fresh.setdefault(id(target), []).append(article)
         chosen[article.id] = target
-        if article.content_hash and article.body:
+        if article.content_hash and article.has_body:
             by_hash.setdefault(article.content_hash, target)
         for key in keys[article.id]:
             batch_bands.setdefault(key, []).append(article)
     await session.flush()  # ids for the new groups
-    touched: set[int] = set()
-    for article in articles:
-        target = chosen[article.id]
-        article.story_group_id = target if isinstance(target, int) else target.id
-        touched.add(article.story_group_id)
-    rows = [
+    group_of = {a.id: _group_id(chosen[a.id]) for a in articles}
+    updates: list[dict[str, object]] = [
+        {"id": a.id, "story_group_id": group_of[a.id]} for a in articles if a.id not in signed
+    ]
+    updates_signed: list[dict[str, object]] = [
+        {"id": a.id, "story_group_id": group_of[a.id], "minhash": signed[a.id]}
+        for a in articles
+        if a.id in signed
+    ]
+    for params in (updates, updates_signed):  # executemany needs the same columns in every row
+        if params:
+            await session.execute(update(Article), params)
+    rows_bands = [
         {"band": key, "article_id": a.id, "published_at": a.published_at}
         for a in articles
         for key in set(keys[a.id])
     ]
-    if rows:
-        await session.execute(insert(StoryBand), rows)
-    await session.flush()
-    await _recount_many(session, touched)
+    if rows_bands:
+        await session.execute(insert(StoryBand), rows_bands)
+    # A group opened in this batch holds only this batch's articles: counted here. Groups that
+    # existed before are recounted from the database (they may hold earlier articles).
+    new_groups = {id(t): t for t in chosen.values() if isinstance(t, StoryGroup)}
+    for key, group in new_groups.items():
+        _count_fresh(group, fresh[key])
+    await _recount_many(session, {t for t in chosen.values() if isinstance(t, int)})
     return len(articles)
 
 
-def _signatures(texts: Sequence[str | None]) -> list[bytes | None]:
-    return [signature(t) for t in texts]
+def _group_id(target: int | StoryGroup) -> int:
+    return target if isinstance(target, int) else target.id
+
+
+def _count_fresh(group: StoryGroup, members: list[_Pending]) -> None:
+    first = min(members, key=lambda a: (a.published_at, a.id))
+    group.copy_count = len(members)
+    group.outlet_count = len({a.outlet for a in members if a.outlet is not None})
+    group.first_article_id = first.id
+    group.first_outlet = first.outlet
+    group.first_published_at = first.published_at
+    group.title = first.title
 
 
 async def _groups_by_content(
-    session: AsyncSession, articles: list[Article]
+    session: AsyncSession, articles: list[_Pending]
 ) -> dict[str, int | StoryGroup]:
-    hashes = {a.content_hash for a in articles if a.content_hash and a.body}
+    hashes = {a.content_hash for a in articles if a.content_hash and a.has_body}
     if not hashes:
         return {}
     found = await session.execute(
@@ -123,7 +188,7 @@ class _Candidate:
 
 
 async def _band_candidates(
-    session: AsyncSession, articles: list[Article], keys: dict[int, list[int]]
+    session: AsyncSession, articles: list[_Pending], keys: dict[int, list[int]]
 ) -> dict[int, list[_Candidate]]:
     wanted = {k for ks in keys.values() for k in ks}
     if not wanted:
@@ -150,14 +215,14 @@ async def _band_candidates(
 
 
 def _choose(
-    article: Article,
+    article: _Pending,
     keys: list[int],
     by_hash: dict[str, int | StoryGroup],
     candidates: dict[int, list[_Candidate]],
-    batch_bands: dict[int, list[Article]],
+    batch_bands: dict[int, list[_Pending]],
     chosen: dict[int, int | StoryGroup],
 ) -> int | StoryGroup | None:
-    if article.content_hash and article.body and article.content_hash in by_hash:
+    if article.content_hash and article.has_body and article.content_hash in by_hash:
         return by_hash[article.content_hash]
     if article.minhash is None:
         return None
@@ -189,7 +254,9 @@ async def _recount_many(session: AsyncSession, group_ids: set[int]) -> None:
         .group_by(Article.story_group_id)
     )
     firsts = await session.execute(
-        select(Article)
+        select(
+            Article.story_group_id, Article.id, Article.outlet, Article.published_at, Article.title
+        )
         .where(Article.story_group_id.in_(ids), Article.deleted_at.is_(None))
         .order_by(Article.story_group_id, Article.published_at, Article.id)
     )
@@ -203,15 +270,15 @@ async def _recount_many(session: AsyncSession, group_ids: set[int]) -> None:
         group = groups[group_id]
         group.copy_count, group.outlet_count = int(copies), int(outlets)
     seen: set[int] = set()
-    for article in firsts.scalars().all():
-        if article.story_group_id is None or article.story_group_id in seen:
+    for group_id, article_id, outlet, published_at, title in firsts.all():
+        if group_id is None or group_id in seen:
             continue
-        seen.add(article.story_group_id)
-        group = groups[article.story_group_id]
-        group.first_article_id = article.id
-        group.first_outlet = article.outlet
-        group.first_published_at = article.published_at
-        group.title = article.title
+        seen.add(group_id)
+        group = groups[group_id]
+        group.first_article_id = article_id
+        group.first_outlet = outlet
+        group.first_published_at = published_at
+        group.title = title
 
 
 async def recount_group(session: AsyncSession, *, group_id: int) -> None:

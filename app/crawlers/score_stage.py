@@ -1,0 +1,128 @@
+"""The score stage, overlapped: while the CPU pool scores one batch, the next is claimed.
+
+Each batch is claimed in id order, scored (in the pool's processes when a batch scorer is
+given), and committed; commits happen in claim order, so the stages after scoring (match,
+cluster) always see a prefix of the queue in id order, batch for batch as if the batches had
+run one after another.
+
+On PostgreSQL a batch keeps its transaction open while it is scored: the claim's row locks
+(SKIP LOCKED) are what let any number of workers split the queue. SQLite has one writer lock
+for the whole database and one process, so a batch is read without it, scored, and written in
+a short transaction of its own (skipping any article scored or deleted meanwhile); the match
+and cluster stages can then write while the pool scores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import Database, is_postgres
+from app.models import Article
+from app.scoring import ArticleScore, Entity, Scorer
+from app.scoring.scorer import Item
+from app.services import scoring as scoring_service
+from app.services.entities import active_entities
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ScoreStage:
+    database: Database
+    scorer: Scorer
+    run: scoring_service.BatchScorer | None = None  # None: a thread of this process
+    batch_size: int = 200
+    depth: int = 2  # batches in flight: one scored while the next is claimed and sent
+    on_commit: Callable[[], None] | None = None  # told after each committed batch
+
+    async def run_pending(self) -> int:
+        """Score until no unscored, settled article is left; returns how many were scored."""
+        after = 0
+        previous: asyncio.Future[None] | None = None
+        slots = asyncio.Semaphore(self.depth)
+        tasks: list[asyncio.Task[int]] = []
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                await slots.acquire()
+                claimed: asyncio.Future[tuple[int, int]] = loop.create_future()
+                committed: asyncio.Future[None] = loop.create_future()
+                task = asyncio.create_task(self._batch(after, claimed, previous, committed, slots))
+                tasks.append(task)
+                previous = committed
+                count, after = await claimed
+                if count < self.batch_size:
+                    break
+        finally:
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+        failures = [d for d in done if isinstance(d, BaseException)]
+        if failures:
+            raise failures[0]
+        return sum(d for d in done if isinstance(d, int))
+
+    async def _batch(
+        self,
+        after: int,
+        claimed: asyncio.Future[tuple[int, int]],
+        previous: asyncio.Future[None] | None,
+        committed: asyncio.Future[None],
+        slots: asyncio.Semaphore,
+    ) -> int:
+        try:
+            if is_postgres(self.database.engine):
+                async with self.database.writer.begin() as session:
+                    articles, entities = await self._claim(session, after, claimed)
+                    if not articles:
+                        return 0
+                    results = await self._score(articles, entities)
+                    await _wait(previous)
+                    await scoring_service.store_results(session, results=results)
+            else:
+                async with self.database.sessionmaker() as session:
+                    articles, entities = await self._claim(session, after, claimed)
+                if not articles:
+                    return 0
+                results = await self._score(articles, entities)
+                await _wait(previous)
+                async with self.database.writer.begin() as session:
+                    await scoring_service.store_results(session, results=results)
+            if self.on_commit is not None:
+                self.on_commit()
+            return len(articles)
+        finally:
+            if not claimed.done():  # the claim itself failed: stop the loop
+                claimed.set_result((0, after))
+            if not committed.done():
+                committed.set_result(None)
+            slots.release()
+
+    async def _claim(
+        self, session: AsyncSession, after: int, claimed: asyncio.Future[tuple[int, int]]
+    ) -> tuple[list[Article], list[Entity]]:
+        articles = await scoring_service.claim_unscored(
+            session, limit=self.batch_size, after_id=after
+        )
+        entities = await active_entities(session) if articles else []
+        claimed.set_result((len(articles), articles[-1].id if articles else after))
+        return articles, entities
+
+    async def _score(
+        self, articles: Sequence[Article], entities: Sequence[Entity]
+    ) -> dict[int, ArticleScore]:
+        items: list[Item] = scoring_service.scoring_items(articles, entities)
+        if self.run is not None:
+            results = await self.run(items)
+        else:
+            results = await asyncio.to_thread(self.scorer.score_many, items)
+        return {a.id: r for a, r in zip(articles, results, strict=True)}
+
+
+async def _wait(previous: asyncio.Future[None] | None) -> None:
+    """Wait for the previous batch's commit (or its failure: order, not success, matters)."""
+    if previous is not None:
+        await asyncio.wait([previous])
