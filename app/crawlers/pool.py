@@ -47,9 +47,7 @@ def _exit_with(parent: int) -> None:
         time.sleep(1.0)
         try:
             os.kill(parent, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:  # a process of another user now has the id: ours is gone
+        except (ProcessLookupError, PermissionError):  # gone (or its id reused by another user)
             os._exit(0)
 
 

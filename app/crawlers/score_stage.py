@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import Database, is_postgres
 from app.models import Article
 from app.scoring import ArticleScore, Entity, Scorer
-from app.scoring.scorer import Item
 from app.services import scoring as scoring_service
 from app.services.entities import active_entities
 
@@ -79,16 +78,18 @@ class ScoreStage:
                     articles, entities = await self._claim(session, after, claimed)
                     if not articles:
                         return 0
-                    results = await self._score(articles, entities)
+                    scores = await self._score(articles, entities)
                     await _wait(previous)
-                    await scoring_service.store_results(session, results=results)
+                    # The claim's row locks hold: nothing was scored or deleted meanwhile.
+                    await scoring_service.apply_scores(session, articles, scores)
             else:
                 async with self.database.sessionmaker() as session:
                     articles, entities = await self._claim(session, after, claimed)
                 if not articles:
                     return 0
-                results = await self._score(articles, entities)
+                scores = await self._score(articles, entities)
                 await _wait(previous)
+                results = {a.id: r for a, r in zip(articles, scores, strict=True)}
                 async with self.database.writer.begin() as session:
                     await scoring_service.store_results(session, results=results)
             if self.on_commit is not None:
@@ -113,13 +114,10 @@ class ScoreStage:
 
     async def _score(
         self, articles: Sequence[Article], entities: Sequence[Entity]
-    ) -> dict[int, ArticleScore]:
-        items: list[Item] = scoring_service.scoring_items(articles, entities)
-        if self.run is not None:
-            results = await self.run(items)
-        else:
-            results = await asyncio.to_thread(self.scorer.score_many, items)
-        return {a.id: r for a, r in zip(articles, results, strict=True)}
+    ) -> list[ArticleScore]:
+        return await scoring_service.compute_scores(
+            articles, scorer=self.scorer, entities=entities, run=self.run
+        )
 
 
 async def _wait(previous: asyncio.Future[None] | None) -> None:

@@ -51,7 +51,19 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return netguard.resolved_addresses(infos)
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
+class _TcpBackend(httpcore.AsyncNetworkBackend):
+    """A network backend for crawling: TCP only."""
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are never used for crawling")
+
+
+class GuardedBackend(_TcpBackend):
     """Resolve, filter to public addresses, then connect to a checked IP literal."""
 
     def __init__(
@@ -98,14 +110,6 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         assert last is not None
         raise last
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are never used for crawling")
-
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
 
@@ -149,7 +153,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         return self._inner.get_extra_info(info)
 
 
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
+class AsyncioBackend(_TcpBackend):
     """Plain asyncio sockets for httpcore's stream interface.
 
     httpcore's own backend goes through anyio, whose cancel scopes and checkpoints cost more
@@ -179,14 +183,6 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         for option in socket_options or ():
             transport.get_extra_info("socket").setsockopt(*option)
         return AsyncioStream(transport, protocol)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are never used for crawling")
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Text, cast, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -182,21 +183,18 @@ async def _open_states(
     return [state for row in rows if (state := _snapshot(*row)) is not None]
 
 
-_SNAPSHOTS: dict[tuple[int, str, int, datetime, datetime], IssueState | None] = {}
-
-
 def _snapshot(
     issue_id: int, raw: str | None, count: int, first: datetime, last: datetime
 ) -> IssueState | None:
-    """The snapshot of a stored issue, decoded once per distinct stored value."""
-    if raw is None:
-        return None
-    key = (issue_id, raw, count, first, last)
-    if key not in _SNAPSHOTS:
-        if len(_SNAPSHOTS) >= 8192:
-            _SNAPSHOTS.clear()
-        _SNAPSHOTS[key] = snapshot_state(json.loads(raw), count, first, last, key=f"i{issue_id}")
-    return _SNAPSHOTS[key]
+    """The snapshot of a stored issue (immutable), decoded once per distinct stored value."""
+    return None if raw is None else _decoded(issue_id, raw, count, first, last)
+
+
+@lru_cache(maxsize=8192)
+def _decoded(
+    issue_id: int, raw: str, count: int, first: datetime, last: datetime
+) -> IssueState | None:
+    return snapshot_state(json.loads(raw), count, first, last, key=f"i{issue_id}")
 
 
 async def cluster_pending(

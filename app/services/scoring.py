@@ -68,9 +68,30 @@ async def claim_unscored(session: AsyncSession, *, limit: int, after_id: int = 0
     return list((await session.scalars(query)).all())
 
 
-def scoring_items(articles: Sequence[Article], entities: Sequence[Entity]) -> list[Item]:
-    """What the scorer reads of each article."""
-    return [(a.title, a.body or a.summary or "", entities) for a in articles]
+async def compute_scores(
+    articles: Sequence[Article],
+    *,
+    scorer: Scorer,
+    entities: Sequence[Entity],
+    run: BatchScorer | None = None,
+) -> list[ArticleScore]:
+    """Score loaded articles in one batch: with `run` (the CPU pool), else in a thread, which
+    keeps the event loop (and the API) responsive meanwhile."""
+    batch: list[Item] = [(a.title, a.body or a.summary or "", entities) for a in articles]
+    if run is not None:
+        return await run(batch)
+    return await asyncio.to_thread(scorer.score_many, batch)
+
+
+async def apply_scores(
+    session: AsyncSession, articles: Sequence[Article], results: Sequence[ArticleScore]
+) -> None:
+    """Store results on their rows (analyst labels kept as the effective ones)."""
+    overrides = await latest_overrides(session, article_ids=[a.id for a in articles])
+    now = utcnow()
+    for article, result in zip(articles, results, strict=True):
+        store_score(article, result, overrides.get(article.id))
+        article.scored_at = article.scored_at or now
 
 
 async def store_results(session: AsyncSession, *, results: Mapping[int, ArticleScore]) -> int:
@@ -91,11 +112,7 @@ async def store_results(session: AsyncSession, *, results: Mapping[int, ArticleS
             )
         ).all()
     )
-    overrides = await latest_overrides(session, article_ids=[a.id for a in articles])
-    now = utcnow()
-    for article in articles:
-        store_score(article, results[article.id], overrides.get(article.id))
-        article.scored_at = now
+    await apply_scores(session, articles, [results[a.id] for a in articles])
     return len(articles)
 
 
@@ -108,17 +125,8 @@ async def score_articles(
     run: BatchScorer | None = None,
 ) -> None:
     """Score loaded articles in one batch and store the results (analyst labels kept)."""
-    batch = scoring_items(articles, entities)
-    if run is not None:
-        results = await run(batch)
-    else:
-        # Scoring is CPU work; a thread keeps the event loop (and the API) responsive meanwhile.
-        results = await asyncio.to_thread(scorer.score_many, batch)
-    overrides = await latest_overrides(session, article_ids=[a.id for a in articles])
-    now = utcnow()
-    for article, result in zip(articles, results, strict=True):
-        store_score(article, result, overrides.get(article.id))
-        article.scored_at = article.scored_at or now
+    results = await compute_scores(articles, scorer=scorer, entities=entities, run=run)
+    await apply_scores(session, articles, results)
 
 
 def store_score(article: Article, result: ArticleScore, override: LabelOverride | None) -> None:

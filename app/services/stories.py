@@ -105,7 +105,7 @@ async def assign_pending_stories(
     candidates = await _band_candidates(session, articles, keys)
     chosen: dict[int, int | StoryGroup] = {}  # article id -> existing group id or a new group
     batch_bands: dict[int, list[_Pending]] = {}  # this batch's own bands, for copies within it
-    fresh: dict[int, list[_Pending]] = {}  # id(new group) -> its members, all in this batch
+    fresh: dict[int, tuple[StoryGroup, list[_Pending]]] = {}  # id(new group) -> its members
     for article in articles:
         target = _choose(article, keys[article.id], by_hash, candidates, batch_bands, chosen)
         if target is None:
@@ -117,7 +117,7 @@ async def assign_pending_stories(
             )
             session.add(target)
         if isinstance(target, StoryGroup):
-            fresh.setdefault(id(target), []).append(article)
+            fresh.setdefault(id(target), (target, []))[1].append(article)
         chosen[article.id] = target
         if article.content_hash and article.has_body:
             by_hash.setdefault(article.content_hash, target)
@@ -145,9 +145,8 @@ async def assign_pending_stories(
         await session.execute(insert(StoryBand), rows_bands)
     # A group opened in this batch holds only this batch's articles: counted here. Groups that
     # existed before are recounted from the database (they may hold earlier articles).
-    new_groups = {id(t): t for t in chosen.values() if isinstance(t, StoryGroup)}
-    for key, group in new_groups.items():
-        _count_fresh(group, fresh[key])
+    for group, members in fresh.values():
+        _count_fresh(group, members)
     await _recount_many(session, {t for t in chosen.values() if isinstance(t, int)})
     return len(articles)
 
