@@ -395,6 +395,8 @@ def sources_backfill(
                 f" {horizon.date().isoformat()}, {report.new_items} new;"
                 f" {pages} article pages fetched"
             )
+            for child, reason in report.skipped:
+                typer.echo(f"skipped {child}: {reason}", err=True)
 
         await with_database(settings, job)
 

@@ -1,6 +1,7 @@
-"""Backfill: walk a source's history back to a date (all sitemap children, listing pagination).
+"""Backfill: walk a source's history back to a date (every sitemap under an index, listing pages).
 
 Idempotent: every item goes through the same upsert as a poll, so a second run adds nothing.
+A child sitemap that fails is skipped with its reason in the report; the walk goes on.
 The source's schedule (validators, next check) is left alone. Items land with their text
 pending; the page stage (run here too unless told not to) fetches and extracts them.
 """
@@ -8,15 +9,15 @@ pending; the page stage (run here too unless told not to) fetches and extracts t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.crawlers.discover import (
     ACCEPT_HTML,
     ACCEPT_XML,
+    SitemapWalk,
     gather_items,
     listing_items,
-    sitemap_children,
 )
 from app.crawlers.extract import decode_html
 from app.crawlers.fetch import Fetcher
@@ -29,6 +30,7 @@ from app.services import articles as article_service
 from app.services import sources as source_service
 
 MAX_PAGES = 2000  # listing pages walked at most, whatever the date says
+MAX_SITEMAPS = 10_000  # sitemaps (indexes included) fetched at most by one backfill
 
 
 @dataclass(slots=True)
@@ -36,6 +38,7 @@ class BackfillReport:
     steps: int = 0  # sitemaps or listing pages read
     items_seen: int = 0
     new_items: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (child sitemap, reason)
 
 
 Progress = Callable[[int, int | None, int], None]  # (steps done, steps known or None, new items)
@@ -78,13 +81,10 @@ class Backfill:
         if not child_urls:
             await self._store(source_id, feed.items, report, total=1)
             return
-        children = [
-            c for c in sitemap_children(result.body) if c.lastmod is None or c.lastmod >= self.since
-        ]
-        for child in children:
-            fetched = await self.fetcher.fetch(child.url, accept=ACCEPT_XML)
-            items, _nested = parse_sitemap(fetched.body, now=utcnow())
-            await self._store(source_id, items.items, report, total=len(children))
+        walk = SitemapWalk(limit=MAX_SITEMAPS, since=self.since)
+        async for _url, leaf in walk.leaves(self.fetcher, result, now=utcnow()):
+            await self._store(source_id, leaf.items, report, total=walk.found)
+        report.skipped = walk.skipped
 
     async def _listing(
         self, source_id: int, url: str, selector: str | None, report: BackfillReport

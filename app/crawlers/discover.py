@@ -1,7 +1,8 @@
 """Items from the source kinds beyond feeds: sitemaps (and indexes), listing pages, one article.
 
 A sitemap index is followed to its children, newest first by `lastmod`, skipping children whose
-`lastmod` says nothing changed since `since`, at most `max_children` of them. Listing pages give
+`lastmod` says nothing changed since `since`, at most `max_children` of them; an index inside an
+index is followed too, up to three levels. Listing pages give
 links (by the source's CSS selector, or by heuristics). An article source is one page, extracted
 at once. Sitemap and listing items carry no text: the page stage fetches and extracts them.
 """
@@ -9,7 +10,8 @@ at once. Sitemap and listing items carry no text: the page stage fetches and ext
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import lxml.etree
@@ -37,6 +39,7 @@ ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 ACCEPT_XML = "application/xml,text/xml;q=0.9,*/*;q=0.5"
 RECENT_CHILDREN = timedelta(days=2)
 MAX_SITEMAP_ITEMS = 1000
+MAX_SITEMAP_DEPTH = 3  # index -> index -> index of sitemaps: deeper nesting is not followed
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,34 +77,83 @@ async def sitemap_items(
     since: datetime | None = None,
     recent: timedelta | None = RECENT_CHILDREN,
 ) -> ParsedFeed:
-    """Items of a sitemap, or of the recent children of a sitemap index.
+    """Items of a sitemap, or of the recent leaf sitemaps under a sitemap index.
 
-    `recent` keeps children whose lastmod is within that span of the index's newest lastmod
+    `recent` keeps children whose lastmod is within that span of their index's newest lastmod
     (polling: only what changed lately); `since` (backfill) keeps children and items from that
-    time on. Children without a lastmod are always considered; at most `max_children` are read.
+    time on. Children without a lastmod are always considered; at most `max_children` sitemaps
+    are fetched, nested indexes included.
     """
     feed, child_urls = parse_sitemap(result.body, now=now)
     if not child_urls:
         return _cap(feed, since)
     merged = ParsedFeed(format="sitemapindex")
-    children = sitemap_children(result.body)
-    newest = next((c.lastmod for c in children if c.lastmod), None)
-    floor = since
-    if recent is not None and newest is not None:
-        floor = max(floor or newest - recent, newest - recent)
-    children = [c for c in children if not _stale(c, floor)]
-    for child in children[:max_children]:
-        try:
-            fetched = await fetcher.fetch(child.url, accept=ACCEPT_XML)
-            items, nested = parse_sitemap(fetched.body, now=now)
-        except (FetchError, ParseError) as exc:
-            reason = exc.reason if isinstance(exc, FetchError) else str(exc)
-            logger.warning("child sitemap skipped", extra={"url": child.url, "reason": reason})
-            continue
-        if nested:
-            continue  # an index inside an index: not followed (bounded work per poll)
-        merged.items.extend(items.items)
+    walk = SitemapWalk(limit=max_children, since=since, recent=recent)
+    async for _url, leaf in walk.leaves(fetcher, result, now=now):
+        merged.items.extend(leaf.items)
     return _cap(merged, since)
+
+
+@dataclass(slots=True)
+class SitemapWalk:
+    """A depth-first walk of a sitemap index down to its leaf sitemaps, newest children first.
+
+    Indexes of indexes (a year's index of month sitemaps, say) are followed up to
+    MAX_SITEMAP_DEPTH levels; a URL already seen is not fetched twice, so a cycle ends. A child
+    that fails to fetch or parse is skipped with its reason in `skipped`; the walk goes on.
+    """
+
+    limit: int  # sitemaps fetched at most, indexes included
+    since: datetime | None = None
+    recent: timedelta | None = None
+    fetched: int = 0
+    found: int = 0  # children considered so far (grows as nested indexes are opened)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set)
+
+    async def leaves(
+        self, fetcher: Fetcher, index: FetchResult, *, now: datetime
+    ) -> AsyncIterator[tuple[str, ParsedFeed]]:
+        """(url, parsed sitemap) for each leaf sitemap under the fetched index `index`."""
+        self._seen.add(index.url)
+        async for leaf in self._walk(fetcher, index.body, now=now, depth=1):
+            yield leaf
+
+    async def _walk(
+        self, fetcher: Fetcher, body: bytes, *, now: datetime, depth: int
+    ) -> AsyncIterator[tuple[str, ParsedFeed]]:
+        children = sitemap_children(body)
+        newest = next((c.lastmod for c in children if c.lastmod), None)
+        floor = self.since
+        if self.recent is not None and newest is not None:
+            floor = max(floor or newest - self.recent, newest - self.recent)
+        children = [c for c in children if not _stale(c, floor) and c.url not in self._seen]
+        self.found += len(children)
+        for child in children:
+            if self.fetched >= self.limit:
+                return
+            if child.url in self._seen:
+                continue  # listed twice in one walk
+            self._seen.add(child.url)
+            self.fetched += 1
+            try:
+                fetched = await fetcher.fetch(child.url, accept=ACCEPT_XML)
+                items, nested = parse_sitemap(fetched.body, now=now)
+            except (FetchError, ParseError) as exc:
+                self._skip(child.url, exc.reason if isinstance(exc, FetchError) else str(exc))
+                continue
+            if not nested:
+                yield child.url, items
+            elif depth >= MAX_SITEMAP_DEPTH:
+                reason = f"sitemap index nested deeper than {MAX_SITEMAP_DEPTH} levels"
+                self._skip(child.url, reason)
+            else:
+                async for leaf in self._walk(fetcher, fetched.body, now=now, depth=depth + 1):
+                    yield leaf
+
+    def _skip(self, url: str, reason: str) -> None:
+        logger.warning("child sitemap skipped", extra={"url": url, "reason": reason})
+        self.skipped.append((url, reason))
 
 
 def _cap(feed: ParsedFeed, since: datetime | None) -> ParsedFeed:

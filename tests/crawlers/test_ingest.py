@@ -303,6 +303,73 @@ async def test_backfill_walks_listing_pages_and_sitemaps_back_to_a_date_idempote
     assert all(a.text_state == TextState.DONE for a in await articles(db))
 
 
+async def test_backfill_follows_an_index_of_indexes_and_skips_a_failing_child(
+    db: Database, crawler: Crawler, farm: FarmServer
+) -> None:
+    stories = farm.site.stories("tempo")
+    months = sorted({f"{s.published_at:%Y-%m}" for s in stories})
+    broken = farm.outlet_path("tempo", f"/sitemap-{months[0]}.xml")
+    farm.fail(broken, 500)
+    source = await add_source(
+        db, farm.outlet_url("tempo", "/sitemap-archive.xml"), SourceKind.SITEMAP
+    )
+    job = Backfill(db, crawler.fetcher, crawler.pool, stories[-1].published_at)
+    report = await job.run(source)
+    lost = [s for s in stories if f"{s.published_at:%Y-%m}" == months[0]]
+    assert report.new_items == len(stories) - len(lost)
+    assert [url for url, _ in report.skipped] == [farm.outlet_url("tempo", broken[6:])]
+    assert "500" in report.skipped[0][1]
+    farm.clear_rules()
+    report = await job.run(source)  # the month that failed lands on the next run, nothing twice
+    assert report.new_items == len(lost) and report.skipped == []
+    assert len(await articles(db)) == len(stories)
+
+
+async def test_a_sitemap_walk_ends_on_cycles_and_stops_below_three_levels(
+    db: Database, crawler: Crawler, farm: FarmServer
+) -> None:
+    def index(*paths: str) -> bytes:
+        entries = "".join(
+            f"<sitemap><loc>{farm.outlet_url('tempo', p)}</loc></sitemap>" for p in paths
+        )
+        xmlns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+        return f'<sitemapindex xmlns="{xmlns}">{entries}</sitemapindex>'.encode()
+
+    month = f"{farm.site.stories('tempo')[0].published_at:%Y-%m}"
+    chain = {
+        "/loop.xml": index("/loop.xml", "/a.xml"),
+        "/a.xml": index("/b.xml", "/loop.xml"),
+        "/b.xml": index("/c.xml", f"/sitemap-{month}.xml"),
+        "/c.xml": index(f"/sitemap-{month}.xml"),
+    }
+    for path, body in chain.items():
+        farm.set_rule(farm.outlet_path("tempo", path), status=200, body=body)
+    source = await add_source(db, farm.outlet_url("tempo", "/loop.xml"), SourceKind.SITEMAP)
+    since = farm.site.stories("tempo")[-1].published_at
+    report = await Backfill(db, crawler.fetcher, crawler.pool, since).run(source)
+    in_month = [s for s in farm.site.stories("tempo") if f"{s.published_at:%Y-%m}" == month]
+    assert report.new_items == len(in_month)  # loop -> a -> b -> month sitemap
+    assert report.skipped == [
+        (farm.outlet_url("tempo", "/c.xml"), "sitemap index nested deeper than 3 levels")
+    ]
+    assert farm.hits(farm.outlet_path("tempo", "/loop.xml")) == 1  # the cycle was not re-read
+
+
+async def test_polling_an_index_of_indexes_reads_its_newest_leaves(
+    db: Database, crawler: Crawler, farm: FarmServer
+) -> None:
+    await add_source(db, farm.outlet_url("tempo", "/sitemap-archive.xml"), SourceKind.SITEMAP)
+    await crawler.crawl_due()
+    newest = f"{farm.site.stories('tempo')[0].published_at:%Y-%m}"
+    got = {a.url for a in await articles(db)}
+    want = {
+        farm.outlet_url("tempo", s.path)
+        for s in farm.site.stories("tempo")
+        if f"{s.published_at:%Y-%m}" == newest
+    }
+    assert want and want <= got
+
+
 async def test_two_page_stages_never_fetch_a_page_twice(db: Database, farm: FarmServer) -> None:
     await add_source(db, farm.outlet_url("sindonews", "/sitemap-news.xml"), SourceKind.SITEMAP)
     lead = Crawler(

@@ -208,7 +208,21 @@ def sitemap(view: View, month: str | None = None) -> bytes:
 
 def sitemap_index(view: View) -> bytes:
     """Sitemap index pointing to the news sitemap and one sitemap per month."""
-    paths = ["/sitemap-news.xml"] + [f"/sitemap-{m}.xml" for m in months(view)]
+    return _index(view, ["/sitemap-news.xml"] + [f"/sitemap-{m}.xml" for m in months(view)])
+
+
+def sitemap_archive(view: View) -> bytes:
+    """Index of indexes, as large outlets publish: one index per year, of that year's months."""
+    years = sorted({m[:4] for m in months(view)}, reverse=True)
+    return _index(view, [f"/sitemap-index-{y}.xml" for y in years])
+
+
+def year_index(view: View, year: str) -> bytes:
+    """Sitemap index of one year's month sitemaps (``/sitemap-index-YYYY.xml``)."""
+    return _index(view, [f"/sitemap-{m}.xml" for m in months(view) if m.startswith(year)])
+
+
+def _index(view: View, paths: list[str]) -> bytes:
     entries = "\n".join(
         f"  <sitemap><loc>{_x(view.url(p))}</loc>"
         f"<lastmod>{view.modified_at.isoformat()}</lastmod></sitemap>"

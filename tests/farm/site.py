@@ -48,6 +48,7 @@ FEED_ROUTES = {
     "/sitemap-news.xml": (feeds.news_sitemap, XML),
     "/sitemap.xml": (feeds.sitemap, XML),
     "/sitemap-index.xml": (feeds.sitemap_index, XML),
+    "/sitemap-archive.xml": (feeds.sitemap_archive, XML),
 }
 
 
@@ -295,6 +296,10 @@ class Site:
         if path in FEED_ROUTES:
             render, content_type = FEED_ROUTES[path]
             return Page(200, content_type, render(view), view.modified_at)
+        if path.startswith("/sitemap-index-") and path.endswith(".xml"):
+            year = path[len("/sitemap-index-") : -len(".xml")]
+            if any(m.startswith(year) for m in feeds.months(view)):
+                return Page(200, XML, feeds.year_index(view, year), view.modified_at)
         if path.startswith("/sitemap-") and path.endswith(".xml"):
             month = path[len("/sitemap-") : -len(".xml")]
             if month in feeds.months(view):
