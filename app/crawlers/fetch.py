@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
+import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from urllib.parse import urljoin, urlsplit
+from ssl import SSLContext, create_default_context
+from urllib.parse import quote, urljoin, urlsplit
 
-import httpcore
-import httpx
+import aiohttp
+import certifi
+from yarl import URL
 
 from app.crawlers.charset import decode_body
+from app.crawlers.connector import GuardedConnector, Network
 from app.crawlers.decoding import TooLarge, UndecodableBody, decode_chunk, decoders_for
 from app.crawlers.politeness import HostLimiter
 from app.crawlers.robots import RobotsCache
-from app.crawlers.transport import (
-    BlockedAddressError,
-    GuardedBackend,
-    GuardedTransport,
-    ResolveError,
-    Resolver,
-    system_resolver,
-)
+from app.crawlers.transport import BlockedAddressError, ResolveError, Resolver, system_resolver
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class FetchOptions:
 class FetchResult:
     url: str  # the final URL after redirects
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # case-insensitive
     body: bytes = b""
     elapsed_ms: int = 0
     redirects: list[str] = field(default_factory=list)
@@ -112,41 +112,29 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 class Fetcher:
-    """Wraps the one `httpx.AsyncClient` a process shares for all crawling.
+    """Wraps the one `aiohttp.ClientSession` a process shares for all crawling.
 
     `resolver` and `network` exist for tests: a resolver that answers what the test wants and a
-    network backend that routes the answers to a local server. `client` replaces the whole
-    transport (and with it the connect-time address guard); only tests of other layers use it.
+    network that routes the checked addresses to a local server (see `connector.Network`). The
+    session is opened on first use, on the event loop that uses it.
     """
 
     def __init__(
         self,
         options: FetchOptions,
         *,
-        client: httpx.AsyncClient | None = None,
         resolver: Resolver = system_resolver,
-        network: httpcore.AsyncNetworkBackend | None = None,
+        network: Network | None = None,
     ) -> None:
         self.options = options
-        timeout = httpx.Timeout(
-            connect=options.connect_timeout,
-            read=options.read_timeout,
-            write=options.read_timeout,
-            pool=options.total_timeout,
-        )
-        connections = max(100, options.global_concurrency)
-        self._client = client or httpx.AsyncClient(
-            timeout=timeout,
-            follow_redirects=False,
-            headers={"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate, br"},
-            transport=GuardedTransport(
-                GuardedBackend(
-                    allow_private=options.allow_private_networks, resolver=resolver, inner=network
-                ),
-                max_connections=connections,
-                max_keepalive_connections=connections,
-            ),
-            trust_env=False,
+        self._resolver = resolver
+        self._network = network
+        self._session: aiohttp.ClientSession | None = None
+        self._ssl = _ssl_context()
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,  # `_follow` holds the total budget across redirect hops
+            sock_connect=options.connect_timeout,
+            sock_read=options.read_timeout,
         )
         self.limiter = HostLimiter(
             total=options.global_concurrency,
@@ -157,8 +145,32 @@ class Fetcher:
             self._fetch_robots, agent=options.user_agent, ttl=options.robots_ttl_seconds
         )
 
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=GuardedConnector(
+                    resolver=self._resolver,
+                    network=self._network,
+                    allow_private=self.options.allow_private_networks,
+                    limit=max(100, self.options.global_concurrency),
+                    ssl_context=self._ssl,
+                ),
+                timeout=self._timeout,
+                headers={
+                    "User-Agent": self.options.user_agent,
+                    "Accept-Encoding": "gzip, deflate, br",
+                },
+                auto_decompress=False,  # decoding.py inflates within the body cap
+                cookie_jar=aiohttp.DummyCookieJar(),  # polls are anonymous
+                trust_env=False,
+                max_field_size=_MAX_FIELD_SIZE,
+            )
+        return self._session
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -223,12 +235,12 @@ class Fetcher:
         current = url
         budget = self.options.total_timeout
         for _ in range(self.options.max_redirects + 1):
-            host = _check_scheme(current)
+            target, host = _target(current)
             async with self.limiter.slot(host):
                 began = time.perf_counter()
                 try:
                     async with asyncio.timeout(budget):
-                        result = await self._get_once(current, headers)
+                        result = await self._get_once(current, target, headers)
                 except TimeoutError:
                     raise FetchError(
                         f"gave up after {self.options.total_timeout:g} s (total time budget)"
@@ -249,11 +261,14 @@ class Fetcher:
             kind=FailureKind.HARD,
         )
 
-    async def _get_once(self, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _get_once(self, url: str, target: URL, headers: dict[str, str]) -> FetchResult:
         try:
-            async with self._client.stream("GET", url, headers=headers) as response:
-                result = FetchResult(url=url, status=response.status_code, headers=response.headers)
-                if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
+            async with self._client().get(
+                target, headers=headers, allow_redirects=False
+            ) as response:
+                status = response.status
+                result = FetchResult(url=url, status=status, headers=response.headers)
+                if status in REDIRECT_STATUSES or status == 304:
                     # Read the (empty or tiny) body: a response closed unread also closes its
                     # connection, and a new connection per 304 poll would cost more than the poll.
                     await self._read_capped(response)
@@ -270,18 +285,30 @@ class Fetcher:
             ) from None
         except ResolveError as exc:
             raise FetchError(str(exc)) from None
-        except httpx.InvalidURL as exc:  # e.g. a host name IDNA cannot encode
-            raise FetchError(
-                f"invalid host name or URL ({exc}): {url[:200]}", kind=FailureKind.HARD
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise FetchError(f"timed out ({type(exc).__name__}) fetching {url[:200]}") from None
-        except httpx.DecodingError as exc:
-            raise FetchError(f"undecodable response body: {exc}", kind=FailureKind.HARD) from None
-        except httpx.HTTPError as exc:
+        except aiohttp.ConnectionTimeoutError:
+            raise FetchError(f"timed out (ConnectTimeout) fetching {url[:200]}") from None
+        except aiohttp.SocketTimeoutError:
+            raise FetchError(f"timed out (ReadTimeout) fetching {url[:200]}") from None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise FetchError(f"ConnectError: {exc.certificate_error}") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise FetchError(f"ConnectError: {exc.os_error or 'connection failed'}") from None
+        except (
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientPayloadError,
+            aiohttp.ClientResponseError,  # the response parser's complaints
+        ) as exc:
+            raise FetchError(f"RemoteProtocolError: {exc}") from None
+        except aiohttp.InvalidURL as exc:
+            raise _invalid_url(url, exc) from None
+        except aiohttp.ClientError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc or 'connection failed'}") from None
+        except ValueError as exc:  # e.g. a stored validator with a line break in it
+            raise FetchError(
+                f"invalid request ({exc}): {url[:200]}", kind=FailureKind.HARD
+            ) from None
 
-    async def _read_capped(self, response: httpx.Response) -> bytes:
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         cap = self.options.max_bytes
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
@@ -294,7 +321,7 @@ class Fetcher:
         try:
             # Raw bytes in, our bounded decoders out: the cap holds on the wire and after
             # decompression, and a gzip/deflate/brotli bomb never inflates past it in memory.
-            async for raw in response.aiter_raw():
+            while raw := await response.content.readany():
                 chunk = decode_chunk(chain, raw, cap - size)
                 size += len(chunk)
                 chunks.append(chunk)
@@ -307,6 +334,62 @@ class Fetcher:
         return b"".join(chunks)
 
 
+_MAX_FIELD_SIZE = 16 * 1024  # a header line; aiohttp's default (8 KiB) refuses some news sites
+_NEEDS_QUOTING = re.compile(r"[^\x21-\x7e]|[\"<>\\^`{|}]")
+_PATH_SAFE = "/%!$&'()*+,;=:@~-._"
+
+
+def _target(url: str) -> tuple[URL, str]:
+    """The URL as sent and its host:port key for politeness; anything but http(s) is refused.
+
+    One parse per hop: it is a measurable share of a 304 poll's CPU.
+    """
+    target = _wire_url(url)
+    if target.scheme not in ("http", "https") or not target.raw_host:
+        raise FetchError(f"refusing non-http(s) URL {url[:200]!r}", kind=FailureKind.HARD)
+    return target, target.raw_authority.lower()
+
+
+def _wire_url(url: str) -> URL:
+    """The URL as sent: path and query percent-encoded, host IDNA-encoded.
+
+    Stored URLs are already in wire form and go through as they are; others are quoted the
+    way httpx quoted them (a space is %20 in the query too, not +).
+    """
+    try:
+        if not _NEEDS_QUOTING.search(url):
+            return URL(url, encoded=True)
+        parts = urlsplit(url)
+        origin = URL.build(scheme=parts.scheme, host=parts.hostname or "", port=parts.port)
+        query = quote(parts.query, safe=_PATH_SAFE + "?")
+        return URL(
+            f"{origin}{quote(parts.path, safe=_PATH_SAFE)}" + (f"?{query}" if query else ""),
+            encoded=True,
+        )
+    except (ValueError, UnicodeError) as exc:  # e.g. a host name IDNA cannot encode
+        raise FetchError(
+            f"invalid host name or URL ({exc}): {url[:200]}", kind=FailureKind.HARD
+        ) from None
+
+
+def _invalid_url(url: str, exc: Exception) -> FetchError:
+    host = urlsplit(url).hostname or ""
+    try:  # aiohttp refuses legacy IPv4 spellings (2130706433, 127.1): name the real address
+        address = socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return FetchError(f"invalid host name or URL ({exc}): {url[:200]}", kind=FailureKind.HARD)
+    return FetchError(
+        f"{host} is a legacy spelling of {address}, which is refused (nothing was sent)",
+        kind=FailureKind.HARD,
+    )
+
+
+@functools.cache
+def _ssl_context() -> SSLContext:
+    """Certificates checked against certifi's bundle, as httpx did; built once (~0.1 s)."""
+    return create_default_context(cafile=certifi.where())
+
+
 def _check_scheme(url: str) -> str:
     """The host:port key of an http(s) URL; anything else is refused."""
     parts = urlsplit(url)
@@ -315,8 +398,8 @@ def _check_scheme(url: str) -> str:
     return parts.netloc.lower()
 
 
-def _raise_for_status(response: httpx.Response) -> None:
-    status = response.status_code
+def _raise_for_status(response: aiohttp.ClientResponse) -> None:
+    status = response.status
     if status < 400:
         return
     retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -334,5 +417,5 @@ def _raise_for_status(response: httpx.Response) -> None:
     if status >= 500:
         raise FetchError(f"HTTP {status} server error", status=status, retry_after=retry_after)
     raise FetchError(
-        f"HTTP {status} {response.reason_phrase}".strip(), kind=FailureKind.HARD, status=status
+        f"HTTP {status} {response.reason or ''}".strip(), kind=FailureKind.HARD, status=status
     )

@@ -1,4 +1,8 @@
-"""The HTTP transport under the shared client: the SSRF guard sits where sockets are opened.
+"""The httpx transport with the SSRF guard where sockets are opened (webhook deliveries).
+
+The crawler fetches with aiohttp through `connector.GuardedConnector`; this module keeps the
+same guard for httpx clients (services/webhooks.py) and the pieces both share: `Resolver`,
+`system_resolver`, `BlockedAddressError`, `ResolveError`.
 
 `GuardedBackend` is an httpcore network backend. For every new connection it resolves the
 host once, drops every non-public address (netguard), and connects to a checked IP literal, so

@@ -164,9 +164,11 @@ async def test_410_gone_is_a_hard_failure_with_a_clear_reason(farm_server: FarmS
 
 async def test_requests_to_one_host_are_spaced_and_capped(farm_server: FarmServer) -> None:
     path = farm_server.outlet_path("okezone", "/rss.xml")
+    async with Fetcher(options()) as warm:  # the farm stamps a request after rendering it
+        await warm.fetch(farm_server.url(path))
     async with Fetcher(options(per_host_concurrency=1, per_host_min_interval_ms=150)) as fetcher:
         await asyncio.gather(*(fetcher.fetch(farm_server.url(path)) for _ in range(4)))
-    starts = sorted(r.time for r in farm_server.requests(path))
+    starts = sorted(r.time for r in farm_server.requests(path))[1:]
     assert len(starts) == 4
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 0.13, gaps

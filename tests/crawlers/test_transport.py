@@ -8,76 +8,39 @@ these tests are never contacted for real.
 from __future__ import annotations
 
 import asyncio
-import ssl
-from collections.abc import Iterable
+from ssl import SSLContext
 
-import httpcore
 import pytest
 
+from app.crawlers.connector import ProtocolFactory
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchOptions
 from tests.farm.server import FarmServer
 
 PUBLIC = "93.184.216.34"
 
 
-class RoutedNetwork(httpcore.AsyncNetworkBackend):
-    """Records each connect and sends it to 127.0.0.1 on the same port."""
+class RoutedNetwork:
+    """Records each connect and sends it to 127.0.0.1 on the same port (a `connector.Network`)."""
 
     def __init__(self) -> None:
         self.connects: list[str] = []
         self.server_hostnames: list[str | None] = []
-        self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(
+    async def create_connection(
         self,
+        protocol_factory: ProtocolFactory,
         host: str,
         port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+        *,
+        ssl: SSLContext | None,
+        server_hostname: str | None,
+    ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
         self.connects.append(host)
-        stream = await self._inner.connect_tcp("127.0.0.1", port, timeout=timeout)
-        return _TLSRecorder(stream, self)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise AssertionError("not used")
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-class _TLSRecorder(httpcore.AsyncNetworkStream):
-    def __init__(self, stream: httpcore.AsyncNetworkStream, network: RoutedNetwork) -> None:
-        self._stream = stream
-        self._network = network
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        return await self._stream.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        await self._stream.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109
-    ) -> httpcore.AsyncNetworkStream:
-        self._network.server_hostnames.append(server_hostname)
-        await self._stream.aclose()  # as the real backends do when a handshake fails
-        raise httpcore.ConnectError("the test network speaks no TLS")
-
-    def get_extra_info(self, info: str) -> object:
-        return self._stream.get_extra_info(info)
+        if ssl is not None:
+            self.server_hostnames.append(server_hostname)
+            raise ConnectionRefusedError("the test network speaks no TLS")
+        loop = asyncio.get_running_loop()
+        return await loop.create_connection(protocol_factory, "127.0.0.1", port)
 
 
 class Resolver:
@@ -207,3 +170,19 @@ async def test_non_http_schemes_are_refused() -> None:
         for url in ("file:///etc/passwd", "gopher://example.com/", "ftp://example.com/feed"):
             with pytest.raises(FetchError, match="non-http"):
                 await fetcher.fetch(url)
+
+
+async def test_loopback_is_refused_on_the_real_network_too(farm_server: FarmServer) -> None:
+    """No test network: the connector's own connect path checks literals and resolved names."""
+    resolver = Resolver({"feeds.example": [["127.0.0.1"]]})
+    options = FetchOptions(user_agent="PantauTest/1", total_timeout=10)
+    async with Fetcher(options, resolver=resolver) as fetcher:
+        for url in (
+            farm_server.url("/kompas/rss.xml"),
+            f"http://feeds.example:{farm_server.port}/kompas/rss.xml",
+            f"http://[::ffff:127.0.0.1]:{farm_server.port}/kompas/rss.xml",
+        ):
+            with pytest.raises(FetchError, match="non-public address") as caught:
+                await fetcher.fetch(url)
+            assert caught.value.kind is FailureKind.HARD
+    assert farm_server.requests() == []

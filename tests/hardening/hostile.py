@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from ssl import SSLContext
 from types import TracebackType
 
 import brotli
-import httpcore
 
+from app.crawlers.connector import ProtocolFactory
 from app.crawlers.transport import ResolveError
 
 FAKE_PUBLIC = "93.184.216.34"  # passes the guard; LoopbackRouter sends it to 127.0.0.1
@@ -71,38 +72,34 @@ class TestResolver:
         raise ResolveError(f"DNS lookup failed for {host}: Name or service not known")
 
 
-class LoopbackRouter(httpcore.AsyncNetworkBackend):
-    """Connects what the guard allowed to 127.0.0.1; anything but FAKE_PUBLIC is a test failure."""
+class LoopbackRouter:
+    """Connects what the guard allowed to 127.0.0.1; anything but FAKE_PUBLIC is a test failure.
+
+    A `connector.Network`: TLS, when asked for, runs over the routed connection with the
+    fetcher's context and the URL's host name.
+    """
 
     def __init__(self) -> None:
         self.connects: list[tuple[str, int]] = []
         self.refused: list[str] = []
-        self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(
+    async def create_connection(
         self,
+        protocol_factory: ProtocolFactory,
         host: str,
         port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+        *,
+        ssl: SSLContext | None,
+        server_hostname: str | None,
+    ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
         if host != FAKE_PUBLIC:
             self.refused.append(host)
             raise AssertionError(f"the guard let a connection to {host} through")
         self.connects.append((host, port))
-        return await self._inner.connect_tcp("127.0.0.1", port, timeout=timeout)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise AssertionError("unix sockets are never used")
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        loop = asyncio.get_running_loop()
+        return await loop.create_connection(
+            protocol_factory, "127.0.0.1", port, ssl=ssl, server_hostname=server_hostname
+        )
 
 
 # ---------------------------------------------------------------------------------------------
