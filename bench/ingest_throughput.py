@@ -73,6 +73,24 @@ def start_farm(full_content: bool) -> tuple[subprocess.Popen[str], str]:
     return child, f"http://127.0.0.1:{port}"
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (/proc/<pid>/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def pool_pids(pool) -> list[int]:  # type: ignore[no-untyped-def]
+    executor = pool._executor
+    return list(getattr(executor, "_processes", {}) or {}) if executor is not None else []
+
+
 def f1(got: str | None, want: str) -> float:
     a = Counter(re.findall(r"\w+", (got or "").lower()))
     b = Counter(re.findall(r"\w+", want.lower()))
@@ -232,18 +250,25 @@ async def measure(kind, database, options, scorer, pool, full_url, page_url, slu
     crawler = Crawler(database=database, fetcher=Fetcher(options), scorer=scorer, pool=pool)
     # The stages as `Crawler.run_once` runs them: crawl, pages, then stories, scoring, matching
     # and clustering (overlapped: the pool scores while this process assigns and groups).
+    main_cpu, pool_cpu = cpu_seconds([os.getpid()]), cpu_seconds(pool_pids(pool))
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     outcomes = await crawler.crawl_due()
     t_crawl = time.perf_counter()
     await crawler.fetch_pages()
     stories, scored, grouped = await crawler._drain()
     elapsed = time.perf_counter() - started
+    main_cpu = cpu_seconds([os.getpid()]) - main_cpu
+    pool_cpu = cpu_seconds(pool_pids(pool)) - pool_cpu
     new_items = sum(o.new_items for o in outcomes)
     results[f"items_{kind}"] = scored / elapsed
     print(f"[{kind}] feed-only: {new_items} items -> {scored} scored and {grouped} grouped in "
           f"{elapsed:.1f} s = {scored / elapsed:.0f} items/s (fetch+parse+store "
           f"{t_crawl - started:.1f} s, {stories} stories + score + group "
           f"{elapsed - (t_crawl - started):.1f} s)")  # fmt: skip
+    print(f"[{kind}] feed-only CPU: main process {main_cpu:.1f} s, pool {pool_cpu:.1f} s, "
+          f"total {main_cpu + pool_cpu:.1f} s; load average {load:.1f} -> "
+          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
 
     async with database.writer.begin() as session:
         for slug in slugs:

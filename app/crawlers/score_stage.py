@@ -1,7 +1,8 @@
 """The score stage, overlapped: while the CPU pool scores one batch, the next is claimed.
 
 Each batch is claimed in id order, scored (in the pool's processes when a batch scorer is
-given), and committed; commits happen in claim order, so the stages after scoring (match,
+given), matched against the watchlists from the texts already loaded, and committed (the row
+written once for both); commits happen in claim order, so the stages after scoring (match,
 cluster) always see a prefix of the queue in id order, batch for batch as if the batches had
 run one after another.
 
@@ -26,6 +27,7 @@ from app.models import Article
 from app.scoring import ArticleScore, Entity, Scorer
 from app.services import scoring as scoring_service
 from app.services.entities import active_entities
+from app.services.watchlists import MatchText
 
 logger = logging.getLogger(__name__)
 
@@ -81,17 +83,21 @@ class ScoreStage:
                     scores = await self._score(articles, entities)
                     await _wait(previous)
                     # The claim's row locks hold: nothing was scored or deleted meanwhile.
-                    await scoring_service.apply_scores(session, articles, scores)
+                    results = {a.id: r for a, r in zip(articles, scores, strict=True)}
+                    await scoring_service.store_results(
+                        session, results=results, texts=_texts(articles)
+                    )
             else:
                 async with self.database.sessionmaker() as session:
                     articles, entities = await self._claim(session, after, claimed)
+                    texts = _texts(articles)
                 if not articles:
                     return 0
                 scores = await self._score(articles, entities)
                 await _wait(previous)
                 results = {a.id: r for a, r in zip(articles, scores, strict=True)}
                 async with self.database.writer.begin() as session:
-                    await scoring_service.store_results(session, results=results)
+                    await scoring_service.store_results(session, results=results, texts=texts)
             if self.on_commit is not None:
                 self.on_commit()
             return len(articles)
@@ -118,6 +124,13 @@ class ScoreStage:
         return await scoring_service.compute_scores(
             articles, scorer=self.scorer, entities=entities, run=self.run
         )
+
+
+def _texts(articles: Sequence[Article]) -> dict[int, MatchText]:
+    """What the match stage reads, taken from the rows already loaded for scoring."""
+    return {
+        a.id: MatchText(a.id, a.title, a.body, a.summary, a.source_id, a.outlet) for a in articles
+    }
 
 
 async def _wait(previous: asyncio.Future[None] | None) -> None:

@@ -31,6 +31,7 @@ from app.feed.clustering import (
     vectorize,
 )
 from app.models import Article, ArticleWatchlist, Issue, IssueArticle, IssueEvent, utcnow
+from app.models.base import core_table
 from app.services.feed_config import FeedConfig
 from app.services.issue_metrics import (
     SYSTEM,
@@ -232,13 +233,13 @@ async def cluster_pending(
         created = (await session.scalars(insert(Issue).returning(Issue.id), new_rows)).all()
         ids.update(zip(new_keys, created, strict=True))
         await session.execute(
-            insert(IssueEvent),
+            insert(core_table(IssueEvent)),
             [{"issue_id": i, "actor": SYSTEM, "action": "created", "at": now} for i in created],
         )
     ids.update({key: int(key[1:]) for _, key in placed if key.startswith("i")})
     now = utcnow()
     await session.execute(
-        insert(IssueArticle),
+        insert(core_table(IssueArticle)),
         [{"article_id": aid, "issue_id": ids[key], "added_at": now} for aid, key in placed],
     )
     await session.execute(

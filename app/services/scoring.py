@@ -10,19 +10,53 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from app.db import is_postgres
 from app.models import Article, LabelOverride, TextState, utcnow
+from app.models.base import core_table
 from app.scoring import ArticleScore, Entity, Scorer
 from app.scoring.scorer import Item
 from app.services.entities import active_entities
 from app.services.labels import apply_override, latest_overrides
+from app.services.watchlists import MatchText, match_texts
 
 # Scores a batch somewhere else (worker processes); the default is a thread of this process.
 BatchScorer = Callable[[list[Item]], Awaitable[list[ArticleScore]]]
+
+_ARTICLES = core_table(Article)
+# A model result onto a row nobody scored or deleted meanwhile, as one executemany statement
+# compiled once (the ORM flush built and sent one UPDATE per row). The effective columns follow
+# the model's here; articles with an analyst label take the ORM path (`apply_scores`).
+_WRITE_SCORE = (
+    update(_ARTICLES)
+    .where(
+        _ARTICLES.c.id == bindparam("b_id"),
+        _ARTICLES.c.scored_at.is_(None),
+        _ARTICLES.c.deleted_at.is_(None),
+    )
+    .values(
+        model_label=bindparam("b_label", type_=_ARTICLES.c.label.type),
+        model_negativity=bindparam("b_negativity", type_=_ARTICLES.c.negativity.type),
+        label=bindparam("b_label", type_=_ARTICLES.c.label.type),
+        negativity=bindparam("b_negativity", type_=_ARTICLES.c.negativity.type),
+        confidence=bindparam("b_confidence", type_=_ARTICLES.c.confidence.type),
+        label_source="model",
+        language=func.coalesce(
+            _ARTICLES.c.language, bindparam("b_language", type_=_ARTICLES.c.language.type)
+        ),
+        model_version=bindparam("b_version", type_=_ARTICLES.c.model_version.type),
+        explanation=bindparam("b_explanation", type_=_ARTICLES.c.explanation.type),
+        targets=bindparam("b_targets", type_=_ARTICLES.c.targets.type),
+        scored_at=bindparam("b_now", type_=_ARTICLES.c.scored_at.type),
+    )
+)
+# The same, with the watchlist match done in the same transaction: one write of the row.
+_WRITE_SCORE_MATCHED = _WRITE_SCORE.values(
+    matched_at=bindparam("b_now", type_=_ARTICLES.c.matched_at.type)
+)
 
 
 async def score_pending(
@@ -94,17 +128,26 @@ async def apply_scores(
         article.scored_at = article.scored_at or now
 
 
-async def store_results(session: AsyncSession, *, results: Mapping[int, ArticleScore]) -> int:
+async def store_results(
+    session: AsyncSession,
+    *,
+    results: Mapping[int, ArticleScore],
+    texts: Mapping[int, MatchText] | None = None,
+) -> int:
     """Store results computed outside this transaction (by article id); an article scored or
-    deleted meanwhile is left alone. Returns how many were stored."""
+    deleted meanwhile is left alone. Returns how many were stored.
+
+    One bulk UPDATE for the batch; the few articles with an analyst label go through
+    `apply_scores`, which keeps the analyst's label as the effective one. With the articles'
+    `texts`, the watchlist match stage's work for them is done here too (links stored,
+    `matched_at` set in the same row update), instead of reading their bodies again later.
+    """
     if not results:
         return 0
-    articles = list(
+    live = list(
         (
             await session.scalars(
-                select(Article)
-                .options(defer(Article.body), defer(Article.summary), defer(Article.minhash))
-                .where(
+                select(Article.id).where(
                     Article.id.in_(list(results)),
                     Article.scored_at.is_(None),
                     Article.deleted_at.is_(None),
@@ -112,8 +155,43 @@ async def store_results(session: AsyncSession, *, results: Mapping[int, ArticleS
             )
         ).all()
     )
-    await apply_scores(session, articles, [results[a.id] for a in articles])
-    return len(articles)
+    overrides = await latest_overrides(session, article_ids=live)
+    now = utcnow()
+    if texts is not None:
+        await match_texts(session, texts=[texts[i] for i in live], now=now)
+    params = [
+        {
+            "b_id": article_id,
+            "b_label": result.label,
+            "b_negativity": result.negativity,
+            "b_confidence": result.confidence,
+            "b_language": result.language,
+            "b_version": result.model_version,
+            "b_explanation": result.explanation,
+            "b_targets": result.to_dict()["targets"],
+            "b_now": now,
+        }
+        for article_id in live
+        if article_id not in overrides
+        for result in (results[article_id],)
+    ]
+    if params:
+        await session.execute(_WRITE_SCORE if texts is None else _WRITE_SCORE_MATCHED, params)
+    if overrides:
+        labelled = list(
+            (
+                await session.scalars(
+                    select(Article)
+                    .options(defer(Article.body), defer(Article.summary), defer(Article.minhash))
+                    .where(Article.id.in_(list(overrides)))
+                )
+            ).all()
+        )
+        await apply_scores(session, labelled, [results[a.id] for a in labelled])
+        if texts is not None:
+            for article in labelled:
+                article.matched_at = now
+    return len(live)
 
 
 async def score_articles(

@@ -276,23 +276,62 @@ async def match_pending(session: AsyncSession, *, limit: int) -> int:
     rows = (await session.execute(query)).all()
     if not rows:
         return 0
+    now = utcnow()
+    documents = [(aid, _document(t, b, s, source)) for aid, t, b, s, source in rows]
+    await _store_matches(session, documents, now)
+    await session.execute(
+        update(Article).where(Article.id.in_([r[0] for r in rows])).values(matched_at=now)
+    )
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchText:
+    """What matching reads of an article already loaded (the score stage has these columns)."""
+
+    article_id: int
+    title: str | None
+    body: str | None
+    summary: str | None
+    source_id: int | None
+    outlet: str | None
+
+
+async def match_texts(session: AsyncSession, *, texts: Sequence[MatchText], now: datetime) -> None:
+    """Match loaded articles against every active watchlist and store the links; the caller
+    sets their ``matched_at`` (with the rest of its row update, so a row is written once)."""
+    if not texts:
+        return
+    source_ids = {t.source_id for t in texts if t.source_id is not None}
+    names: dict[int, str | None] = {}
+    if source_ids:
+        found = await session.execute(
+            select(Source.id, Source.name).where(Source.id.in_(source_ids))
+        )
+        names = {sid: name for sid, name in found.all()}  # noqa: C416 (rows, not pairs)
+
+    def label(text: MatchText) -> str:  # as _source_label(): source name, a space, outlet
+        name = names.get(text.source_id) if text.source_id is not None else None
+        return f"{name or ''} {text.outlet or ''}"
+
+    documents = [(t.article_id, _document(t.title, t.body, t.summary, label(t))) for t in texts]
+    await _store_matches(session, documents, now)
+
+
+async def _store_matches(
+    session: AsyncSession, documents: Sequence[tuple[int, Document]], now: datetime
+) -> None:
     lists = await _compiled(
         session, (await session.scalars(select(Watchlist).where(Watchlist.active))).all()
     )
-    now = utcnow()
     links: list[dict[str, object]] = []
-    for aid, title, body, summary, source in rows:
-        doc = _document(title, body, summary, source)
+    for aid, doc in documents:
         links.extend(
             {"article_id": aid, "watchlist_id": wid, "matched_at": now}
             for wid, q in lists
             if q.matches(doc)
         )
     await _insert_links(session, links)
-    await session.execute(
-        update(Article).where(Article.id.in_([r[0] for r in rows])).values(matched_at=now)
-    )
-    return len(rows)
 
 
 async def rematch_batch(session: AsyncSession, *, job_id: int, config: FeedConfig) -> bool:

@@ -102,3 +102,14 @@ def test_html_to_text_keeps_paragraphs_and_drops_scripts() -> None:
         html_to_text("<p>Satu</p><script>evil()</script><p>Dua&nbsp;tiga</p>") == "Satu\n\nDua tiga"
     )
     assert html_to_text("  ") is None
+
+
+def test_markup_in_titles_and_descriptions_is_stored_as_text() -> None:
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+    <item><title>&lt;b onclick="x()"&gt;Banjir&lt;/b&gt; &amp;amp; longsor</title>
+    <link>https://a.id/1</link>
+    <description>&lt;p&gt;Isi&lt;/p&gt;&lt;applet&gt;jahat&lt;/applet&gt;&lt;style&gt;p{}&lt;/style&gt;
+    &lt;a href="/relatif"&gt;tautan&lt;/a&gt;</description></item></channel></rss>"""
+    item = parse_feed(body, now=NOW).items[0]
+    assert item.title == "Banjir & longsor"
+    assert item.summary == "Isi\n\ntautan"

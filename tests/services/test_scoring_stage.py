@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.crawlers.score_stage import ScoreStage
 from app.db import Database
-from app.models import Article, LabelOverride
+from app.models import Article, ArticleWatchlist, LabelOverride, utcnow
 from app.scoring import Scorer, load_scorer
-from app.services import entities, labels, rescoring
+from app.services import entities, labels, rescoring, scoring, watchlists
 from app.services.issues import group_pending
 from app.services.scoring import score_pending
-from tests.factories import make_article
+from tests.factories import make_article, make_source
 
 FLOOD = (
     "Banjir besar merendam ribuan rumah warga dan menewaskan tiga orang. "
@@ -133,3 +134,62 @@ async def test_rescore_after_a_version_change_resumes_after_interruption(
         rows = (await session.scalars(select(Article).where(Article.id.in_(ids)))).all()
         assert {r.model_version for r in rows} == {new.model_version}
     assert await rescoring.rescore_all(db, scorer=new, batch_size=2) == 0
+
+
+async def test_stored_results_keep_analyst_labels_and_skip_deleted_or_scored_rows(
+    db: Database,
+) -> None:
+    scorer = load_scorer()
+    async with db.writer.begin() as session:
+        plain = await make_article(session, title="Banjir Rendam Jakarta", body=FLOOD)
+        labelled = await make_article(session, title="Banjir Rendam Bekasi", body=FLOOD)
+        gone = await make_article(session, title="Banjir Rendam Depok", body=FLOOD)
+    async with db.writer.begin() as session:
+        await labels.add_label(session, article_id=labelled.id, data=labels.NewLabel("positive"))
+    async with db.sessionmaker() as session:
+        rows = list((await session.scalars(select(Article).order_by(Article.id))).all())
+        results = await scoring.compute_scores(rows, scorer=scorer, entities=())
+    async with db.writer.begin() as session:
+        (await session.get(Article, gone.id)).deleted_at = utcnow()  # type: ignore[union-attr]
+    by_id = {a.id: r for a, r in zip(rows, results, strict=True)}
+    async with db.writer.begin() as session:
+        assert await scoring.store_results(session, results=by_id) == 2
+    async with db.writer.begin() as session:
+        assert await scoring.store_results(session, results=by_id) == 0  # already scored
+    async with db.sessionmaker() as session:
+        got = {a.id: a for a in (await session.scalars(select(Article))).all()}
+    first = got[plain.id]
+    assert (first.label, first.model_label, first.label_source) == ("negative", "negative", "model")
+    assert first.scored_at is not None and first.explanation and first.explanation["sentences"]
+    assert first.model_version == scorer.model_version and first.targets == []
+    assert first.language == by_id[plain.id].language
+    second = got[labelled.id]
+    assert (second.label, second.model_label, second.label_source) == (
+        "positive",
+        "negative",
+        "analyst",
+    )
+    assert got[gone.id].scored_at is None
+
+
+async def test_score_stage_matches_watchlists_with_the_same_row_write(db: Database) -> None:
+    async with db.writer.begin() as session:
+        source = await make_source(session, name="Harian Banten")
+        await watchlists.create_watchlist(
+            session, data=watchlists.WatchlistData(name="Banjir", query="banjir"), actor="t"
+        )
+        await watchlists.create_watchlist(
+            session, data=watchlists.WatchlistData(name="Banten", query="source:banten"), actor="t"
+        )
+        flood = await make_article(session, title="Banjir Rendam Jakarta", body=FLOOD)
+        other = await make_article(
+            session, title="Harga Cabai Naik", body="Harga cabai naik lagi.", source_id=source.id
+        )
+    assert await ScoreStage(database=db, scorer=load_scorer()).run_pending() == 2
+    async with db.sessionmaker() as session:
+        rows = {a.id: a for a in (await session.scalars(select(Article))).all()}
+        links = (await session.execute(select(ArticleWatchlist.article_id))).scalars().all()
+    assert all(r.matched_at is not None and r.matched_at == r.scored_at for r in rows.values())
+    assert sorted(links) == sorted([flood.id, other.id])
+    async with db.writer.begin() as session:
+        assert await watchlists.match_pending(session, limit=10) == 0
