@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -226,6 +226,25 @@ class Featurizer:
                 cache.clear()
         out.extend(found)  # type: ignore[arg-type]  # no None is left
         return out
+
+    def token_features(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """(concatenated feature ids, number of ids, unigram CRC) of each token, from the
+        per-token cache (what ``token_ids`` gives one token at a time)."""
+        found = list(map(self._entries.get, tokens))
+        entries = (
+            [e or self._entry(t) for e, t in zip(found, tokens, strict=True)]
+            if None in found
+            else cast(list[tuple[int, int, int, list[int]]], found)
+        )
+        id_lists = [e[3] for e in entries]
+        sizes = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
+        flat = np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=int(sizes.sum()))
+        return flat, sizes, [e[0] for e in entries]
+
+    def mixed_pair_ids(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Word-block ids of bigrams from their tokens' unigram CRCs."""
+        ids: np.ndarray = mix(first, second, 32) & self._word_mask
+        return ids
 
     def pair_ids(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Word-block ids of token bigrams (as ``counts`` makes them)."""
