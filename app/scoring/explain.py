@@ -8,8 +8,10 @@ negation scope are shown with a leading "¬" ("tidak ¬buruk").
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from itertools import pairwise
+from itertools import chain, pairwise
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -47,30 +49,38 @@ def top_terms(
     per_occurrence = (
         x.data[lo:hi] * negative_direction(model)[indices] / np.maximum(counts.data[lo:hi], 1e-6)
     )
-    feats = model.featurizer
-    occurrences: dict[str, int] = {}
-    pairs: dict[tuple[str, str], int] = {}
-    for toks in sentence_tokens:
-        for tok in toks:
-            occurrences[tok] = occurrences.get(tok, 0) + 1
-        for pair in pairwise(toks):
-            pairs[pair] = pairs.get(pair, 0) + 1
-    names = list(occurrences) + [f"{a} {b}" for a, b in pairs]
-    counts = np.array(list(occurrences.values()) + list(pairs.values()), dtype=float)
-    pair_ids = feats.pair_ids(list(pairs))
-    id_lists = [feats.token_ids(t) for t in occurrences] + [
-        pair_ids[k : k + 1] for k in range(len(pairs))
-    ]
-    if not id_lists:
+    # Terms in order of first occurrence: the article's distinct tokens, then its distinct
+    # bigrams (within a sentence). Counting runs in C (Counter); a token's feature ids come
+    # from the featurizer's per-token cache, a bigram's one id from the two tokens' CRCs.
+    occurrences = Counter(chain.from_iterable(sentence_tokens))
+    pairs = Counter(chain.from_iterable(map(pairwise, sentence_tokens)))
+    if not occurrences:
         return []
-    flat = np.concatenate(id_lists).astype(np.int64, copy=False)
+    terms = list(occurrences)
+    token_flat, sizes, crcs = model.featurizer.token_features(terms)
+    crc_of = dict(zip(terms, crcs, strict=True))
+    first = np.fromiter(map(crc_of.__getitem__, map(itemgetter(0), pairs)), np.uint64, len(pairs))
+    second = np.fromiter(map(crc_of.__getitem__, map(itemgetter(1), pairs)), np.uint64, len(pairs))
+    flat = np.concatenate((token_flat, model.featurizer.mixed_pair_ids(first, second)))
+    term_counts = np.fromiter(
+        chain(occurrences.values(), pairs.values()), float, len(terms) + len(pairs)
+    )
+    # One segment per term: a token's ids, then one id per bigram.
+    starts = np.concatenate(([0], np.cumsum(sizes), token_flat.size + np.arange(1, len(pairs))))
     pos = np.minimum(np.searchsorted(indices, flat), indices.size - 1)
     values = np.where(indices[pos] == flat, per_occurrence[pos], 0.0)
-    starts = np.cumsum([0] + [len(ids) for ids in id_lists[:-1]])
-    weights = np.add.reduceat(values, starts) * counts
+    weights = np.add.reduceat(values, starts[: len(terms) + len(pairs)]) * term_counts
     order = np.argsort(-np.abs(weights), kind="stable")[:TOP_TERMS]
+    pair_list = list(pairs) if order.size and order.max() >= len(terms) else []
     return [
-        {"term": names[k], "weight": round(float(weights[k]), 4)}
+        {"term": _name(int(k), terms, pair_list), "weight": round(float(weights[k]), 4)}
         for k in order
         if weights[k] != 0.0
     ]
+
+
+def _name(k: int, terms: list[str], pairs: list[tuple[str, str]]) -> str:
+    if k < len(terms):
+        return terms[k]
+    first, second = pairs[k - len(terms)]
+    return f"{first} {second}"

@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,6 +44,9 @@ Matrix: TypeAlias = sp.csr_matrix
 _CACHE_LIMIT = 400_000
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _LOOKBACK = 3  # how far before a direction word its subject may stand
+_ID_BYTES = 8
+# A cached token: (unigram CRC, direction code, subject code, feature ids as int64 bytes).
+_Entry: TypeAlias = tuple[int, int, int, bytes]
 
 
 @dataclass(frozen=True)
@@ -145,8 +148,8 @@ class Featurizer:
         self._gram_sizes = range(config.char_min, config.char_max + 1)
         self._char_mask = (1 << config.char_bits) - 1
         self._word_mask = (1 << config.word_bits) - 1
-        # per token: (unigram crc, direction code, subject code, feature ids)
-        self._entries: dict[str, tuple[int, int, int, list[int]]] = {}
+        # per token: (unigram crc, direction code, subject code, feature ids as int64 bytes)
+        self._entries: dict[str, _Entry] = {}
         crisis = [t.split() for t in config.crisis_terms]
         favour = [t.split() for t in config.favourable_terms]
         self._lex1 = {t[0]: "crisis" for t in crisis if len(t) == 1}
@@ -184,9 +187,10 @@ class Featurizer:
 
     def token_ids(self, token: str) -> np.ndarray:
         """Feature ids of one token: its word unigram, char n-grams and lexicon marker."""
-        return np.asarray((self._entries.get(token) or self._entry(token))[3], dtype=np.int64)
+        entry = self._entries.get(token) or self._entry(token)
+        return np.frombuffer(entry[3], dtype=np.int64).copy()
 
-    def _entry(self, token: str) -> tuple[int, int, int, list[int]]:
+    def _entry(self, token: str) -> _Entry:
         """Per token, cached: (unigram CRC, direction code, subject code, feature ids).
         ``counts`` reads a batch vocabulary's entries with one ``map``."""
         negated = token.startswith(NEG_PREFIX)
@@ -196,7 +200,11 @@ class Featurizer:
             direction = 3 - direction
         subject = 1 if word in self._good else 2 if word in self._bad else 0
         crc = _crc("w" + token)
-        entry = (crc, direction, subject, self._id_list(crc, word, negated))
+        # The ids are kept as raw int64 bytes: a batch joins them with one bytes.join (numpy
+        # converts Python ints one by one, the slowest step of a batch), and bytes are
+        # invisible to the garbage collector.
+        ids = np.array(self._id_list(crc, word, negated), dtype=np.int64).tobytes()
+        entry = (crc, direction, subject, ids)
         if len(self._entries) > _CACHE_LIMIT:
             self._entries.clear()
         self._entries[token] = entry
@@ -226,6 +234,25 @@ class Featurizer:
                 cache.clear()
         out.extend(found)  # type: ignore[arg-type]  # no None is left
         return out
+
+    def token_features(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """(concatenated feature ids, number of ids, unigram CRC) of each token, from the
+        per-token cache (what ``token_ids`` gives one token at a time)."""
+        found = list(map(self._entries.get, tokens))
+        entries = (
+            [e or self._entry(t) for e, t in zip(found, tokens, strict=True)]
+            if None in found
+            else cast(list[_Entry], found)
+        )
+        blobs = [e[3] for e in entries]
+        sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // _ID_BYTES
+        flat = np.frombuffer(b"".join(blobs), dtype=np.int64)
+        return flat, sizes, [e[0] for e in entries]
+
+    def mixed_pair_ids(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Word-block ids of bigrams from their tokens' unigram CRCs."""
+        ids: np.ndarray = mix(first, second, 32) & self._word_mask
+        return ids
 
     def pair_ids(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Word-block ids of token bigrams (as ``counts`` makes them)."""
@@ -271,7 +298,7 @@ class Featurizer:
         entries = list(map(self._entries.get, vocab))
         if None in entries:
             entries = [e or self._entry(t) for e, t in zip(entries, vocab, strict=True)]
-        crcs, directions, subjects, id_lists = zip(*entries, strict=True)
+        crcs, directions, subjects, blobs = zip(*entries, strict=True)
         info = np.array((crcs, directions, subjects), dtype=np.int64).T
         extra_rows, extra_cols = self._pair_and_direction_ids(row_of, info[tid])
         if groups is None or weights is None:
@@ -292,9 +319,9 @@ class Featurizer:
             ),
             shape=(n_out, n_tok),
         )
-        sizes = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
-        n_ids = int(sizes.sum())
-        token_feats = np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=n_ids)
+        sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // _ID_BYTES
+        token_feats = np.frombuffer(b"".join(blobs), dtype=np.int64)
+        n_ids = token_feats.size
         tok_feat = sp.csr_matrix(
             (
                 np.ones(n_ids + extra_ids.size, dtype=np.float32),

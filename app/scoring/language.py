@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import compress
+from operator import not_
 from pathlib import Path
 from typing import Literal
 
@@ -91,8 +93,8 @@ def tokens_and_votes(text: str) -> tuple[list[str], tuple[float, float]]:
     if abs(words.real - words.imag) <= 2.0 * EN_MARGIN:
         words += sum(shape_votes, 0j)
     if 1 not in kinds:
-        if 2 in kinds:
-            return [t for t, k in zip(toks, kinds, strict=True) if not k], (words.real, words.imag)
+        if 2 in kinds:  # drop the punctuation (kind 2) without a Python-level loop
+            return list(compress(toks, map(not_, kinds))), (words.real, words.imag)
         return list(toks), (words.real, words.imag)
     out = []
     left = 0

@@ -35,11 +35,33 @@ def alias_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])", re.IGNORECASE)
 
 
+# The only non-ASCII characters that an ASCII letter matches case-insensitively (``re``'s
+# Unicode case rules: dotted/dotless i, long s, Kelvin sign); checked in the tests.
+_CASE_SPECIALS = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+@lru_cache(maxsize=4096)
+def _first_words(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Lower-cased first word of each name, when all names are ASCII (else None)."""
+    words = tuple(n.split()[0].lower() for n in names if n.strip())
+    return words if all(w.isascii() for w in words) else None
+
+
 def find_mentions(entity: Entity, sentences: Sequence[str]) -> list[Mention]:
-    pattern = alias_pattern(entity.names)
+    names = entity.names
     # Most articles never name a given entity: one search over the joined sentences rules
-    # that out (a match inside a sentence is also a match in the joined text).
-    if pattern.search("\n".join(sentences)) is None:
+    # that out (a match inside a sentence is also a match in the joined text). Before the
+    # regex (case-insensitive, with a look-behind, so tried at every character), a substring
+    # test: an ASCII word can only match where the lower-cased text holds it, unless the text
+    # has one of the few other characters that match ASCII letters.
+    joined = "\n".join(sentences)
+    words = _first_words(names)
+    if words is not None and not any(c in joined for c in _CASE_SPECIALS):
+        lowered = joined.lower()
+        if not any(w in lowered for w in words):
+            return []
+    pattern = alias_pattern(names)
+    if pattern.search(joined) is None:
         return []
     return [
         Mention(i, m.start(), m.end())

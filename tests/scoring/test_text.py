@@ -1,6 +1,9 @@
+import random
+import re
+
 from app.scoring.result import Entity
 from app.scoring.targets import find_mentions, token_span
-from app.scoring.text import mark_negation, normalise, raw_tokens, split_sentences, tokens
+from app.scoring.text import _pieces, mark_negation, normalise, raw_tokens, split_sentences, tokens
 
 
 def test_negation_marks_the_words_after_a_negator():
@@ -67,3 +70,12 @@ def test_abbreviation_at_the_end_of_a_long_sentence_glues_but_a_word_ending_does
         "Ia menyapa Ketua KPH.",
         "Semua hadir.",
     ]
+
+
+def test_sentence_pieces_equal_a_split_at_the_look_behind_pattern():
+    old = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])|\n\s*\n")
+    rng = random.Random(3)
+    alphabet = 'ab.!?"”’)( \nAZ09“‘'
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert _pieces(text) == old.split(text)
