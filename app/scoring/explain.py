@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from app.scoring.model import LinearModel
+from app.scoring.text import MARK_TOKENS
 
 TOP_TERMS = 8
 
@@ -54,13 +55,20 @@ def top_terms(
         for tok in toks:
             occurrences[tok] = occurrences.get(tok, 0) + 1
         for pair in pairwise(toks):
-            pairs[pair] = pairs.get(pair, 0) + 1
+            if pair[1] not in MARK_TOKENS:  # mark tokens form no bigrams
+                pairs[pair] = pairs.get(pair, 0) + 1
     names = list(occurrences) + [f"{a} {b}" for a, b in pairs]
     counts = np.array(list(occurrences.values()) + list(pairs.values()), dtype=float)
     pair_ids = feats.pair_ids(list(pairs))
     id_lists = [feats.token_ids(t) for t in occurrences] + [
         pair_ids[k : k + 1] for k in range(len(pairs))
     ]
+    # A mark token of a model without marks has no features (reduceat needs none empty).
+    if any(len(ids) == 0 for ids in id_lists):
+        kept = [k for k, ids in enumerate(id_lists) if len(ids)]
+        names = [names[k] for k in kept]
+        counts = counts[kept]
+        id_lists = [id_lists[k] for k in kept]
     if not id_lists:
         return []
     flat = np.concatenate(id_lists).astype(np.int64, copy=False)

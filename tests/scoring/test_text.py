@@ -67,3 +67,17 @@ def test_abbreviation_at_the_end_of_a_long_sentence_glues_but_a_word_ending_does
         "Ia menyapa Ketua KPH.",
         "Semua hadir.",
     ]
+
+
+def test_question_quote_and_colon_marks_trail_the_words_once_each():
+    assert tokens("Menkeu: Rupiah Melemah, Kenapa? Kenapa?") == [
+        "menkeu",
+        "rupiah",
+        "melemah",
+        "kenapa",
+        "kenapa",
+        ":",
+        "?",
+    ]
+    assert tokens("“Tidak baik” katanya!") == ["tidak", "¬baik", "katanya", '"', "!"]
+    assert tokens("Harga naik, lalu turun.") == ["harga", "naik", "lalu", "turun"]
