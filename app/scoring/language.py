@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Literal
 
 from app.scoring.lexicon import EN_STOPWORDS, ID_STOPWORDS
-from app.scoring.text import NEG_PREFIX, NEGATION_SCOPE, TOKEN_RE, sentence_marks, token_entry
+from app.scoring.text import (
+    MARK_RE,
+    NEG_PREFIX,
+    NEGATION_SCOPE,
+    TOKEN_RE,
+    sentence_marks,
+    token_entry,
+)
 
 PROFILE_PATH = Path(__file__).parent / "artifacts" / "language-words.json"
 PROFILE_SIZE = 4000
@@ -93,7 +100,9 @@ def tokens_and_votes(text: str) -> tuple[list[str], tuple[float, float]]:
     if 2 not in kinds and 1 not in kinds:
         return list(toks), (words.real, words.imag)
     marks = []
-    if 2 in kinds:  # punctuation: dropped from the words, its marks appended (text.tokens)
+    # Punctuation is dropped from the words and its marks appended (text.tokens); most
+    # sentences have commas and stops but no mark, which one regex search tells.
+    if 2 in kinds and MARK_RE.search(text):
         marks = sentence_marks(t for t, k in zip(toks, kinds, strict=True) if k == 2)
     if 1 not in kinds:
         words_only = [t for t, k in zip(toks, kinds, strict=True) if not k]

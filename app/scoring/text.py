@@ -80,6 +80,7 @@ NEG_PREFIX = "¬"
 # words, as a mark token (so word positions and bigrams stay as they were).
 MARKS: dict[str, str] = {"?": "?", ":": ":", "!": "!", '"': '"', "“": '"', "”": '"'}
 MARK_TOKENS: frozenset[str] = frozenset(MARKS.values())
+MARK_RE = re.compile("[" + re.escape("".join(MARKS)) + "]")
 # Runs of spaces/tabs become one space; a lone space is left alone (it is most of the matches).
 _SPACES_RE = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
