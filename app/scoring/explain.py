@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from app.scoring.model import LinearModel
+from app.scoring.text import MARK_TOKENS
 
 TOP_TERMS = 8
 
@@ -54,6 +55,8 @@ def top_terms(
     # from the featurizer's per-token cache, a bigram's one id from the two tokens' CRCs.
     occurrences = Counter(chain.from_iterable(sentence_tokens))
     pairs = Counter(chain.from_iterable(map(pairwise, sentence_tokens)))
+    for pair in [p for p in pairs if p[1] in MARK_TOKENS]:
+        del pairs[pair]  # mark tokens trail the words and form no bigrams
     if not occurrences:
         return []
     terms = list(occurrences)
@@ -65,11 +68,17 @@ def top_terms(
     term_counts = np.fromiter(
         chain(occurrences.values(), pairs.values()), float, len(terms) + len(pairs)
     )
-    # One segment per term: a token's ids, then one id per bigram.
-    starts = np.concatenate(([0], np.cumsum(sizes), token_flat.size + np.arange(1, len(pairs))))
+    # One segment per term: a token's ids, then one id per bigram. A mark token of a model
+    # without marks has no ids: its segment is empty, which reduceat cannot express (it
+    # would give it the next segment's value), so only non-empty segments are reduced.
+    sizes = np.concatenate((sizes, np.ones(len(pairs), np.int64)))
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     pos = np.minimum(np.searchsorted(indices, flat), indices.size - 1)
     values = np.where(indices[pos] == flat, per_occurrence[pos], 0.0)
-    weights = np.add.reduceat(values, starts[: len(terms) + len(pairs)]) * term_counts
+    weights = np.zeros(sizes.size)
+    kept = sizes > 0
+    if flat.size:
+        weights[kept] = np.add.reduceat(values, starts[kept]) * term_counts[kept]
     order = np.argsort(-np.abs(weights), kind="stable")[:TOP_TERMS]
     pair_list = list(pairs) if order.size and order.max() >= len(terms) else []
     return [

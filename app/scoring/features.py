@@ -11,6 +11,10 @@ across Python versions and processes, unlike ``hash``) into one of five blocks:
 - context: for target-aware scoring, every word of the sentence marked by its side of the
   mention (left or right), unweighted.
 
+With ``marks``, a sentence's mark tokens (``text.MARKS``: a question, an attributed statement,
+a quotation, an exclamation) are word-block features too; otherwise they add nothing. They
+never form bigrams.
+
 Each block is L2-normalised on its own, like a union of separate TF-IDF vectorisers.
 
 Speed: per-token work (hashing the word and its character n-grams) is cached per distinct
@@ -38,7 +42,7 @@ from app.scoring.lexicon import (
     GOOD_SUBJECTS,
     UP_WORDS,
 )
-from app.scoring.text import NEG_PREFIX
+from app.scoring.text import MARK_TOKENS, NEG_PREFIX
 
 Matrix: TypeAlias = sp.csr_matrix
 _CACHE_LIMIT = 400_000
@@ -63,6 +67,7 @@ class FeatureConfig:
     dir_weight: float = 0.5
     context_bits: int = 0
     context_weight: float = 1.0
+    marks: bool = False
     crisis_terms: tuple[str, ...] = CRISIS_TERMS
     favourable_terms: tuple[str, ...] = FAVOURABLE_TERMS
     up_words: tuple[str, ...] = UP_WORDS
@@ -174,6 +179,7 @@ class Featurizer:
         self._good = frozenset(config.good_subjects)
         self._bad = frozenset(config.bad_subjects)
         bits = max(config.dir_bits, 1)
+        self._mark_crcs = np.array(sorted(_crc("w" + m) for m in MARK_TOKENS), dtype=np.int64)
         self._dir_ids = {
             name: self._dir_offset + _hash(name, bits)
             for name in (
@@ -193,6 +199,10 @@ class Featurizer:
     def _entry(self, token: str) -> _Entry:
         """Per token, cached: (unigram CRC, direction code, subject code, feature ids).
         ``counts`` reads a batch vocabulary's entries with one ``map``."""
+        if token in MARK_TOKENS:
+            marks = [_hash("M" + token, self.config.word_bits)] if self.config.marks else []
+            self._entries[token] = (_crc("w" + token), 0, 0, np.array(marks, np.int64).tobytes())
+            return self._entries[token]
         negated = token.startswith(NEG_PREFIX)
         word = token[1:] if negated else token
         direction = 1 if word in self._up else 2 if word in self._down else 0
@@ -340,6 +350,8 @@ class Featurizer:
         """(row, feature id) of every bigram, lexicon bigram and direction feature."""
         crc, direction, subject = info[:, 0], info[:, 1], info[:, 2]
         same = np.flatnonzero(row_of[1:] == row_of[:-1])
+        # Mark tokens trail the words: a pair ending in one is no bigram.
+        same = same[~np.isin(crc[same + 1], self._mark_crcs)]
         full = mix(crc[same], crc[same + 1], 32)
         rows = [row_of[same]]
         cols = [full & ((1 << self.config.word_bits) - 1)]
@@ -397,7 +409,11 @@ class Featurizer:
         indptr = [0]
         ids: list[int] = []
         weights: list[float] = []
-        for toks, (start, end) in zip(rows, spans, strict=True):
+        for row, (start, end) in zip(rows, spans, strict=True):
+            n_words = len(row)
+            while n_words and row[n_words - 1] in MARK_TOKENS:
+                n_words -= 1
+            toks = row[:n_words]
             lo = max(0, start - cfg.window)
             hi = min(len(toks), end + cfg.window)
             for i in range(lo, hi):

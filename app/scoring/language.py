@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Literal
 
 from app.scoring.lexicon import EN_STOPWORDS, ID_STOPWORDS
-from app.scoring.text import NEG_PREFIX, NEGATION_SCOPE, TOKEN_RE, token_entry
+from app.scoring.text import (
+    MARK_RE,
+    NEG_PREFIX,
+    NEGATION_SCOPE,
+    TOKEN_RE,
+    sentence_marks,
+    token_entry,
+)
 
 PROFILE_PATH = Path(__file__).parent / "artifacts" / "language-words.json"
 PROFILE_SIZE = 4000
@@ -92,10 +99,15 @@ def tokens_and_votes(text: str) -> tuple[list[str], tuple[float, float]]:
     words = sum(word_votes, 0j)
     if abs(words.real - words.imag) <= 2.0 * EN_MARGIN:
         words += sum(shape_votes, 0j)
-    if 1 not in kinds:
-        if 2 in kinds:  # drop the punctuation (kind 2) without a Python-level loop
-            return list(compress(toks, map(not_, kinds))), (words.real, words.imag)
+    if 2 not in kinds and 1 not in kinds:
         return list(toks), (words.real, words.imag)
+    marks = []
+    # Punctuation is dropped from the words and its marks appended (text.tokens); most
+    # sentences have commas and stops but no mark, which one regex search tells.
+    if 2 in kinds and MARK_RE.search(text):
+        marks = sentence_marks(t for t, k in zip(toks, kinds, strict=True) if k == 2)
+    if 1 not in kinds:  # drop the punctuation (kind 2) without a Python-level loop
+        return list(compress(toks, map(not_, kinds))) + marks, (words.real, words.imag)
     out = []
     left = 0
     for tok, kind in zip(toks, kinds, strict=True):
@@ -110,7 +122,7 @@ def tokens_and_votes(text: str) -> tuple[list[str], tuple[float, float]]:
             left = NEGATION_SCOPE
         else:
             left = 0
-    return out, (words.real, words.imag)
+    return out + marks, (words.real, words.imag)
 
 
 # Per raw token: folded token, kind (text.token_entry) and its summed word and shape votes.

@@ -16,7 +16,7 @@ from app.scoring.train import TrainConfig, train_all
 
 log = logging.getLogger(__name__)
 
-RELEASE = "2.1"
+RELEASE = "2.2"
 # Licence files of the training sets, copied next to the artefact.
 LICENCES = {
     "cnbc-headlines-2024/LICENSE": "LICENSE-cnbc-headlines-labels.txt",

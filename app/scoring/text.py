@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 # Words, keeping Indonesian reduplication ("hati-hati") and English contractions together, or a
@@ -79,6 +80,12 @@ NEGATORS: frozenset[str] = frozenset(
 )
 NEGATION_SCOPE = 3
 NEG_PREFIX = "¬"
+# Punctuation that tells how a sentence is said: a question, an attributed statement
+# ("Menkeu: ..."), a quotation, an exclamation. Each kind present is appended once, after the
+# words, as a mark token (so word positions and bigrams stay as they were).
+MARKS: dict[str, str] = {"?": "?", ":": ":", "!": "!", '"': '"', "“": '"', "”": '"'}
+MARK_TOKENS: frozenset[str] = frozenset(MARKS.values())
+MARK_RE = re.compile("[" + re.escape("".join(MARKS)) + "]")
 # Runs of spaces/tabs become one space; a lone space is left alone (it is most of the matches).
 _SPACES_RE = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
@@ -162,12 +169,19 @@ def mark_negation(tokens: list[str]) -> list[str]:
     return out
 
 
-def tokens(text: str) -> list[str]:
-    """The model's view of a piece of text: folded tokens with negation marked.
+def sentence_marks(punctuation: Iterable[str]) -> list[str]:
+    """The mark tokens of a sentence's punctuation tokens, once each, in order of first use."""
+    return list(dict.fromkeys(MARKS[p] for p in punctuation if p in MARKS))
 
-    Same result as ``mark_negation(raw_tokens(text))`` in one pass (the hot path of scoring).
+
+def tokens(text: str) -> list[str]:
+    """The model's view of a piece of text: folded tokens with negation marked, then the
+    sentence's mark tokens (``MARKS``).
+
+    Same words as ``mark_negation(raw_tokens(text))`` in one pass (the hot path of scoring).
     """
     out: list[str] = []
+    punctuation: list[str] = []
     left = 0
     folded = _FOLDED
     for raw in TOKEN_RE.findall(text.lower()):
@@ -186,6 +200,9 @@ def tokens(text: str) -> list[str]:
             left = NEGATION_SCOPE
         else:
             left = 0
+            punctuation.append(tok)
+    if punctuation:
+        out += sentence_marks(punctuation)
     return out
 
 

@@ -38,7 +38,9 @@ class TrainConfig:
     analyst_weight: float = 2.0
     include_validation: bool = False
     id_features: FeatureConfig = field(
-        default_factory=lambda: FeatureConfig(char_weight=0.5, dir_bits=16, dir_weight=0.5)
+        default_factory=lambda: FeatureConfig(
+            char_weight=0.5, dir_bits=16, dir_weight=0.5, marks=True
+        )
     )
     en_features: FeatureConfig = field(default_factory=FeatureConfig)
     target_features: FeatureConfig = field(

@@ -40,3 +40,22 @@ def test_context_block_holds_every_word_by_its_side_of_the_target() -> None:
     assert not np.array_equal(context[0], context[1])  # sides differ
     window = mat[:, config.offset(2) : start].toarray()
     assert window[0].sum() < 7  # the distance-weighted window stays within +-1 word
+
+
+def test_marks_are_one_feature_each_and_form_no_bigrams() -> None:
+    plain, marked = tokens("IHSG anjlok"), tokens("IHSG anjlok?")
+    assert marked == [*plain, "?"]
+    without = Featurizer(CONFIG)
+    assert (without.counts([plain]) != without.counts([marked])).nnz == 0  # marks off: nothing
+    with_marks = Featurizer(FeatureConfig(word_bits=14, char_bits=14, dir_bits=10, marks=True))
+    extra = set(with_marks.counts([marked]).indices) - set(with_marks.counts([plain]).indices)
+    assert extra == set(with_marks.token_ids("?").tolist()) and len(extra) == 1
+
+
+def test_marks_leave_the_target_window_alone() -> None:
+    config = FeatureConfig(word_bits=10, char_bits=10, window_bits=10, window=3, context_bits=10)
+    feats = Featurizer(config)
+    plain, marked = tokens("critics slammed the mayor"), tokens("critics slammed the mayor?")
+    a = feats.window_counts([plain], [(3, 4)])
+    b = feats.window_counts([marked], [(3, 4)])
+    assert (a != b).nnz == 0

@@ -79,3 +79,17 @@ def test_sentence_pieces_equal_a_split_at_the_look_behind_pattern():
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
         assert _pieces(text) == old.split(text)
+
+
+def test_question_quote_and_colon_marks_trail_the_words_once_each():
+    assert tokens("Menkeu: Rupiah Melemah, Kenapa? Kenapa?") == [
+        "menkeu",
+        "rupiah",
+        "melemah",
+        "kenapa",
+        "kenapa",
+        ":",
+        "?",
+    ]
+    assert tokens("“Tidak baik” katanya!") == ["tidak", "¬baik", "katanya", '"', "!"]
+    assert tokens("Harga naik, lalu turun.") == ["harga", "naik", "lalu", "turun"]
