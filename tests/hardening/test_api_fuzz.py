@@ -16,7 +16,7 @@ from app.db import Database
 from tests.hardening.fuzz import ROLES, fuzz_role, schemathesis_command
 from tests.hardening.live import LiveServer
 
-EXAMPLES = int(os.environ.get("PANTAU_TEST_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("PANTAU_TEST_FUZZ_EXAMPLES", "3"))
 # The coverage phase (every boundary value and undeclared method) costs ~1,700 requests per
 # role; the suite leaves it to the long run unless asked for.
 PHASES = os.environ.get("PANTAU_TEST_FUZZ_PHASES", "examples,fuzzing")
