@@ -28,7 +28,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.client_reqrep import ClientRequest
 
 from app.crawlers import netguard
-from app.crawlers.transport import BlockedAddressError, ResolveError, Resolver
+from app.crawlers.transport import BlockedAddressError, Resolver, checked_addresses
 
 ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 
@@ -85,14 +85,9 @@ class GuardedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        addresses = list(dict.fromkeys(await self._resolve(host, port)))
-        if not addresses:
-            raise ResolveError(f"DNS lookup for {host} returned no addresses")
-        if not self.allow_private:
-            public = [a for a in addresses if netguard.is_public_address(_parse(a))]
-            if not public:
-                raise BlockedAddressError(host, addresses[0])
-            addresses = public
+        addresses = await checked_addresses(
+            self._resolve, host, port, allow_private=self.allow_private
+        )
         return [
             {
                 "hostname": host,
@@ -148,7 +143,9 @@ class GuardedConnector(aiohttp.TCPConnector):
     ) -> tuple[asyncio.Transport, aiohttp.client_proto.ResponseHandler]:
         # aiohttp calls this once per address, dropping the first after each failure.
         address, port = str(addr_infos[0][4][0]), int(addr_infos[0][4][1])
-        if not self.allow_private and not netguard.is_public_address(parsed := _parse(address)):
+        if not self.allow_private and not netguard.is_public_address(
+            parsed := netguard.parse_address(address)
+        ):
             raise BlockedAddressError(str(parsed), str(parsed))
         try:
             async with asyncio.timeout(timeout.sock_connect):
@@ -164,7 +161,3 @@ class GuardedConnector(aiohttp.TCPConnector):
         except OSError as exc:
             raise client_error(req.connection_key, exc) from exc
         return transport, protocol  # type: ignore[return-value]  # the factory's own types
-
-
-def _parse(address: str) -> netguard.IPAddress:
-    return netguard.parse_address(address)

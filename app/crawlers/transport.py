@@ -89,14 +89,9 @@ class GuardedBackend(_TcpBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        addresses = _unique(await self.resolver(host.strip("[]"), port))
-        if not addresses:
-            raise ResolveError(f"DNS lookup for {host} returned no addresses")
-        if not self.allow_private:
-            blocked = [a for a in addresses if not netguard.is_public_address(_parse(a))]
-            addresses = [a for a in addresses if a not in blocked]
-            if not addresses:
-                raise BlockedAddressError(host, blocked[0])
+        addresses = await checked_addresses(
+            self.resolver, host.strip("[]"), port, allow_private=self.allow_private
+        )
         last: Exception | None = None
         for address in addresses:  # happy-eyeballs-lite: try each checked address in turn
             try:
@@ -344,8 +339,22 @@ def _parse(address: str) -> netguard.IPAddress:
     return netguard.parse_address(address)
 
 
-def _unique(addresses: list[str]) -> list[str]:
-    return list(dict.fromkeys(addresses))
+async def checked_addresses(
+    resolve: Resolver, host: str, port: int, *, allow_private: bool
+) -> list[str]:
+    """The distinct addresses `host` resolves to, non-public ones dropped unless allowed.
+
+    Raises ResolveError when there are none, BlockedAddressError when none is public.
+    """
+    addresses = list(dict.fromkeys(await resolve(host, port)))
+    if not addresses:
+        raise ResolveError(f"DNS lookup for {host} returned no addresses")
+    if allow_private:
+        return addresses
+    public = [a for a in addresses if netguard.is_public_address(_parse(a))]
+    if not public:
+        raise BlockedAddressError(host, addresses[0])
+    return public
 
 
 # httpcore's exceptions mapped to httpx's public ones, most specific first.
