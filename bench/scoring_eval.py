@@ -37,6 +37,7 @@ from app.scoring.evaluate import (
 from app.scoring.model import CLASSES
 from app.scoring.stream import run_score_stream
 from app.scoring.train import label_ids
+from app.scoring.vectors import VECTORS_NAME
 
 
 def end_to_end(scorer: Scorer, rows: list[ds.Example]) -> dict[str, object]:
@@ -116,7 +117,8 @@ def main() -> None:
     load_s = time.perf_counter() - start
     scorer = load_scorer(args.artifact)
     npz, spec = artifact_paths(args.artifact)
-    size_mb = (npz.stat().st_size + spec.stat().st_size) / 1e6
+    vectors = npz.parent / VECTORS_NAME  # read by the target model since 2.3
+    size_mb = sum(f.stat().st_size for f in (npz, spec, vectors) if f.exists()) / 1e6
     _, news_valid = ds.split_cnbc(ds.load_cnbc(sentiment))
     report: dict[str, object] = {
         "model_version": version,

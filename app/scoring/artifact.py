@@ -10,10 +10,14 @@ from typing import Any
 import numpy as np
 
 from app.scoring.model import LinearModel
+from app.scoring.vectors import VECTORS_NAME, WordVectors
 
 ARTIFACT_DIR = Path(__file__).parent / "artifacts"
 DEFAULT_NAME = "pantau-scoring"
-FORMAT_VERSION = 2  # 2: mixed-hash bigrams and the direction block (1 is not readable)
+# 2: mixed-hash bigrams and the direction block (1 is not readable); 3: models may carry a
+# dense word-vector block read from ``word-vectors.npz`` next to the arrays (2 still loads).
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
 
 
 def artifact_paths(path: Path | None = None) -> tuple[Path, Path]:
@@ -41,6 +45,12 @@ def save_models(
         digest.update(key.encode())
         digest.update(np.ascontiguousarray(arrays[key]).tobytes())
     digest.update(json.dumps(specs, sort_keys=True).encode())
+    vectors = next((m.vectors for m in models.values() if m.vectors is not None), None)
+    if vectors is not None:
+        digest.update(np.ascontiguousarray(vectors.matrix).tobytes())
+        vectors_path = npz_path.parent / VECTORS_NAME
+        if vectors.source is None or vectors.source.resolve() != vectors_path.resolve():
+            vectors.save(vectors_path)
     version = (
         f"{info.get('name', 'pantau-neg')}-{info.get('release', '1')}+{digest.hexdigest()[:10]}"
     )
@@ -53,11 +63,16 @@ def save_models(
 def load_models(path: Path | None = None) -> tuple[dict[str, LinearModel], str, dict[str, Any]]:
     npz_path, json_path = artifact_paths(path)
     document = json.loads(json_path.read_text(encoding="utf-8"))
-    if document.get("format") != FORMAT_VERSION:
+    if document.get("format") not in READABLE_FORMATS:
         raise ValueError(f"unsupported scoring artefact format in {json_path}")
     with np.load(npz_path, allow_pickle=False) as arrays:
         models = {
             key: LinearModel.from_arrays(arrays, key, spec)
             for key, spec in document["models"].items()
         }
+    if any(m.dense_weights is not None for m in models.values()):
+        vectors = WordVectors.load(npz_path.parent / VECTORS_NAME)
+        for model in models.values():
+            if model.dense_weights is not None:
+                model.vectors = vectors
     return models, str(document["model_version"]), document

@@ -46,6 +46,21 @@ def train_command(
     typer.echo(version)
 
 
+@score_app.command("distil")
+def distil_command(
+    data_dir: Annotated[
+        Path, typer.Option(help="Shared data: sentiment/ and news/articles.jsonl.")
+    ] = Path("../shared/data"),
+    out: Annotated[Path | None, typer.Option(help="Vector table file (.npz).")] = None,
+    dims: Annotated[int, typer.Option(help="Dimensions kept by PCA.")] = 64,
+) -> None:
+    """Distil static word vectors from multilingual-e5-small (needs the `distil` extra)."""
+    from app.scoring.distil import run_distil
+
+    logging.basicConfig(level=logging.INFO)
+    typer.echo(run_distil(data_dir, out, dims))
+
+
 @score_app.command("score")
 def score_command(
     artifact: Annotated[Path | None, typer.Option(help="Artefact directory or stem.")] = None,

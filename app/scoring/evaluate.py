@@ -12,7 +12,7 @@ from app.scoring.language import detect_language
 from app.scoring.metrics import expected_calibration_error, f1_per_class, macro_f1, reliability
 from app.scoring.model import LinearModel
 from app.scoring.text import tokens
-from app.scoring.train import label_ids, target_counts
+from app.scoring.train import label_ids, target_counts, target_inputs
 
 
 def classification_report(
@@ -44,7 +44,9 @@ def evaluate_news(model: LinearModel, data_dir: Path) -> dict[str, Any]:
 def evaluate_target(model: LinearModel, data_dir: Path) -> dict[str, Any]:
     """English target-aware model on NewsMTSC devtest_mt."""
     _, rows = ds.load_newsmtsc(data_dir, "devtest_mt")
-    proba = model.proba(target_counts(model.featurizer, rows))
+    proba = model.proba(
+        target_counts(model.featurizer, rows), model.target_dense(*target_inputs(rows))
+    )
     return classification_report(proba, label_ids([r.label for r in rows]))
 
 

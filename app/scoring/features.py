@@ -68,6 +68,8 @@ class FeatureConfig:
     context_bits: int = 0
     context_weight: float = 1.0
     marks: bool = False
+    # Weight of the dense block of distilled word vectors (``vectors.py``; target model only).
+    vector_weight: float = 0.0
     crisis_terms: tuple[str, ...] = CRISIS_TERMS
     favourable_terms: tuple[str, ...] = FAVOURABLE_TERMS
     up_words: tuple[str, ...] = UP_WORDS

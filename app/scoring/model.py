@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.scoring.features import FeatureConfig, Featurizer, Matrix, tfidf
+from app.scoring.vectors import WordVectors
 
 CLASSES: tuple[str, str, str] = ("negative", "neutral", "positive")
 NEGATIVE = 0
@@ -50,6 +51,10 @@ class LinearModel:
     idf: np.ndarray  # (n_features,)
     calibrator: Calibrator
     meta: dict[str, Any] = field(default_factory=dict)
+    # Weights of the dense word-vector block (``FeatureConfig.vector_weight``), already scaled
+    # by the block weight, and the vector table it reads (set when the artefact is loaded).
+    dense_weights: np.ndarray | None = None
+    vectors: WordVectors | None = None
     featurizer: Featurizer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,14 +63,25 @@ class LinearModel:
     def transform(self, counts: Matrix) -> Matrix:
         return tfidf(counts, self.idf, self.config)
 
-    def proba_of(self, x: Matrix) -> np.ndarray:
-        """Calibrated class probabilities of TF-IDF rows, columns in CLASSES order."""
+    def proba_of(self, x: Matrix, dense: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated class probabilities of TF-IDF rows (and their dense word-vector rows,
+        if the model has that block), columns in CLASSES order."""
         logits = np.asarray(x @ self.weights) + self.bias
+        if self.dense_weights is not None and dense is not None:
+            logits += dense @ self.dense_weights
         return self.calibrator.apply(softmax(logits))
 
-    def proba(self, counts: Matrix) -> np.ndarray:
+    def proba(self, counts: Matrix, dense: np.ndarray | None = None) -> np.ndarray:
         """Calibrated class probabilities of count rows."""
-        return self.proba_of(self.transform(counts))
+        return self.proba_of(self.transform(counts), dense)
+
+    def target_dense(
+        self, rows: list[list[str]], spans: list[tuple[int, int]]
+    ) -> np.ndarray | None:
+        """Dense word-vector rows of target mentions, or None for a model without them."""
+        if self.vectors is None or self.dense_weights is None:
+            return None
+        return self.vectors.target_features(rows, spans, self.config.window)
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         used = np.flatnonzero(np.any(self.weights != 0.0, axis=1)).astype(np.uint32)
@@ -78,6 +94,8 @@ class LinearModel:
         for k in range(len(CLASSES)):
             arrays[f"{prefix}/cal_x{k}"] = self.calibrator.xs[k].astype(np.float32)
             arrays[f"{prefix}/cal_y{k}"] = self.calibrator.ys[k].astype(np.float32)
+        if self.dense_weights is not None:
+            arrays[f"{prefix}/dense"] = self.dense_weights.astype(np.float32)
         return arrays
 
     @classmethod
@@ -96,7 +114,9 @@ class LinearModel:
             [arrays[f"{prefix}/cal_y{k}"].astype(np.float64) for k in range(len(CLASSES))],
         )
         bias = arrays[f"{prefix}/bias"].astype(np.float32)
-        return cls(config, weights, bias, idf, calibrator, dict(spec.get("meta", {})))
+        dense = arrays.get(f"{prefix}/dense")
+        meta = dict(spec.get("meta", {}))
+        return cls(config, weights, bias, idf, calibrator, meta, dense_weights=dense)
 
     def spec(self) -> dict[str, Any]:
         return {

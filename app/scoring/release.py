@@ -13,10 +13,11 @@ from app.scoring import evaluate
 from app.scoring.artifact import artifact_paths, save_models
 from app.scoring.language import PROFILE_PATH, buildprofile_words, reload_profile
 from app.scoring.train import TrainConfig, train_all
+from app.scoring.vectors import VECTORS_NAME
 
 log = logging.getLogger(__name__)
 
-RELEASE = "2.2"
+RELEASE = "2.3"
 # Licence files of the training sets, copied next to the artefact.
 LICENCES = {
     "cnbc-headlines-2024/LICENSE": "LICENSE-cnbc-headlines-labels.txt",
@@ -58,7 +59,8 @@ def run_training(
 
 def artefact_size(path: Path | None = None) -> int:
     npz, spec = artifact_paths(path)
-    return npz.stat().st_size + spec.stat().st_size
+    vectors = npz.parent / VECTORS_NAME
+    return sum(f.stat().st_size for f in (npz, spec, vectors) if f.exists())
 
 
 def write_languageprofile_words(data_dir: Path) -> None:

@@ -216,8 +216,10 @@ class Scorer:
             model = self.models["en_target"]
             rows = [docs[mentions[k][0]].toks[mentions[k][1].sentence] for k in en_rows]
             counts = model.featurizer.counts(rows)
-            windows = model.featurizer.window_counts(rows, [spans[k] for k in en_rows])
-            out[en_rows] = model.proba(sp.csr_matrix(counts + windows))
+            en_spans = [spans[k] for k in en_rows]
+            windows = model.featurizer.window_counts(rows, en_spans)
+            dense = model.target_dense(rows, en_spans)
+            out[en_rows] = model.proba(sp.csr_matrix(counts + windows), dense)
         if id_rows:
             model = self.models["id"]
             windows = []

@@ -16,10 +16,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from app.scoring import dataset as ds
+from app.scoring.artifact import ARTIFACT_DIR
 from app.scoring.features import WORD_LISTS, FeatureConfig, Featurizer, Matrix, fit_idf, tfidf
 from app.scoring.model import CLASSES, Calibrator, LinearModel, softmax
 from app.scoring.targets import token_span
 from app.scoring.text import tokens
+from app.scoring.vectors import VECTORS_NAME, WordVectors
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,11 @@ class TrainConfig:
             window=10,
             context_bits=18,
             context_weight=0.7,
+            vector_weight=0.5,
         )
     )
+    # The distilled word-vector table (``app.scoring.distil``) the target model reads.
+    vectors: Path = ARTIFACT_DIR / VECTORS_NAME
 
 
 @dataclass
@@ -68,11 +73,20 @@ def label_ids(labels: Sequence[str]) -> np.ndarray:
 
 
 def fit_linear(
-    counts: Matrix, corpus: Corpus, config: FeatureConfig, clf: str, seed: int, folds: int
+    counts: Matrix,
+    corpus: Corpus,
+    config: FeatureConfig,
+    clf: str,
+    seed: int,
+    folds: int,
+    dense: np.ndarray | None = None,
 ) -> LinearModel:
-    """Fit LR on TF-IDF of ``counts``; calibrate on out-of-fold predictions."""
+    """Fit LR on TF-IDF of ``counts`` (next to the ``dense`` word-vector rows times
+    ``config.vector_weight``, if given); calibrate on out-of-fold predictions."""
     idf = fit_idf(counts)
     x = tfidf(counts, idf, config)
+    if dense is not None:
+        x = sp.hstack([x, sp.csr_matrix(config.vector_weight * dense)], format="csr")
     y = corpus.labels
     oof = np.zeros((x.shape[0], len(CLASSES)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -83,7 +97,12 @@ def fit_linear(
     calibrator = fit_calibrator(oof[corpus.calibrate], y[corpus.calibrate])
     final = _classifier(clf, seed)
     final.fit(x, y, sample_weight=corpus.weights)
-    weights = np.ascontiguousarray(final.coef_.T, dtype=np.float32)
+    coef = np.asarray(final.coef_, dtype=np.float64).T
+    n_sparse = config.n_features
+    weights = np.ascontiguousarray(coef[:n_sparse], dtype=np.float32)
+    dense_weights = None
+    if dense is not None:
+        dense_weights = (config.vector_weight * coef[n_sparse:]).astype(np.float32)
     bias = final.intercept_.astype(np.float32)
     calibrated = calibrator.apply(oof[corpus.calibrate])
     prior = np.bincount(y[corpus.calibrate], minlength=len(CLASSES)) / corpus.calibrate.sum()
@@ -92,7 +111,7 @@ def fit_linear(
         "oof_rows": int(corpus.calibrate.sum()),
         "oof_accuracy": round(float((calibrated.argmax(1) == y[corpus.calibrate]).mean()), 4),
     }
-    return LinearModel(config, weights, bias, idf, calibrator, meta)
+    return LinearModel(config, weights, bias, idf, calibrator, meta, dense_weights=dense_weights)
 
 
 def _classifier(spec: str, seed: int) -> LogisticRegression | LinearSVC:
@@ -143,10 +162,16 @@ def english_corpus(data_dir: Path, cfg: TrainConfig, analyst: Sequence[ds.Exampl
     )
 
 
+def target_inputs(
+    rows: Sequence[ds.TargetExample],
+) -> tuple[list[list[str]], list[tuple[int, int]]]:
+    """Tokens of each target row's sentence and the token span of its mention."""
+    return [tokens(r.text) for r in rows], [token_span(r.text, r.start, r.end) for r in rows]
+
+
 def target_counts(featurizer: Featurizer, rows: Sequence[ds.TargetExample]) -> Matrix:
     """Sentence features plus distance-weighted window features around each mention."""
-    toks = [tokens(row.text) for row in rows]
-    spans = [token_span(row.text, row.start, row.end) for row in rows]
+    toks, spans = target_inputs(rows)
     return sp.csr_matrix(featurizer.counts(toks) + featurizer.window_counts(toks, spans))
 
 
@@ -183,7 +208,13 @@ def train_all(
         calibrate=np.ones(len(target_rows), dtype=bool),
     )
     counts = target_counts(Featurizer(fcfg), target_rows)
-    models["en_target"] = fit_linear(counts, corpus, fcfg, cfg.clf_target, cfg.seed, cfg.folds)
+    vectors = WordVectors.load(cfg.vectors) if fcfg.vector_weight else None
+    dense = None
+    if vectors is not None:
+        dense = vectors.target_features(*target_inputs(target_rows), fcfg.window)
+    target = fit_linear(counts, corpus, fcfg, cfg.clf_target, cfg.seed, cfg.folds, dense)
+    target.vectors = vectors
+    models["en_target"] = target
     info = {
         "train_config": _jsonable(asdict(cfg)),
         "analyst_rows": len(analyst),
@@ -226,5 +257,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if k not in WORD_LISTS}
+        elif isinstance(value, Path):
+            value = value.name
         out[key] = value
     return out
