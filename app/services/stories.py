@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import SAME_STORY, bands, signatures, similarity
 from app.db import is_postgres
-from app.models import Article, StoryBand, StoryGroup, TextState
+from app.models import Article, StoryBand, StoryGroup, TextState, utcnow
 from app.models.base import core_table
 
 WINDOW = timedelta(days=3)
@@ -176,6 +176,14 @@ async def finish_stories(session: AsyncSession, plan: StoryPlan) -> None:
     await _recount_many(session, set(plan.existing))
 
 
+@dataclass(slots=True, eq=False)
+class _NewGroup:
+    """A story group opened by this batch (inserted once the batch is placed)."""
+
+    members: list[_Pending]
+    id: int = 0
+
+
 async def _assign(
     session: AsyncSession, articles: list[_Pending], signed: dict[int, bytes | None]
 ) -> StoryPlan:
@@ -184,31 +192,34 @@ async def _assign(
     keys = {a.id: bands(a.minhash) if a.minhash else [] for a in articles}
     by_hash = await _groups_by_content(session, articles)
     candidates = await _band_candidates(session, articles, keys)
-    chosen: dict[int, int | StoryGroup] = {}  # article id -> existing group id or a new group
+    chosen: dict[int, int | _NewGroup] = {}  # article id -> existing group id or a new group
     batch_bands: dict[int, list[_Pending]] = {}  # this batch's own bands, for copies within it
-    fresh: dict[int, tuple[StoryGroup, list[_Pending]]] = {}  # id(new group) -> its members
+    fresh: list[_NewGroup] = []
     for article in articles:
         target = _choose(article, keys[article.id], by_hash, candidates, batch_bands, chosen)
         if target is None:
-            target = StoryGroup(
-                title=article.title,
-                first_article_id=article.id,
-                first_outlet=article.outlet,
-                first_published_at=article.published_at,
-            )
-            session.add(target)
-        if isinstance(target, StoryGroup):
-            fresh.setdefault(id(target), (target, []))[1].append(article)
+            target = _NewGroup([])
+            fresh.append(target)
+        if isinstance(target, _NewGroup):
+            target.members.append(article)
         chosen[article.id] = target
         if article.content_hash and article.has_body:
             by_hash.setdefault(article.content_hash, target)
         for key in keys[article.id]:
             batch_bands.setdefault(key, []).append(article)
-    # A group opened in this batch holds only this batch's articles: counted here. Groups that
-    # existed before are recounted from the database (they may hold earlier articles).
-    for group, members in fresh.values():
-        _count_fresh(group, members)
-    await session.flush()  # ids for the new groups
+    if fresh:
+        # A group opened in this batch holds only this batch's articles: counted here, and
+        # inserted with one Core statement (the ORM's unit of work cost more than the choice).
+        # Groups that existed before are recounted from the database (`finish_stories`).
+        now = utcnow()
+        created = await session.scalars(
+            insert(core_table(StoryGroup)).returning(
+                core_table(StoryGroup).c.id, sort_by_parameter_order=True
+            ),
+            [_fresh_row(group, now) for group in fresh],
+        )
+        for group, group_id in zip(fresh, created.all(), strict=True):
+            group.id = group_id
     rows_bands = [
         {"band": key, "article_id": a.id, "published_at": a.published_at}
         for a in articles
@@ -223,23 +234,27 @@ async def _assign(
     )
 
 
-def _group_id(target: int | StoryGroup) -> int:
+def _group_id(target: int | _NewGroup) -> int:
     return target if isinstance(target, int) else target.id
 
 
-def _count_fresh(group: StoryGroup, members: list[_Pending]) -> None:
-    first = min(members, key=lambda a: (a.published_at, a.id))
-    group.copy_count = len(members)
-    group.outlet_count = len({a.outlet for a in members if a.outlet is not None})
-    group.first_article_id = first.id
-    group.first_outlet = first.outlet
-    group.first_published_at = first.published_at
-    group.title = first.title
+def _fresh_row(group: _NewGroup, now: datetime) -> dict[str, object]:
+    first = min(group.members, key=lambda a: (a.published_at, a.id))
+    return {
+        "title": first.title,
+        "first_article_id": first.id,
+        "first_outlet": first.outlet,
+        "first_published_at": first.published_at,
+        "copy_count": len(group.members),
+        "outlet_count": len({a.outlet for a in group.members if a.outlet is not None}),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 async def _groups_by_content(
     session: AsyncSession, articles: list[_Pending]
-) -> dict[str, int | StoryGroup]:
+) -> dict[str, int | _NewGroup]:
     hashes = {a.content_hash for a in articles if a.content_hash and a.has_body}
     if not hashes:
         return {}
@@ -288,16 +303,16 @@ async def _band_candidates(
 def _choose(
     article: _Pending,
     keys: list[int],
-    by_hash: dict[str, int | StoryGroup],
+    by_hash: dict[str, int | _NewGroup],
     candidates: dict[int, list[_Candidate]],
     batch_bands: dict[int, list[_Pending]],
-    chosen: dict[int, int | StoryGroup],
-) -> int | StoryGroup | None:
+    chosen: dict[int, int | _NewGroup],
+) -> int | _NewGroup | None:
     if article.content_hash and article.has_body and article.content_hash in by_hash:
         return by_hash[article.content_hash]
     if article.minhash is None:
         return None
-    best: int | StoryGroup | None = None
+    best: int | _NewGroup | None = None
     best_score = SAME_STORY
     for key in keys:
         for candidate in candidates.get(key, []):
