@@ -187,8 +187,14 @@ class Clusterer:
         self.config = config or ClusterConfig()
         self._open: dict[str, _Open] = {}
         self._postings: dict[str, dict[str, float]] = {}  # term -> issue key -> centroid weight
-        self._groups: dict[int, str] = {}
+        self._groups: dict[int, str] = {}  # story group -> the issue holding it (least key)
+        self.load(states)
+
+    def load(self, states: Iterable[IssueState]) -> None:
+        """Hold these issues as their snapshots say (an issue already held is replaced)."""
         for state in states:
+            if state.key in self._open:
+                self.remove([state.key])
             issue = _Open(
                 state.key,
                 dict(state.centroid),
@@ -202,6 +208,32 @@ class Clusterer:
                 set(state.watchlists),
             )
             self._reindex(issue, {})
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Forget these issues (unknown keys are ignored), as if they had never been loaded.
+
+        A story group held by a forgotten issue and by another one moves to the other (the
+        least key, as if the clusterer had been built without the forgotten issues).
+        """
+        orphans: set[int] = set()
+        for key in keys:
+            issue = self._open.pop(key, None)
+            if issue is None:
+                continue
+            for term in issue.centroid:
+                del self._postings[term][key]
+            for group in issue.story_groups:
+                if self._groups.get(group) == key:
+                    del self._groups[group]
+                    orphans.add(group)
+        if orphans:
+            for issue in self._open.values():
+                for group in issue.story_groups & orphans:
+                    self._hold_group(group, issue.key)
+
+    def keys(self) -> set[str]:
+        """The keys of the issues held."""
+        return set(self._open)
 
     def states(self) -> list[IssueState]:
         """Snapshots of every issue this clusterer holds, by key."""
@@ -279,7 +311,15 @@ class Clusterer:
         for term, weight in issue.centroid.items():
             self._postings.setdefault(term, {})[issue.key] = weight
         for group in issue.story_groups:
-            self._groups.setdefault(group, issue.key)
+            self._hold_group(group, issue.key)
+
+    def _hold_group(self, group: int, key: str) -> None:
+        # Two issues hold one story group only when both were loaded with it (an article of
+        # the group joins the issue that holds it): the least key wins, so the result does
+        # not depend on the order the issues were loaded in.
+        held = self._groups.get(group)
+        if held is None or key < held:
+            self._groups[group] = key
 
     def close_before(self, cutoff: datetime) -> list[IssueState]:
         """Forget issues whose last article is older than ``cutoff - window``; return them."""
