@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.score_job import Scored, ScoreJob, score_and_sign
 from app.db import Database, is_postgres
-from app.models import Article
 from app.scoring import ArticleScore, Entity, Scorer
 from app.services import scoring as scoring_service
 from app.services.entities import active_entities
+from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
 
 logger = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ class ScoreStage:
 
     async def _claim(
         self, session: AsyncSession, after: int, claimed: asyncio.Future[tuple[int, int]]
-    ) -> tuple[list[Article], list[Entity]]:
-        articles = await scoring_service.claim_unscored(
+    ) -> tuple[list[Unscored], list[Entity]]:
+        articles = await scoring_service.claim_unscored_columns(
             session, limit=self.batch_size, after_id=after
         )
         entities = await active_entities(session) if articles else []
@@ -127,14 +127,14 @@ class ScoreStage:
         return articles, entities
 
     async def _score(
-        self, articles: Sequence[Article], entities: Sequence[Entity]
+        self, articles: Sequence[Unscored], entities: Sequence[Entity]
     ) -> tuple[dict[int, ArticleScore], dict[int, bytes | None]]:
         """Scores by article id, and the signatures of the articles that need one for their
         story group (stored without a signature and without a group)."""
         jobs: list[ScoreJob] = [
             (
                 (a.title, a.body or a.summary or "", entities),
-                a.story_group_id is None and a.minhash is None,
+                a.story_group_id is None and not a.signed,
             )
             for a in articles
         ]
@@ -149,7 +149,7 @@ class ScoreStage:
         return results, signed
 
 
-def _texts(articles: Sequence[Article]) -> dict[int, MatchText]:
+def _texts(articles: Sequence[Unscored]) -> dict[int, MatchText]:
     """What the match stage reads, taken from the rows already loaded for scoring."""
     return {
         a.id: MatchText(a.id, a.title, a.body, a.summary, a.source_id, a.outlet) for a in articles

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -94,11 +96,9 @@ async def score_pending(
     return len(articles)
 
 
-async def claim_unscored(session: AsyncSession, *, limit: int, after_id: int = 0) -> list[Article]:
-    """Up to `limit` unscored, settled articles with ids above `after_id`, in id order (locked
-    with SKIP LOCKED on PostgreSQL, so parallel workers split the queue)."""
+def _unscored(*columns: Any, limit: int, after_id: int, session: AsyncSession) -> Select[Any]:
     query = (
-        select(Article)
+        select(*columns)
         .where(
             Article.id > after_id,
             Article.scored_at.is_(None),
@@ -110,7 +110,48 @@ async def claim_unscored(session: AsyncSession, *, limit: int, after_id: int = 0
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
+    return query
+
+
+async def claim_unscored(session: AsyncSession, *, limit: int, after_id: int = 0) -> list[Article]:
+    """Up to `limit` unscored, settled articles with ids above `after_id`, in id order (locked
+    with SKIP LOCKED on PostgreSQL, so parallel workers split the queue)."""
+    query = _unscored(Article, limit=limit, after_id=after_id, session=session)
     return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class Unscored:
+    """What the score stage reads of a claimed article (columns, not an ORM object)."""
+
+    id: int
+    title: str
+    body: str | None
+    summary: str | None
+    source_id: int | None
+    outlet: str | None
+    story_group_id: int | None
+    signed: bool  # a MinHash signature is stored
+
+
+async def claim_unscored_columns(
+    session: AsyncSession, *, limit: int, after_id: int = 0
+) -> list[Unscored]:
+    """`claim_unscored` as the columns the score stage reads."""
+    query = _unscored(
+        Article.id,
+        Article.title,
+        Article.body,
+        Article.summary,
+        Article.source_id,
+        Article.outlet,
+        Article.story_group_id,
+        Article.minhash.is_not(None),
+        limit=limit,
+        after_id=after_id,
+        session=session,
+    )
+    return [Unscored(*row) for row in await session.execute(query)]
 
 
 async def compute_scores(
