@@ -434,7 +434,7 @@ class Crawler:
             scorer=self.scorer,
             run=self._batch_scorer(),
             batch_size=batch,
-            depth=max(2, self.pool.workers),
+            depth=self.pool.workers + 1,  # one batch more than the pool scores at once
             on_commit=progress.set,
         )
         scoring = asyncio.create_task(stage.run_pending())

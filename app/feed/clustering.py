@@ -263,25 +263,32 @@ class Clusterer:
 
     def _best(self, item: ClusterItem, vec: Vector) -> tuple[str, float] | None:
         dots: dict[str, float] = {}
+        dot_of = dots.get
         postings = self._postings
         for term in sorted(vec):
             weight = vec[term]
-            for key, centroid_weight in postings.get(term, {}).items():
-                dots[key] = dots.get(key, 0.0) + weight * centroid_weight
+            posting = postings.get(term)
+            if posting:
+                for key, centroid_weight in posting.items():
+                    dots[key] = dot_of(key, 0.0) + weight * centroid_weight
         cfg = self.config
+        # The window test "first_seen - window <= published_at <= last_seen + window", with
+        # the item's bounds computed once (datetime arithmetic is exact).
+        earliest, latest = item.published_at - cfg.window, item.published_at + cfg.window
+        cap, threshold = cfg.entity_bonus_cap, cfg.threshold
         best: tuple[float, str] | None = None
         for key, dot in dots.items():
             issue = self._open[key]
-            if not (
-                issue.first_seen - cfg.window <= item.published_at <= issue.last_seen + cfg.window
-            ):
-                continue
             cosine = dot / issue.norm
+            if cosine + cap < threshold:  # not even the largest entity bonus would lift it
+                continue
+            if not (issue.first_seen <= latest and earliest <= issue.last_seen):
+                continue
             score = cosine
             if cosine >= cfg.entity_min_cosine and item.entities:
                 shared = len(item.entities & issue.entities)
                 score += min(cfg.entity_bonus_cap, cfg.entity_bonus * shared)
-            if score >= cfg.threshold and (
+            if score >= threshold and (
                 best is None or score > best[0] or (score == best[0] and key < best[1])
             ):
                 best = (score, key)

@@ -229,9 +229,12 @@ class _Row:
         return {"b_id": self.id, "b_updated_at": now, **values}
 
 
-async def _issues(session: AsyncSession, ids: Sequence[int]) -> dict[int, Issue | _Row]:
+async def _issues(
+    session: AsyncSession, ids: Sequence[int], *, with_state: bool
+) -> dict[int, Issue | _Row]:
     """The issues to recount: the session's own object where it holds one (its caller may
-    go on using it), else the columns as a `_Row`."""
+    go on using it), else the columns as a `_Row`. Columns the recount always overwrites
+    (and the snapshot, unless `with_state`) are not read: decoding JSON is most of a read."""
     held: dict[int, Issue | _Row] = {}
     for issue_id in ids:
         obj = session.identity_map.get(identity_key(Issue, issue_id))
@@ -239,10 +242,15 @@ async def _issues(session: AsyncSession, ids: Sequence[int]) -> dict[int, Issue 
             held[issue_id] = obj
     rest = [i for i in ids if i not in held]
     if rest:
-        columns = [_ISSUES.c[name] for name in _COLUMNS]
-        rows = await session.execute(select(_ISSUES.c.id, *columns).where(_ISSUES.c.id.in_(rest)))
+        unread: dict[str, Any] = {"watchlist_ids": [], "outlets": [], "severity_breakdown": None}
+        if not with_state:
+            unread["cluster_state"] = None
+        names = [name for name in _COLUMNS if name not in unread]
+        rows = await session.execute(
+            select(_ISSUES.c.id, *(_ISSUES.c[name] for name in names)).where(_ISSUES.c.id.in_(rest))
+        )
         for row in rows:
-            held[row[0]] = _Row(*row)
+            held[row[0]] = _Row(row[0], **unread, **dict(zip(names, row[1:], strict=True)))
     return held
 
 
@@ -259,7 +267,8 @@ async def recompute_issues(
     if not ids:
         return []
     await session.flush()  # pending changes of held issues and links count (autoflush did)
-    issues = await _issues(session, ids)
+    replaced = states is not None and all(i in states for i in ids)
+    issues = await _issues(session, ids, with_state=not replaced)
     members = await _members(session, ids)
     hits = await _watchlists_hit(session, ids)
     watchlists = {w.id: w for w in await session.scalars(select(Watchlist))}
