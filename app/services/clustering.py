@@ -212,7 +212,9 @@ def _clusterer(key: tuple[str, ClusterConfig], idf: Idf, rows: Sequence[_Stored]
     (issues changed, gone or new since the previous batch reloaded), which gives the same
     placements as one built from every snapshot afresh, at the cost of the changes only."""
     wanted = {f"i{row[0]}": row for row in rows if row[1] is not None}
-    held = _HELD.get(key)
+    # Taken out while in use and put back once the batch is placed (`cluster_pending`): a
+    # failure half-way leaves no half-updated clusterer behind.
+    held = _HELD.pop(key, None)
     if held is None:
         held = _Held(Clusterer(idf=idf, config=key[1]), {})
     stale = [k for k, row in held.stored.items() if wanted.get(k) != row]
@@ -223,7 +225,6 @@ def _clusterer(key: tuple[str, ClusterConfig], idf: Idf, rows: Sequence[_Stored]
     held.clusterer.load(state for row in fresh.values() if (state := _snapshot(*row)) is not None)
     held.stored.update(fresh)
     held.clusterer.idf = idf
-    _HELD[key] = held
     return held
 
 
@@ -254,7 +255,6 @@ async def cluster_pending(
     idf = await current_idf(session, config=config)
     held_key = (_database_key(session), config.cluster)
     held = _clusterer(held_key, idf, await _open_rows(session, items, config))
-    del _HELD[held_key]  # back once the batch is placed: a failure leaves no half-placed one
     clusterer = held.clusterer
     placed = [(aid, clusterer.add(item).issue_key) for item, aid in claimed]
     touched_keys = {key for _, key in placed}
