@@ -6,11 +6,13 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text, update
 from sqlalchemy.engine import Connection
 
 from app.db import Database
 from app.migrate import current_revision, head_revision, include_object, upgrade
-from app.models import Base
+from app.models import Article, Base
+from tests.factories import make_article
 
 
 def _fk_signature(fk: Any) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
@@ -78,3 +80,37 @@ async def test_sqlite_foreign_keys_keep_their_rules(db: Database) -> None:
     assert rules[("story_group_id", "story_groups")] == "SET NULL"
     assert rules[("duplicate_of_id", "articles")] == "SET NULL"
     assert rules[("source_id", "sources")] == "SET NULL"
+
+
+async def test_search_vector_follows_text_and_language_as_the_generated_column_did(
+    db: Database,
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite searches through FTS5 triggers (test_sqlite_triggers_survive_...)
+    expected = text(
+        "SELECT bool_and(search_vector = CASE WHEN language = 'en' THEN "
+        "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') "
+        "|| setweight(to_tsvector('english'::regconfig, coalesce(summary, '')), 'B') "
+        "|| setweight(to_tsvector('english'::regconfig, coalesce(body, '')), 'C') ELSE "
+        "setweight(to_tsvector('indonesian'::regconfig, coalesce(title, '')), 'A') "
+        "|| setweight(to_tsvector('indonesian'::regconfig, coalesce(summary, '')), 'B') "
+        "|| setweight(to_tsvector('indonesian'::regconfig, coalesce(body, '')), 'C') END) "
+        "FROM articles"
+    )
+    async with db.writer.begin() as session:
+        first = await make_article(session, title="Banjir di Jakarta", body="Warga mengungsi.")
+        second = await make_article(session, title="Floods hit", body="People were running.")
+        assert await session.scalar(expected)
+        steps = [
+            update(Article).where(Article.id == first.id).values(language="id"),
+            update(Article).where(Article.id == second.id).values(language="en"),
+            update(Article).where(Article.id == first.id).values(body="Warga kembali."),
+            update(Article).values(summary="Ringkasan", story_group_id=None),
+        ]
+        for step in steps:
+            await session.execute(step)
+            assert await session.scalar(expected)
+        await session.execute(
+            text("UPDATE articles SET search_vector = to_tsvector('simple', 'x')")
+        )
+        assert await session.scalar(expected)  # a direct write does not stick

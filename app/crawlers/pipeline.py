@@ -33,14 +33,13 @@ from app.crawlers.scheduling import (
     publishing_interval,
     success_interval,
 )
-from app.crawlers.score_stage import ScoreStage
-from app.db import Database, is_postgres
+from app.crawlers.score_job import score_and_sign_shipped
+from app.crawlers.score_stage import JobRunner, ScoreStage
+from app.db import Database
 from app.models import FetchAttempt, FetchStatus, Source, utcnow
 from app.models.base import UTCDateTime
 from app.scoring import Scorer, load_scorer
-from app.scoring.worker import score_with_shipped_model
 from app.services import articles as article_service
-from app.services import scoring as scoring_service
 from app.services import stories as story_service
 from app.services import watchlists as watchlist_service
 from app.services.clustering import cluster_pending
@@ -399,13 +398,14 @@ class Crawler:
         )
         return (await stage.run_pending()).claimed
 
-    async def assign_stories(self, *, batch: int = 200) -> int:
-        """The story stage: every settled article joins a story group."""
+    async def assign_stories(self, *, batch: int = 200, scored_only: bool = False) -> int:
+        """The story stage: every settled article (with `scored_only`, every scored one)
+        joins a story group."""
         assigned = 0
         while True:
             async with self.database.writer.begin() as session:
                 done = await story_service.assign_pending_stories(
-                    session, limit=batch, sign=self._split(signatures)
+                    session, limit=batch, sign=self._split(signatures), scored_only=scored_only
                 )
             assigned += done
             if done < batch:
@@ -420,35 +420,33 @@ class Crawler:
     async def _drain(self, *, batch: int = 200) -> tuple[int, int, int]:
         """The story, score, match and cluster stages; returns (stories, scored, grouped).
 
-        Scoring runs in the CPU pool while this process assigns stories, then matches and
-        clusters each batch as soon as scoring has committed it, so both cores work; the
-        batches are the same as when the stages ran one after another. Clustering reads story
-        groups, so it starts once every settled article has one. On PostgreSQL the stories
-        are assigned before scoring starts: a scoring batch holds its rows' locks while it is
-        scored, and the story stage's updates would wait for them.
+        Scoring runs in the CPU pool while this process matches and clusters each batch as
+        soon as scoring has committed it, so both cores work; the batches are the same as
+        when the stages ran one after another. The score stage gives each article its story
+        group with the score (one row write), so clustering, which reads story groups, can
+        follow it batch by batch; articles scored elsewhere without a group (`pantau score`)
+        get theirs first.
         """
-        overlap = not is_postgres(self.database.engine)
-        stories = 0 if overlap else await self.assign_stories(batch=batch)
+        stories = await self.assign_stories(batch=batch, scored_only=True)
         progress = asyncio.Event()
         stage = ScoreStage(
             database=self.database,
             scorer=self.scorer,
             run=self._batch_scorer(),
             batch_size=batch,
-            depth=max(2, self.pool.workers),
+            depth=self.pool.workers + 1,  # one batch more than the pool scores at once
             on_commit=progress.set,
         )
         scoring = asyncio.create_task(stage.run_pending())
         try:
-            if overlap:
-                stories = await self.assign_stories(batch=batch)
             grouped = await self._group_while(scoring, progress, batch=batch)
         finally:
             if not scoring.done():
-                scoring.cancel()  # stories or grouping failed: do not leave it running alone
+                scoring.cancel()  # grouping failed: do not leave scoring running alone
                 with contextlib.suppress(asyncio.CancelledError):
                     await scoring
-        return stories, await scoring, grouped
+        scored = await scoring
+        return stories + stage.stories, scored, grouped
 
     async def _group_while(
         self, scoring: asyncio.Task[int], progress: asyncio.Event, *, batch: int
@@ -497,12 +495,12 @@ class Crawler:
 
         return run
 
-    def _batch_scorer(self) -> scoring_service.BatchScorer | None:
+    def _batch_scorer(self) -> JobRunner | None:
         """Split scoring batches over the CPU pool's processes when they can load the same
         model (the shipped one); otherwise score in a thread of this process."""
         if self.pool.workers < 2 or self.scorer is not load_scorer():
             return None
-        return self._split(score_with_shipped_model)
+        return self._split(score_and_sign_shipped)
 
     async def aclose(self) -> None:
         """Release the HTTP client and stop the CPU pool's worker processes.

@@ -1,10 +1,11 @@
 """The score stage, overlapped: while the CPU pool scores one batch, the next is claimed.
 
 Each batch is claimed in id order, scored (in the pool's processes when a batch scorer is
-given), matched against the watchlists from the texts already loaded, and committed (the row
-written once for both); commits happen in claim order, so the stages after scoring (match,
-cluster) always see a prefix of the queue in id order, batch for batch as if the batches had
-run one after another.
+given; articles without a signature are signed there too), matched against the watchlists
+from the texts already loaded, given story groups (`stories.plan_stories`, in publication
+order within the batch), and committed (the row written once for all three); commits happen
+in claim order, so the stages after scoring (match, cluster) always see a prefix of the queue
+in id order, batch for batch as if the batches had run one after another.
 
 On PostgreSQL a batch keeps its transaction open while it is scored: the claim's row locks
 (SKIP LOCKED) are what let any number of workers split the queue. SQLite has one writer lock
@@ -17,29 +18,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.crawlers.score_job import Scored, ScoreJob, score_and_sign
 from app.db import Database, is_postgres
-from app.models import Article
 from app.scoring import ArticleScore, Entity, Scorer
 from app.services import scoring as scoring_service
 from app.services.entities import active_entities
+from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
 
 logger = logging.getLogger(__name__)
+
+# Runs a batch of score jobs somewhere else (the CPU pool's processes); the default is a
+# thread of this process.
+JobRunner = Callable[[list[ScoreJob]], Awaitable[list[Scored]]]
 
 
 @dataclass(slots=True)
 class ScoreStage:
     database: Database
     scorer: Scorer
-    run: scoring_service.BatchScorer | None = None  # None: a thread of this process
+    run: JobRunner | None = None  # None: a thread of this process
     batch_size: int = 200
     depth: int = 2  # batches in flight: one scored while the next is claimed and sent
     on_commit: Callable[[], None] | None = None  # told after each committed batch
+    stories: int = 0  # articles given a story group with their score
 
     async def run_pending(self) -> int:
         """Score until no unscored, settled article is left; returns how many were scored."""
@@ -80,12 +87,11 @@ class ScoreStage:
                     articles, entities = await self._claim(session, after, claimed)
                     if not articles:
                         return 0
-                    scores = await self._score(articles, entities)
+                    results, signed = await self._score(articles, entities)
                     await _wait(previous)
                     # The claim's row locks hold: nothing was scored or deleted meanwhile.
-                    results = {a.id: r for a, r in zip(articles, scores, strict=True)}
                     await scoring_service.store_results(
-                        session, results=results, texts=_texts(articles)
+                        session, results=results, texts=_texts(articles), signed=signed
                     )
             else:
                 async with self.database.sessionmaker() as session:
@@ -93,11 +99,13 @@ class ScoreStage:
                     texts = _texts(articles)
                 if not articles:
                     return 0
-                scores = await self._score(articles, entities)
+                results, signed = await self._score(articles, entities)
                 await _wait(previous)
-                results = {a.id: r for a, r in zip(articles, scores, strict=True)}
                 async with self.database.writer.begin() as session:
-                    await scoring_service.store_results(session, results=results, texts=texts)
+                    await scoring_service.store_results(
+                        session, results=results, texts=texts, signed=signed
+                    )
+            self.stories += sum(1 for a in articles if a.story_group_id is None)
             if self.on_commit is not None:
                 self.on_commit()
             return len(articles)
@@ -110,8 +118,8 @@ class ScoreStage:
 
     async def _claim(
         self, session: AsyncSession, after: int, claimed: asyncio.Future[tuple[int, int]]
-    ) -> tuple[list[Article], list[Entity]]:
-        articles = await scoring_service.claim_unscored(
+    ) -> tuple[list[Unscored], list[Entity]]:
+        articles = await scoring_service.claim_unscored_columns(
             session, limit=self.batch_size, after_id=after
         )
         entities = await active_entities(session) if articles else []
@@ -119,14 +127,29 @@ class ScoreStage:
         return articles, entities
 
     async def _score(
-        self, articles: Sequence[Article], entities: Sequence[Entity]
-    ) -> list[ArticleScore]:
-        return await scoring_service.compute_scores(
-            articles, scorer=self.scorer, entities=entities, run=self.run
-        )
+        self, articles: Sequence[Unscored], entities: Sequence[Entity]
+    ) -> tuple[dict[int, ArticleScore], dict[int, bytes | None]]:
+        """Scores by article id, and the signatures of the articles that need one for their
+        story group (stored without a signature and without a group)."""
+        jobs: list[ScoreJob] = [
+            (
+                (a.title, a.body or a.summary or "", entities),
+                a.story_group_id is None and not a.signed,
+            )
+            for a in articles
+        ]
+        if self.run is not None:
+            done = await self.run(jobs)
+        else:
+            done = await asyncio.to_thread(score_and_sign, self.scorer, jobs)
+        results = {a.id: score for a, (score, _) in zip(articles, done, strict=True)}
+        signed = {
+            a.id: sig for a, (_, sig), (_, sign) in zip(articles, done, jobs, strict=True) if sign
+        }
+        return results, signed
 
 
-def _texts(articles: Sequence[Article]) -> dict[int, MatchText]:
+def _texts(articles: Sequence[Unscored]) -> dict[int, MatchText]:
     """What the match stage reads, taken from the rows already loaded for scoring."""
     return {
         a.id: MatchText(a.id, a.title, a.body, a.summary, a.source_id, a.outlet) for a in articles

@@ -8,6 +8,7 @@ negation scope are shown with a leading "¬" ("tidak ¬buruk").
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain, pairwise
@@ -73,8 +74,12 @@ def top_terms(
     # would give it the next segment's value), so only non-empty segments are reduced.
     sizes = np.concatenate((sizes, np.ones(len(pairs), np.int64)))
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    pos = np.minimum(np.searchsorted(indices, flat), indices.size - 1)
-    values = np.where(indices[pos] == flat, per_occurrence[pos], 0.0)
+    # Each id's value in the row, 0 where the row has none: scattered into a dense scratch
+    # row and gathered back (a binary search of every id was a fifth of the explanation).
+    dense = _scratch(model.config.n_features)
+    dense[indices] = per_occurrence
+    values = dense[flat]
+    dense[indices] = 0.0
     weights = np.zeros(sizes.size)
     kept = sizes > 0
     if flat.size:
@@ -86,6 +91,20 @@ def top_terms(
         for k in order
         if weights[k] != 0.0
     ]
+
+
+_LOCAL = threading.local()
+
+
+def _scratch(size: int) -> np.ndarray:
+    """A zeroed float64 row of `size`, one per thread (kept zero between uses)."""
+    rows: dict[int, np.ndarray] | None = getattr(_LOCAL, "rows", None)
+    if rows is None:
+        rows = _LOCAL.rows = {}
+    row = rows.get(size)
+    if row is None:
+        row = rows[size] = np.zeros(size)
+    return row
 
 
 def _name(k: int, terms: list[str], pairs: list[tuple[str, str]]) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import is_postgres
 from app.feed.clustering import (
+    ClusterConfig,
     Clusterer,
     ClusterItem,
     Idf,
@@ -58,6 +59,11 @@ def _lead() -> ColumnElement[str]:
 # --- IDF: fitted on the newest articles, cached per database --------------------------------
 
 
+def _database_key(session: AsyncSession) -> str:
+    bind = session.get_bind()
+    return str(bind.url) if hasattr(bind, "url") else "default"
+
+
 @dataclass(slots=True)
 class _Fitted:
     at: float
@@ -74,8 +80,7 @@ async def current_idf(session: AsyncSession, *, config: FeedConfig) -> Idf:
     Small stores refit on every change (cheap); large ones every ``idf_ttl_seconds`` or after
     10% growth, so a batch costs one count query.
     """
-    bind = session.get_bind()
-    key = str(bind.url) if hasattr(bind, "url") else "default"
+    key = _database_key(session)
     count = int(await session.scalar(select(func.count()).select_from(Article)) or 0)
     cached = _IDF.get(key)
     now = time.monotonic()
@@ -154,9 +159,14 @@ async def _claim(session: AsyncSession, limit: int) -> list[tuple[ClusterItem, i
     return items
 
 
-async def _open_states(
+_Stored = tuple[int, str | None, int, datetime, datetime]  # id, snapshot text, count, first, last
+
+
+async def _open_rows(
     session: AsyncSession, items: Sequence[ClusterItem], config: FeedConfig
-) -> list[IssueState]:
+) -> list[_Stored]:
+    """The stored snapshots of the issues open around the batch and of those holding its
+    story groups."""
     window = config.cluster.window
     lo = min(i.published_at for i in items) - window
     hi = max(i.published_at for i in items) + window
@@ -181,7 +191,41 @@ async def _open_states(
             Issue.last_seen_at,
         ).where(condition, Issue.merged_into_id.is_(None), Issue.cluster_state.is_not(None))
     )
-    return [state for row in rows if (state := _snapshot(*row)) is not None]
+    return [(int(i), raw, count, first, last) for i, raw, count, first, last in rows]
+
+
+@dataclass(slots=True)
+class _Held:
+    """A clusterer kept between batches, holding exactly the issues in `stored`, each as its
+    stored snapshot says (the issues a batch touched are dropped after it: their new
+    snapshots are rounded when stored, so they are loaded again from the database)."""
+
+    clusterer: Clusterer
+    stored: dict[str, _Stored]
+
+
+_HELD: dict[tuple[str, ClusterConfig], _Held] = {}
+
+
+def _clusterer(key: tuple[str, ClusterConfig], idf: Idf, rows: Sequence[_Stored]) -> _Held:
+    """A clusterer holding the issues of `rows` as stored: the held one brought up to date
+    (issues changed, gone or new since the previous batch reloaded), which gives the same
+    placements as one built from every snapshot afresh, at the cost of the changes only."""
+    wanted = {f"i{row[0]}": row for row in rows if row[1] is not None}
+    # Taken out while in use and put back once the batch is placed (`cluster_pending`): a
+    # failure half-way leaves no half-updated clusterer behind.
+    held = _HELD.pop(key, None)
+    if held is None:
+        held = _Held(Clusterer(idf=idf, config=key[1]), {})
+    stale = [k for k, row in held.stored.items() if wanted.get(k) != row]
+    held.clusterer.remove(stale)
+    for k in stale:
+        del held.stored[k]
+    fresh = {k: row for k, row in wanted.items() if k not in held.stored}
+    held.clusterer.load(state for row in fresh.values() if (state := _snapshot(*row)) is not None)
+    held.stored.update(fresh)
+    held.clusterer.idf = idf
+    return held
 
 
 def _snapshot(
@@ -209,11 +253,16 @@ async def cluster_pending(
         return ClusterOutcome(0, [], [])
     items = [item for item, _ in claimed]
     idf = await current_idf(session, config=config)
-    clusterer = Clusterer(
-        idf=idf, config=config.cluster, states=await _open_states(session, items, config)
-    )
+    held_key = (_database_key(session), config.cluster)
+    held = _clusterer(held_key, idf, await _open_rows(session, items, config))
+    clusterer = held.clusterer
     placed = [(aid, clusterer.add(item).issue_key) for item, aid in claimed]
-    states = clusterer.snapshots({key for _, key in placed})
+    touched_keys = {key for _, key in placed}
+    states = clusterer.snapshots(touched_keys)
+    clusterer.remove(touched_keys)
+    for key in touched_keys:
+        held.stored.pop(key, None)
+    _HELD[held_key] = held
 
     # New issues: one INSERT for the lot (ids come back in order).
     new_keys = sorted({key for _, key in placed if key.startswith("a")})

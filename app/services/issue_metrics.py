@@ -14,8 +14,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from app.feed.clustering import ClusterConfig, Idf, IssueState, item_terms, vectorize
 from app.feed.severity import ArticleSignal, issue_metrics, score
@@ -29,7 +30,9 @@ from app.models import (
     Source,
     WatchedEntity,
     Watchlist,
+    utcnow,
 )
+from app.models.base import core_table
 from app.services.feed_config import FeedConfig
 
 SYSTEM = "system"
@@ -161,6 +164,96 @@ def _title(members: Sequence[_Member], centroid: Mapping[str, float], cfg: Clust
     return best
 
 
+# The columns a recount reads and writes; an issue not loaded in the session is read and
+# written as these columns (one executemany UPDATE for the lot: the ORM's flush sends one
+# UPDATE per issue on drivers without a reliable executemany row count, such as asyncpg).
+_COLUMNS = (
+    "title",
+    "status",
+    "severity",
+    "article_count",
+    "negative_count",
+    "first_seen_at",
+    "last_seen_at",
+    "top_terms",
+    "watchlist_ids",
+    "outlets",
+    "negative_share",
+    "velocity",
+    "velocity_ratio",
+    "reach",
+    "severity_breakdown",
+    "cluster_state",
+    "dismissed_reason",
+    "dismissed_severity",
+)
+_ISSUES = core_table(Issue)
+_WRITE_ISSUE = (
+    update(_ISSUES)
+    .where(_ISSUES.c.id == bindparam("b_id"))
+    .values(
+        {
+            name: bindparam(f"b_{name}", type_=_ISSUES.c[name].type)
+            for name in (*_COLUMNS, "updated_at")
+        }
+    )
+)
+
+
+@dataclass(slots=True)
+class _Row:
+    """An issue's recounted columns when no ORM object holds it (set like an `Issue`)."""
+
+    id: int
+    title: str
+    status: str
+    severity: float
+    article_count: int
+    negative_count: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    top_terms: list[str]
+    watchlist_ids: list[int]
+    outlets: list[str]
+    negative_share: float
+    velocity: float
+    velocity_ratio: float
+    reach: float
+    severity_breakdown: dict[str, Any] | None
+    cluster_state: dict[str, Any] | None
+    dismissed_reason: str | None
+    dismissed_severity: float | None
+
+    def params(self, now: datetime) -> dict[str, Any]:
+        values = {f"b_{name}": getattr(self, name) for name in _COLUMNS}
+        return {"b_id": self.id, "b_updated_at": now, **values}
+
+
+async def _issues(
+    session: AsyncSession, ids: Sequence[int], *, with_state: bool
+) -> dict[int, Issue | _Row]:
+    """The issues to recount: the session's own object where it holds one (its caller may
+    go on using it), else the columns as a `_Row`. Columns the recount always overwrites
+    (and the snapshot, unless `with_state`) are not read: decoding JSON is most of a read."""
+    held: dict[int, Issue | _Row] = {}
+    for issue_id in ids:
+        obj = session.identity_map.get(identity_key(Issue, issue_id))
+        if isinstance(obj, Issue):
+            held[issue_id] = obj
+    rest = [i for i in ids if i not in held]
+    if rest:
+        unread: dict[str, Any] = {"watchlist_ids": [], "outlets": [], "severity_breakdown": None}
+        if not with_state:
+            unread["cluster_state"] = None
+        names = [name for name in _COLUMNS if name not in unread]
+        rows = await session.execute(
+            select(_ISSUES.c.id, *(_ISSUES.c[name] for name in names)).where(_ISSUES.c.id.in_(rest))
+        )
+        for row in rows:
+            held[row[0]] = _Row(row[0], **unread, **dict(zip(names, row[1:], strict=True)))
+    return held
+
+
 async def recompute_issues(
     session: AsyncSession,
     *,
@@ -173,7 +266,9 @@ async def recompute_issues(
     ids = sorted(set(issue_ids))
     if not ids:
         return []
-    issues = {i.id: i for i in await session.scalars(select(Issue).where(Issue.id.in_(ids)))}
+    await session.flush()  # pending changes of held issues and links count (autoflush did)
+    replaced = states is not None and all(i in states for i in ids)
+    issues = await _issues(session, ids, with_state=not replaced)
     members = await _members(session, ids)
     hits = await _watchlists_hit(session, ids)
     watchlists = {w.id: w for w in await session.scalars(select(Watchlist))}
@@ -195,12 +290,16 @@ async def recompute_issues(
         _apply(issue, rows, hit, watched or all_watched, priority, config)
         reopened = _maybe_reopen(session, issue, old, config)
         out.append(Recomputed(issue_id, old, issue.severity, reopened))
+    now = utcnow()
+    params = [i.params(now) for i in issues.values() if isinstance(i, _Row)]
+    if params:
+        await session.execute(_WRITE_ISSUE, params)
     await session.flush()
     return out
 
 
 def _apply(
-    issue: Issue,
+    issue: Issue | _Row,
     rows: Sequence[_Member],
     hit: list[int],
     watched: set[str],
@@ -242,7 +341,9 @@ def _apply(
     issue.title = title or issue.title
 
 
-def _maybe_reopen(session: AsyncSession, issue: Issue, old: float, config: FeedConfig) -> bool:
+def _maybe_reopen(
+    session: AsyncSession, issue: Issue | _Row, old: float, config: FeedConfig
+) -> bool:
     if issue.status != IssueStatus.DISMISSED or issue.dismissed_severity is None:
         return False
     bar = issue.dismissed_severity + config.reopen_margin

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -19,6 +21,7 @@ from app.models import Article, LabelOverride, TextState, utcnow
 from app.models.base import core_table
 from app.scoring import ArticleScore, Entity, Scorer
 from app.scoring.scorer import Item
+from app.services import stories as story_service
 from app.services.entities import active_entities
 from app.services.labels import apply_override, latest_overrides
 from app.services.watchlists import MatchText, match_texts
@@ -57,6 +60,16 @@ _WRITE_SCORE = (
 _WRITE_SCORE_MATCHED = _WRITE_SCORE.values(
     matched_at=bindparam("b_now", type_=_ARTICLES.c.matched_at.type)
 )
+# And with the story group (and the signature it was found with) too.
+_WRITE_SCORE_MATCHED_STORY = _WRITE_SCORE_MATCHED.values(
+    story_group_id=func.coalesce(
+        _ARTICLES.c.story_group_id,
+        bindparam("b_group", type_=_ARTICLES.c.story_group_id.type),
+    ),
+    minhash=func.coalesce(
+        _ARTICLES.c.minhash, bindparam("b_minhash", type_=_ARTICLES.c.minhash.type)
+    ),
+)
 
 
 async def score_pending(
@@ -83,11 +96,9 @@ async def score_pending(
     return len(articles)
 
 
-async def claim_unscored(session: AsyncSession, *, limit: int, after_id: int = 0) -> list[Article]:
-    """Up to `limit` unscored, settled articles with ids above `after_id`, in id order (locked
-    with SKIP LOCKED on PostgreSQL, so parallel workers split the queue)."""
+def _unscored(*columns: Any, limit: int, after_id: int, session: AsyncSession) -> Select[Any]:
     query = (
-        select(Article)
+        select(*columns)
         .where(
             Article.id > after_id,
             Article.scored_at.is_(None),
@@ -99,7 +110,48 @@ async def claim_unscored(session: AsyncSession, *, limit: int, after_id: int = 0
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
+    return query
+
+
+async def claim_unscored(session: AsyncSession, *, limit: int, after_id: int = 0) -> list[Article]:
+    """Up to `limit` unscored, settled articles with ids above `after_id`, in id order (locked
+    with SKIP LOCKED on PostgreSQL, so parallel workers split the queue)."""
+    query = _unscored(Article, limit=limit, after_id=after_id, session=session)
     return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class Unscored:
+    """What the score stage reads of a claimed article (columns, not an ORM object)."""
+
+    id: int
+    title: str
+    body: str | None
+    summary: str | None
+    source_id: int | None
+    outlet: str | None
+    story_group_id: int | None
+    signed: bool  # a MinHash signature is stored
+
+
+async def claim_unscored_columns(
+    session: AsyncSession, *, limit: int, after_id: int = 0
+) -> list[Unscored]:
+    """`claim_unscored` as the columns the score stage reads."""
+    query = _unscored(
+        Article.id,
+        Article.title,
+        Article.body,
+        Article.summary,
+        Article.source_id,
+        Article.outlet,
+        Article.story_group_id,
+        Article.minhash.is_not(None),
+        limit=limit,
+        after_id=after_id,
+        session=session,
+    )
+    return [Unscored(*row) for row in await session.execute(query)]
 
 
 async def compute_scores(
@@ -133,6 +185,7 @@ async def store_results(
     *,
     results: Mapping[int, ArticleScore],
     texts: Mapping[int, MatchText] | None = None,
+    signed: Mapping[int, bytes | None] | None = None,
 ) -> int:
     """Store results computed outside this transaction (by article id); an article scored or
     deleted meanwhile is left alone. Returns how many were stored.
@@ -141,6 +194,9 @@ async def store_results(
     `apply_scores`, which keeps the analyst's label as the effective one. With the articles'
     `texts`, the watchlist match stage's work for them is done here too (links stored,
     `matched_at` set in the same row update), instead of reading their bodies again later.
+    With `signed` (the MinHash signatures of the articles stored without one; requires
+    `texts`), the story stage's work is done here too: articles still without a story group
+    get one (`stories.plan_stories`), written in the same row update.
     """
     if not results:
         return 0
@@ -159,7 +215,13 @@ async def store_results(
     now = utcnow()
     if texts is not None:
         await match_texts(session, texts=[texts[i] for i in live], now=now)
-    params = [
+    plan = None
+    if signed is not None and texts is not None:
+        plan = await story_service.plan_stories(session, ids=live, signed=signed)
+    group_of = plan.group_of if plan is not None else {}
+    minhash_of = plan.signed if plan is not None else {}
+    modelled = [i for i in live if i not in overrides]
+    params: list[dict[str, object]] = [
         {
             "b_id": article_id,
             "b_label": result.label,
@@ -171,12 +233,18 @@ async def store_results(
             "b_targets": result.to_dict()["targets"],
             "b_now": now,
         }
-        for article_id in live
-        if article_id not in overrides
+        for article_id in modelled
         for result in (results[article_id],)
     ]
+    if plan is not None:
+        for article_id, row in zip(modelled, params, strict=True):
+            row["b_group"] = group_of.get(article_id)
+            row["b_minhash"] = minhash_of.get(article_id)
     if params:
-        await session.execute(_WRITE_SCORE if texts is None else _WRITE_SCORE_MATCHED, params)
+        statement = _WRITE_SCORE
+        if texts is not None:
+            statement = _WRITE_SCORE_MATCHED if plan is None else _WRITE_SCORE_MATCHED_STORY
+        await session.execute(statement, params)
     if overrides:
         labelled = list(
             (
@@ -191,6 +259,14 @@ async def store_results(
         if texts is not None:
             for article in labelled:
                 article.matched_at = now
+        for article in labelled:
+            if article.id in group_of:
+                article.story_group_id = group_of[article.id]
+            if minhash_of.get(article.id) is not None:
+                article.minhash = minhash_of[article.id]
+        await session.flush()
+    if plan is not None:
+        await story_service.finish_stories(session, plan)
     return len(live)
 
 

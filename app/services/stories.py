@@ -12,7 +12,7 @@ so two workers never open two groups for two copies of the same story.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import SAME_STORY, bands, signatures, similarity
 from app.db import is_postgres
-from app.models import Article, StoryBand, StoryGroup, TextState
+from app.models import Article, StoryBand, StoryGroup, TextState, utcnow
 from app.models.base import core_table
 
 WINDOW = timedelta(days=3)
@@ -55,32 +55,28 @@ class _Pending:
 
 
 async def assign_pending_stories(
-    session: AsyncSession, *, limit: int, sign: Signer | None = None
+    session: AsyncSession, *, limit: int, sign: Signer | None = None, scored_only: bool = False
 ) -> int:
     """Give up to `limit` settled articles a story group; returns how many were assigned.
 
     Batched: one query for the batch, one for content-hash matches, one for LSH band
     candidates, one insert of the new groups, one of the bands, one bulk update of the
     articles and one recount, whatever the batch size. Only the columns assignment needs are
-    read (never the bodies, except of articles still without a signature).
+    read (never the bodies, except of articles still without a signature). With
+    `scored_only`, only articles already scored are taken (the score stage assigns the others
+    with its own row write, `plan_stories`).
     """
     await lock_story_assignment(session)
-    settled = (
+    settled = [
         Article.story_group_id.is_(None),
         Article.deleted_at.is_(None),
         or_(Article.text_state.is_(None), Article.text_state != TextState.PENDING),
-    )
+    ]
+    if scored_only:
+        settled.append(Article.scored_at.is_not(None))
     rows = (
         await session.execute(
-            select(
-                Article.id,
-                Article.title,
-                Article.outlet,
-                Article.published_at,
-                Article.content_hash,
-                func.coalesce(Article.body, "") != "",  # `article.body` is truthy
-                Article.minhash,
-            )
+            select(*_PENDING_COLUMNS)
             .where(*settled)
             .order_by(Article.published_at, Article.id)
             .limit(limit)
@@ -101,42 +97,129 @@ async def assign_pending_stories(
         sigs = await sign(batch) if sign is not None else await asyncio.to_thread(signatures, batch)
         for article, sig in zip(missing, sigs, strict=True):
             article.minhash = signed[article.id] = sig
-    keys = {a.id: bands(a.minhash) if a.minhash else [] for a in articles}
-    by_hash = await _groups_by_content(session, articles)
-    candidates = await _band_candidates(session, articles, keys)
-    chosen: dict[int, int | StoryGroup] = {}  # article id -> existing group id or a new group
-    batch_bands: dict[int, list[_Pending]] = {}  # this batch's own bands, for copies within it
-    fresh: dict[int, tuple[StoryGroup, list[_Pending]]] = {}  # id(new group) -> its members
-    for article in articles:
-        target = _choose(article, keys[article.id], by_hash, candidates, batch_bands, chosen)
-        if target is None:
-            target = StoryGroup(
-                title=article.title,
-                first_article_id=article.id,
-                first_outlet=article.outlet,
-                first_published_at=article.published_at,
-            )
-            session.add(target)
-        if isinstance(target, StoryGroup):
-            fresh.setdefault(id(target), (target, []))[1].append(article)
-        chosen[article.id] = target
-        if article.content_hash and article.has_body:
-            by_hash.setdefault(article.content_hash, target)
-        for key in keys[article.id]:
-            batch_bands.setdefault(key, []).append(article)
-    await session.flush()  # ids for the new groups
-    group_of = {a.id: _group_id(chosen[a.id]) for a in articles}
+    plan = await _assign(session, articles, signed)
     updates: list[dict[str, object]] = [
-        {"id": a.id, "story_group_id": group_of[a.id]} for a in articles if a.id not in signed
+        {"id": a.id, "story_group_id": plan.group_of[a.id]} for a in articles if a.id not in signed
     ]
     updates_signed: list[dict[str, object]] = [
-        {"id": a.id, "story_group_id": group_of[a.id], "minhash": signed[a.id]}
+        {"id": a.id, "story_group_id": plan.group_of[a.id], "minhash": signed[a.id]}
         for a in articles
         if a.id in signed
     ]
     for params in (updates, updates_signed):  # executemany needs the same columns in every row
         if params:
             await session.execute(update(Article), params)
+    await finish_stories(session, plan)
+    return len(articles)
+
+
+_PENDING_COLUMNS = (
+    Article.id,
+    Article.title,
+    Article.outlet,
+    Article.published_at,
+    Article.content_hash,
+    func.coalesce(Article.body, "") != "",  # `article.body` is truthy
+    Article.minhash,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPlan:
+    """Story groups chosen for a batch, not yet written onto the article rows.
+
+    `group_of` maps article id to its group; `signed` holds the signatures computed for the
+    batch (to store with the group). The caller writes both onto the rows, then calls
+    `finish_stories`, which recounts the groups that existed before (they are counted from
+    the rows, so after the write).
+    """
+
+    group_of: dict[int, int]
+    signed: dict[int, bytes | None]
+    existing: frozenset[int]
+
+
+async def plan_stories(
+    session: AsyncSession, *, ids: Sequence[int], signed: Mapping[int, bytes | None]
+) -> StoryPlan:
+    """Choose story groups for the given articles (those still without one and not deleted),
+    in publication order, as `assign_pending_stories` does; `signed` gives the signatures of
+    articles stored without one (computed by the caller, e.g. with the article's score).
+
+    Takes the story lock for the rest of the transaction; new groups and their bands are
+    inserted here, the article rows are left to the caller (`StoryPlan`).
+    """
+    await lock_story_assignment(session)
+    if not ids:
+        return StoryPlan({}, {}, frozenset())
+    rows = (
+        await session.execute(
+            select(*_PENDING_COLUMNS)
+            .where(
+                Article.id.in_(list(ids)),
+                Article.story_group_id.is_(None),
+                Article.deleted_at.is_(None),
+            )
+            .order_by(Article.published_at, Article.id)
+        )
+    ).all()
+    articles = [_Pending(*row) for row in rows]
+    used: dict[int, bytes | None] = {}
+    for article in articles:
+        if article.minhash is None:
+            article.minhash = used[article.id] = signed.get(article.id)
+    return await _assign(session, articles, used)
+
+
+async def finish_stories(session: AsyncSession, plan: StoryPlan) -> None:
+    """Recount the groups of a plan that existed before it (after the rows were written)."""
+    await _recount_many(session, set(plan.existing))
+
+
+@dataclass(slots=True, eq=False)
+class _NewGroup:
+    """A story group opened by this batch (inserted once the batch is placed)."""
+
+    members: list[_Pending]
+    id: int = 0
+
+
+async def _assign(
+    session: AsyncSession, articles: list[_Pending], signed: dict[int, bytes | None]
+) -> StoryPlan:
+    """Choose each article's group (in the given order), insert the new groups (counted from
+    their members here) and the articles' bands."""
+    keys = {a.id: bands(a.minhash) if a.minhash else [] for a in articles}
+    by_hash = await _groups_by_content(session, articles)
+    candidates = await _band_candidates(session, articles, keys)
+    chosen: dict[int, int | _NewGroup] = {}  # article id -> existing group id or a new group
+    batch_bands: dict[int, list[_Pending]] = {}  # this batch's own bands, for copies within it
+    fresh: list[_NewGroup] = []
+    for article in articles:
+        target = _choose(article, keys[article.id], by_hash, candidates, batch_bands, chosen)
+        if target is None:
+            target = _NewGroup([])
+            fresh.append(target)
+        if isinstance(target, _NewGroup):
+            target.members.append(article)
+        chosen[article.id] = target
+        if article.content_hash and article.has_body:
+            by_hash.setdefault(article.content_hash, target)
+        for key in keys[article.id]:
+            batch_bands.setdefault(key, []).append(article)
+    if fresh:
+        # A group opened in this batch holds only this batch's articles: counted here, and
+        # inserted with one Core statement (the ORM's unit of work cost more than the choice).
+        # Groups that existed before are recounted from the database (`finish_stories`).
+        now = utcnow()
+        created = await session.scalars(
+            insert(core_table(StoryGroup)).returning(
+                core_table(StoryGroup).c.id, sort_by_parameter_order=True
+            ),
+            [_fresh_row(group, now) for group in fresh],
+        )
+        for group, group_id in zip(fresh, created.all(), strict=True):
+            group.id = group_id
     rows_bands = [
         {"band": key, "article_id": a.id, "published_at": a.published_at}
         for a in articles
@@ -144,31 +227,34 @@ async def assign_pending_stories(
     ]
     if rows_bands:  # a Core insert: the ORM's bulk path costs more per row (32 per article)
         await session.execute(insert(core_table(StoryBand)), rows_bands)
-    # A group opened in this batch holds only this batch's articles: counted here. Groups that
-    # existed before are recounted from the database (they may hold earlier articles).
-    for group, members in fresh.values():
-        _count_fresh(group, members)
-    await _recount_many(session, {t for t in chosen.values() if isinstance(t, int)})
-    return len(articles)
+    return StoryPlan(
+        {a.id: _group_id(chosen[a.id]) for a in articles},
+        signed,
+        frozenset(t for t in chosen.values() if isinstance(t, int)),
+    )
 
 
-def _group_id(target: int | StoryGroup) -> int:
+def _group_id(target: int | _NewGroup) -> int:
     return target if isinstance(target, int) else target.id
 
 
-def _count_fresh(group: StoryGroup, members: list[_Pending]) -> None:
-    first = min(members, key=lambda a: (a.published_at, a.id))
-    group.copy_count = len(members)
-    group.outlet_count = len({a.outlet for a in members if a.outlet is not None})
-    group.first_article_id = first.id
-    group.first_outlet = first.outlet
-    group.first_published_at = first.published_at
-    group.title = first.title
+def _fresh_row(group: _NewGroup, now: datetime) -> dict[str, object]:
+    first = min(group.members, key=lambda a: (a.published_at, a.id))
+    return {
+        "title": first.title,
+        "first_article_id": first.id,
+        "first_outlet": first.outlet,
+        "first_published_at": first.published_at,
+        "copy_count": len(group.members),
+        "outlet_count": len({a.outlet for a in group.members if a.outlet is not None}),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 async def _groups_by_content(
     session: AsyncSession, articles: list[_Pending]
-) -> dict[str, int | StoryGroup]:
+) -> dict[str, int | _NewGroup]:
     hashes = {a.content_hash for a in articles if a.content_hash and a.has_body}
     if not hashes:
         return {}
@@ -217,16 +303,16 @@ async def _band_candidates(
 def _choose(
     article: _Pending,
     keys: list[int],
-    by_hash: dict[str, int | StoryGroup],
+    by_hash: dict[str, int | _NewGroup],
     candidates: dict[int, list[_Candidate]],
     batch_bands: dict[int, list[_Pending]],
-    chosen: dict[int, int | StoryGroup],
-) -> int | StoryGroup | None:
+    chosen: dict[int, int | _NewGroup],
+) -> int | _NewGroup | None:
     if article.content_hash and article.has_body and article.content_hash in by_hash:
         return by_hash[article.content_hash]
     if article.minhash is None:
         return None
-    best: int | StoryGroup | None = None
+    best: int | _NewGroup | None = None
     best_score = SAME_STORY
     for key in keys:
         for candidate in candidates.get(key, []):

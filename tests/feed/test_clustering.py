@@ -164,3 +164,31 @@ def test_generated_title_is_a_central_headline_and_top_terms_name_the_event(
     assert "Nahrawi" in title and "Tersangka" in title
     assert {"nahrawi", "imam", "tersangka"} <= set(top_terms(members, 6))
     assert generate_title([]) == ""
+
+
+def test_a_held_clusterer_with_issues_removed_and_reloaded_matches_a_fresh_one(
+    corpus: list[Article],
+) -> None:
+    day = [i for i in to_items(corpus) if i.published_at.date().isoformat() == "2019-09-18"]
+    items = sorted(day, key=lambda i: (i.published_at, i.id))
+    idf = fit_idf((i.title, i.text) for i in items)
+    first = Clusterer(idf=idf)
+    for item in items[: len(items) // 2]:
+        first.add(item)
+    states = first.states()
+    # Two issues holding one story group: the least key holds it, whatever the load order.
+    shared = [replace(states[0], story_groups=frozenset({99})), replace(states[1], key="z")]
+    shared[1] = replace(shared[1], story_groups=frozenset({99}))
+    kept = [*shared, *states[2:]]
+    held = Clusterer(idf=idf, states=[*reversed(kept), *states[:1]])
+    held.remove([shared[0].key])  # the group's holder goes: the other one holds it now
+    held.load([shared[0]])  # and comes back, changed
+    held.remove(["no-such-issue"])
+    fresh = Clusterer(idf=idf, states=kept)
+    assert held.keys() == fresh.keys() and held.states() == fresh.states()
+    rest = [
+        *items[len(items) // 2 :],
+        _item("g", 30, "Judul lain", "Teks lain.", story_group_id=99),
+    ]
+    assert [held.add(i) for i in rest] == [fresh.add(i) for i in rest]
+    assert held.states() == fresh.states()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from app.crawlers.score_stage import ScoreStage
 from app.db import Database
-from app.models import Article, ArticleWatchlist, LabelOverride, utcnow
+from app.models import Article, ArticleWatchlist, LabelOverride, StoryGroup, utcnow
 from app.scoring import Scorer, load_scorer
-from app.services import entities, labels, rescoring, scoring, watchlists
+from app.services import entities, labels, rescoring, scoring, stories, watchlists
 from app.services.issues import group_pending
 from app.services.scoring import score_pending
 from tests.factories import make_article, make_source
@@ -193,3 +195,36 @@ async def test_score_stage_matches_watchlists_with_the_same_row_write(db: Databa
     assert sorted(links) == sorted([flood.id, other.id])
     async with db.writer.begin() as session:
         assert await watchlists.match_pending(session, limit=10) == 0
+
+
+STORY = (
+    "Pemerintah provinsi mengumumkan bantuan darurat bagi korban banjir di lima kecamatan. "
+    "Bantuan berupa beras, air bersih, selimut dan obat-obatan dikirim sejak Senin pagi. "
+    "Gubernur meminta bupati mempercepat pendataan warga yang rumahnya rusak berat."
+)
+
+
+async def test_score_stage_gives_story_groups_with_the_same_row_write(db: Database) -> None:
+    early, late = utcnow() - timedelta(hours=5), utcnow() - timedelta(hours=1)
+    async with db.writer.begin() as session:
+        copy = await make_article(
+            session, title="Bantuan Banjir Dikirim", body=STORY + " (antara)", published_at=late
+        )
+        original = await make_article(
+            session, title="Pemprov Kirim Bantuan", body=STORY, published_at=early
+        )
+        other = await make_article(session, title="Harga Cabai Naik", body=FLOOD * 3)
+        # Scored elsewhere (`pantau score`) without a story group: the story stage's own.
+        elsewhere = await make_article(session, title="Lain", body=FLOOD, scored_at=utcnow())
+    assert await ScoreStage(database=db, scorer=load_scorer()).run_pending() == 3
+    async with db.sessionmaker() as session:
+        rows = {a.id: a for a in (await session.scalars(select(Article))).all()}
+        group = await session.get(StoryGroup, rows[copy.id].story_group_id)
+    assert rows[copy.id].story_group_id == rows[original.id].story_group_id
+    assert rows[other.id].story_group_id not in (None, rows[copy.id].story_group_id)
+    assert all(rows[a.id].minhash is not None for a in (copy, original, other))
+    assert group is not None and group.copy_count == 2 and group.first_article_id == original.id
+    assert rows[elsewhere.id].story_group_id is None
+    async with db.writer.begin() as session:
+        assert await stories.assign_pending_stories(session, limit=10, scored_only=True) == 1
+        assert await stories.assign_pending_stories(session, limit=10) == 0
