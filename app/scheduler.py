@@ -39,6 +39,7 @@ def build_fetcher(settings: Settings) -> Fetcher:
             per_host_concurrency=settings.per_host_concurrency,
             per_host_min_interval_ms=settings.per_host_min_interval_ms,
             robots_ttl_seconds=settings.robots_ttl_seconds,
+            max_crawl_delay=settings.max_crawl_delay_seconds,
         )
     )
 

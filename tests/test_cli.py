@@ -1,4 +1,11 @@
-"""The `pantau` command, run as a real process against each backend."""
+"""The `pantau` command against each backend.
+
+Commands run in this process through Typer's runner, in a thread of their own (each calls
+`asyncio.run`, and the async tests already run a loop): a process start costs seconds on a slow
+machine and proves nothing a command's own behaviour does not. What only a real process shows
+is tested with one: the entry point (`python -m app --help`), an unmigrated database refused
+with one line and no traceback, `score` streaming a pipe, and `serve` (tests/test_serve.py).
+"""
 
 from __future__ import annotations
 
@@ -7,30 +14,63 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from app.cli import app
+from app.config import get_settings
 from app.db import Database
 from tests.farm.server import FarmServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def pantau(
-    *args: str, database_url: str, stdin: str | None = None, **settings: str
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PANTAU_")}
+def command_env(database_url: str, **settings: str) -> dict[str, str]:
     # Small one-off commands: extraction and scoring in the command's own process (the pool
     # itself runs in the serve, soak and crawler tests), and no spacing between requests to the
     # farm, which serves every outlet from one host (politeness has its own crawler tests).
-    env.update(
-        PANTAU_DATABASE_URL=database_url,
-        PANTAU_LOG_JSON="false",
-        PANTAU_CPU_WORKERS="0",
-        PANTAU_PER_HOST_MIN_INTERVAL_MS="0",
-    )
-    env.update(settings)
+    return {
+        "PANTAU_DATABASE_URL": database_url,
+        "PANTAU_LOG_JSON": "false",
+        "PANTAU_CPU_WORKERS": "0",
+        "PANTAU_PER_HOST_MIN_INTERVAL_MS": "0",
+        **settings,
+    }
+
+
+def pantau(
+    *args: str, database_url: str, stdin: str | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `pantau ARGS` in this process; an unexpected exception fails the test with its
+    traceback (a real process would print it and exit 1)."""
+
+    def invoke() -> subprocess.CompletedProcess[str]:
+        get_settings.cache_clear()  # read this command's environment, as a new process would
+        try:
+            result = CliRunner().invoke(
+                app,
+                list(args),
+                input=stdin,
+                env=command_env(database_url, **settings),
+                catch_exceptions=False,
+            )
+        finally:
+            get_settings.cache_clear()
+        return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(invoke).result(timeout=120)
+
+
+def pantau_process(
+    *args: str, database_url: str, stdin: str | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m app ARGS` as a real process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PANTAU_")}
+    env.update(command_env(database_url, **settings))
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         cwd=ROOT,
@@ -112,12 +152,20 @@ async def test_bad_input_exits_non_zero_with_a_reason(db: Database, args: tuple[
 def test_an_unmigrated_database_is_refused_with_the_command_to_run(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    result = pantau(*args, database_url=f"sqlite:///{tmp_path / 'new.db'}")
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    result = pantau(*args, database_url=url)
+    assert result.returncode == 1
+    assert "is not set up" in result.stderr and "run `pantau migrate`" in result.stderr
+    assert pantau("migrate", database_url=url).returncode == 0
+    assert pantau(*args, database_url=url).returncode == 0
+
+
+def test_a_real_process_refuses_an_unmigrated_database_in_one_line(tmp_path: Path) -> None:
+    result = pantau_process("crawl", "--once", database_url=f"sqlite:///{tmp_path / 'new.db'}")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "is not set up" in result.stderr and "run `pantau migrate`" in result.stderr
-    assert pantau("migrate", database_url=f"sqlite:///{tmp_path / 'new.db'}").returncode == 0
-    assert pantau(*args, database_url=f"sqlite:///{tmp_path / 'new.db'}").returncode == 0
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "run `pantau migrate`" in line
 
 
 async def test_crawl_once_is_idempotent_for_cron(db: Database, farm_server: FarmServer) -> None:
@@ -146,14 +194,8 @@ def test_score_reads_json_lines_and_answers_each_in_order() -> None:
         '{"id": "b", "text": "The governor opened a new park."}',
         '{"id": 3}',
     ]
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "score"],
-        cwd=ROOT,
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = pantau_process(
+        "score", database_url="sqlite:///unused.db", stdin="\n".join(lines) + "\n"
     )
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]

@@ -49,6 +49,10 @@ def test_first_start_serves_api_and_crawls_on_schedule(
         PANTAU_SCHEDULER_TICK_SECONDS="1",
         PANTAU_ALLOW_PRIVATE_NETWORKS="true",
         PANTAU_LOG_JSON="true",
+        # The farm serves every outlet from one host: at the default 500 ms between requests,
+        # the tempo feed's 50 pages alone take 25 s. Spacing stays on, short (crawler tests
+        # cover its length).
+        PANTAU_PER_HOST_MIN_INTERVAL_MS="20",
     )
     log = (tmp_path / "serve.log").open("w+")
     process = subprocess.Popen(

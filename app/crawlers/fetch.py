@@ -75,6 +75,7 @@ class FetchOptions:
     per_host_concurrency: int = 4
     per_host_min_interval_ms: int = 0
     robots_ttl_seconds: float = 24 * 3600
+    max_crawl_delay: float = 60.0  # a robots.txt Crawl-delay above this is capped to it
 
 
 @dataclass(slots=True)
@@ -142,7 +143,10 @@ class Fetcher:
             min_interval=options.per_host_min_interval_ms / 1000,
         )
         self.robots = RobotsCache(
-            self._fetch_robots, agent=options.user_agent, ttl=options.robots_ttl_seconds
+            self._fetch_robots,
+            agent=options.user_agent,
+            ttl=options.robots_ttl_seconds,
+            max_delay=options.max_crawl_delay,
         )
 
     def _client(self) -> aiohttp.ClientSession:
@@ -191,8 +195,21 @@ class Fetcher:
         Waiting for a politeness slot does not count against the total time budget; time on
         the network does, across all redirect hops.
         """
+        return await self._timed(url, etag=etag, last_modified=last_modified, accept=accept)
+
+    async def _timed(
+        self,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        accept: str,
+        crawl_delay: float = 0.0,
+    ) -> FetchResult:
         started = time.perf_counter()
-        result = await self._follow(url, etag=etag, last_modified=last_modified, accept=accept)
+        result = await self._follow(
+            url, etag=etag, last_modified=last_modified, accept=accept, crawl_delay=crawl_delay
+        )
         result.elapsed_ms = int((time.perf_counter() - started) * 1000)
         return result
 
@@ -208,13 +225,21 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str = ACCEPT_PAGES,
     ) -> FetchResult:
-        """`fetch` for article and listing pages: refused with a reason if robots.txt says no."""
+        """`fetch` for article and listing pages: refused with a reason if robots.txt says no
+        (a robots.txt that cannot be read is a soft failure: ask again later), and started no
+        sooner after the previous request to the host than its Crawl-delay (capped) asks.
+        """
         _check_scheme(url)
-        if not await self.allowed(url):
+        verdict = await self.robots.check(url)
+        if not verdict.reachable:
+            raise FetchError(f"robots.txt unreachable for {url[:200]}; not fetched")
+        if not verdict.allowed:
             raise FetchError(
                 f"robots.txt disallows {url[:200]} for this crawler", kind=FailureKind.HARD
             )
-        return await self.fetch(url, etag=etag, last_modified=last_modified, accept=accept)
+        return await self._timed(
+            url, etag=etag, last_modified=last_modified, accept=accept, crawl_delay=verdict.delay
+        )
 
     async def _fetch_robots(self, url: str) -> tuple[int, bytes] | None:
         try:
@@ -224,7 +249,13 @@ class Fetcher:
         return result.status, result.body
 
     async def _follow(
-        self, url: str, *, etag: str | None, last_modified: str | None, accept: str
+        self,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        accept: str,
+        crawl_delay: float,
     ) -> FetchResult:
         headers = {"Accept": accept}
         if etag:
@@ -234,9 +265,13 @@ class Fetcher:
         hops: list[str] = []
         current = url
         budget = self.options.total_timeout
+        origin_host: str | None = None
         for _ in range(self.options.max_redirects + 1):
             target, host = _target(current)
-            async with self.limiter.slot(host):
+            origin_host = origin_host or host
+            # The Crawl-delay comes from the first host's robots.txt and speaks for it alone.
+            interval = crawl_delay if host == origin_host else 0.0
+            async with self.limiter.slot(host, interval=interval):
                 began = time.perf_counter()
                 try:
                     async with asyncio.timeout(budget):

@@ -4,6 +4,10 @@ Batches are leased from the database (services/pages.py), fetched with a small c
 through the shared fetcher, and extracted in the process pool. While one batch is extracted
 and stored, the next is already being claimed and fetched, so fetching (I/O) and extraction
 (CPU on every core) overlap. No transaction is open during fetching or extraction.
+
+Pages go through robots.txt (`Fetcher.fetch_page`): a disallowed page fails for good with the
+reason, an unreachable robots.txt is retried like any soft failure, and a host's Crawl-delay
+spaces its page fetches (the lease covers a batch spaced at the capped delay).
 """
 
 from __future__ import annotations
@@ -24,9 +28,6 @@ from app.services import pages as page_service
 from app.services.pages import PageJob
 
 logger = logging.getLogger(__name__)
-
-# CALL POINT: robots.txt for page fetches (issue 3, part A) goes in front of `fetcher.fetch`
-# in `_fetch_one`; a disallowed page is a permanent failure with the reason "robots.txt".
 
 
 @dataclass(slots=True)
@@ -51,7 +52,10 @@ class PageStage:
         """Work the queue until no unclaimed pending article is left."""
         self.stats = PageStats()
         semaphore = asyncio.Semaphore(self.concurrency)
-        lease = int(self.fetcher.options.total_timeout * 2 + 120)
+        # A batch from one host with a Crawl-delay starts one page per delay: the lease covers
+        # it, so another worker does not claim (and fetch again) pages still waiting their turn.
+        spacing = self.batch_size * self.fetcher.options.max_crawl_delay
+        lease = int(self.fetcher.options.total_timeout * 2 + 120 + spacing)
         in_flight: set[asyncio.Task[None]] = set()
         # Overlap: up to one extraction batch per pool worker while the next batch is fetched.
         depth = max(1, self.pool.workers)
@@ -77,7 +81,7 @@ class PageStage:
     async def _fetch_one(self, job: PageJob, semaphore: asyncio.Semaphore) -> FetchResult | None:
         async with semaphore:
             try:
-                return await self.fetcher.fetch(job.url, accept=ACCEPT_HTML)
+                return await self.fetcher.fetch_page(job.url, accept=ACCEPT_HTML)
             except FetchError as exc:
                 await self._fail(job, exc.reason, permanent=exc.kind == FailureKind.HARD)
             except Exception as exc:  # the job boundary: one bad page must not stop the batch

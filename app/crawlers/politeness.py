@@ -13,58 +13,97 @@ from dataclasses import dataclass, field
 class _Host:
     slots: asyncio.Semaphore
     gate: asyncio.Lock = field(default_factory=asyncio.Lock)
-    next_start: float = 0.0
+    pace: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_start: float | None = None
     users: int = 0
 
 
 class HostLimiter:
-    """At most `per_host` requests in flight to one host, starts `min_interval` apart,
-    and at most `total` requests in flight overall.
+    """At most `per_host` requests in flight to one host, starts `min_interval` apart, and at
+    most `total` requests in flight overall.
 
-    A host's semaphore and lock live only while requests to it wait or run, and its last start
-    time only as long as it still delays the next request, so a worker polling 10,000 hosts
-    keeps almost nothing per host between polls.
+    A request may ask for a longer `interval` (a robots.txt Crawl-delay for page fetches): such
+    requests to a host start at least that far apart, and that far after whatever had started
+    when they began to wait. They wait for their turn before taking a host slot, so requests
+    that do not ask (feed polls) are not queued behind them and keep the `min_interval` spacing.
+
+    A host's semaphore and locks live only while requests to it wait or run, and its last start
+    time only as long as it can still delay a request, so a worker polling 10,000 hosts keeps
+    almost nothing per host between polls.
     """
 
     def __init__(self, *, total: int, per_host: int, min_interval: float) -> None:
         self.total = asyncio.Semaphore(total) if total > 0 else None
         self.per_host = per_host
         self.min_interval = min_interval
+        self._longest = min_interval  # the longest spacing asked for yet: how long to remember
         self._hosts: dict[str, _Host] = {}
         self._last_start: dict[str, float] = {}
+        self._prune_at = 1024
 
     @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
+    async def slot(self, host: str, *, interval: float = 0.0) -> AsyncIterator[None]:
         """Hold a request slot for `host` for the duration of the block."""
         state = self._hosts.get(host)
         if state is None:
             state = _Host(slots=asyncio.Semaphore(max(1, self.per_host)))
-            state.next_start = self._last_start.pop(host, 0.0) + self.min_interval
+            state.last_start = self._last_start.pop(host, None)
             self._hosts[host] = state
         state.users += 1
         try:
-            async with state.slots:
-                if self.min_interval > 0:
-                    async with state.gate:
-                        wait = state.next_start - time.monotonic()
-                        if wait > 0:
-                            await asyncio.sleep(wait)
-                        state.next_start = time.monotonic() + self.min_interval
+            await self._take(state, interval)
+            try:
                 if self.total is None:
                     yield
                 else:
                     async with self.total:
                         yield
+            finally:
+                state.slots.release()
         finally:
             state.users -= 1
             if state.users == 0:
                 del self._hosts[host]
-                if self.min_interval > 0:
-                    self._remember(host, state.next_start - self.min_interval)
+                if self._longest > 0 and state.last_start is not None:
+                    self._remember(host, state.last_start)
+
+    async def _take(self, state: _Host, interval: float) -> None:
+        """Take a host slot and record the start; a paced request first waits for its turn."""
+        if interval > self.min_interval:
+            self._longest = max(self._longest, interval)
+            # One paced request at a time per host until it has started, so the next one
+            # measures its wait from that start.
+            async with state.pace:
+                await _wait_until(state.last_start, interval)
+                await self._start(state)
+        else:
+            await self._start(state)
+
+    async def _start(self, state: _Host) -> None:
+        await state.slots.acquire()
+        try:
+            if self.min_interval > 0:
+                async with state.gate:
+                    await _wait_until(state.last_start, self.min_interval)
+                    state.last_start = time.monotonic()
+            else:
+                state.last_start = time.monotonic()
+        except BaseException:  # cancelled while waiting: give the slot back
+            state.slots.release()
+            raise
 
     def _remember(self, host: str, started: float) -> None:
-        # Keep the last start only while it still matters; prune the expired ones as we go.
+        # Keep the last start only while it still matters; prune the expired ones as we go,
+        # at doubling sizes, so a minute-long horizon over 10,000 hosts stays linear.
         self._last_start[host] = started
-        if len(self._last_start) > 1024:
-            horizon = time.monotonic() - self.min_interval
+        if len(self._last_start) > self._prune_at:
+            horizon = time.monotonic() - self._longest
             self._last_start = {h: t for h, t in self._last_start.items() if t > horizon}
+            self._prune_at = max(1024, 2 * len(self._last_start))
+
+
+async def _wait_until(last_start: float | None, spacing: float) -> None:
+    if last_start is not None:
+        wait = last_start + spacing - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)

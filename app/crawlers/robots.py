@@ -5,11 +5,16 @@ everything; a 5xx, 429 or network failure means "unreachable", which disallows e
 until a retry after a short time, unless an older good copy is at hand, which keeps applying.
 Feeds and sitemaps the publisher lists for machines are polled without this check; pages
 (articles, listings) go through it.
+
+A group's `Crawl-delay` for our user agent is read too (whole or fractional seconds) and capped
+at `max_delay`, so a hostile robots.txt cannot park a worker on one host.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 import urllib.robotparser
 from collections import OrderedDict
@@ -17,10 +22,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+logger = logging.getLogger(__name__)
+
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
+# urllib.robotparser keeps whole-second Crawl-delay values only, yet sites write 0.5 or 1.5:
+# the value is rewritten in milliseconds before parsing, so the stdlib's group rules still pick
+# the line that applies to us.
+_CRAWL_DELAY = re.compile(r"^(\s*crawl-delay\s*:\s*)(\d+(?:\.\d*)?|\.\d+)(\s*(?:#.*)?)$", re.I)
 
 # Fetch robots.txt at the URL: (status, body), or None when the origin is unreachable.
 RobotsFetch = Callable[[str], Awaitable[tuple[int, bytes] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    reachable: bool  # False: robots.txt could not be read (5xx, 429, network); ask again later
+    delay: float  # seconds between our requests to the origin (Crawl-delay, capped; 0: none)
 
 
 @dataclass(slots=True)
@@ -29,10 +47,11 @@ class _Entry:
     disallow_all: bool
     expires: float
     good: bool
+    delay: float = 0.0
 
 
 class RobotsCache:
-    """`allowed(url)` answers from a per-origin cache; one fetch per origin at a time."""
+    """`check(url)` answers from a per-origin cache; one fetch per origin at a time."""
 
     def __init__(
         self,
@@ -42,6 +61,7 @@ class RobotsCache:
         ttl: float = 24 * 3600,
         error_ttl: float = 600,
         max_origins: int = 10_000,
+        max_delay: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetch = fetch
@@ -49,17 +69,23 @@ class RobotsCache:
         self.ttl = ttl
         self.error_ttl = error_ttl
         self.max_origins = max_origins
+        self.max_delay = max_delay
         self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._pending: dict[str, asyncio.Future[_Entry]] = {}
 
     async def allowed(self, url: str) -> bool:
+        return (await self.check(url)).allowed
+
+    async def check(self, url: str) -> Verdict:
+        """Whether we may fetch `url`, and how far apart requests to its origin must start."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         entry = await self._entry(origin)
         if entry.disallow_all:
-            return False
-        return entry.parser is None or entry.parser.can_fetch(self.agent, url)
+            return Verdict(allowed=False, reachable=entry.good, delay=entry.delay)
+        allowed = entry.parser is None or entry.parser.can_fetch(self.agent, url)
+        return Verdict(allowed=allowed, reachable=True, delay=entry.delay)
 
     async def _entry(self, origin: str) -> _Entry:
         entry = self._entries.get(origin)
@@ -94,10 +120,41 @@ class RobotsCache:
             if 200 <= status < 300:
                 parser = urllib.robotparser.RobotFileParser()
                 text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-                parser.parse(text.splitlines())
-                return _Entry(parser, False, now + self.ttl, good=True)
+                parser.parse(_delays_in_milliseconds(text.splitlines()))
+                delay = self._delay(origin, parser)
+                return _Entry(parser, False, now + self.ttl, good=True, delay=delay)
             if 400 <= status < 500 and status != 429:
                 return _Entry(None, False, now + self.ttl, good=True)
         if previous is not None and previous.good:
-            return _Entry(previous.parser, previous.disallow_all, now + self.error_ttl, good=True)
+            return _Entry(
+                previous.parser,
+                previous.disallow_all,
+                now + self.error_ttl,
+                good=True,
+                delay=previous.delay,
+            )
         return _Entry(None, True, now + self.error_ttl, good=False)
+
+    def _delay(self, origin: str, parser: urllib.robotparser.RobotFileParser) -> float:
+        millis = parser.crawl_delay(self.agent)
+        if millis is None:
+            return 0.0
+        asked = int(millis) / 1000
+        if asked > self.max_delay:
+            logger.info(
+                "robots.txt Crawl-delay capped",
+                extra={"origin": origin, "crawl_delay": asked, "cap": self.max_delay},
+            )
+            return self.max_delay
+        return asked
+
+
+def _delays_in_milliseconds(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        match = _CRAWL_DELAY.match(line)
+        if match is not None:
+            millis = round(min(float(match[2]), 1e9) * 1000)  # 400 nines would be inf
+            line = f"{match[1]}{millis}{match[3]}"
+        out.append(line)
+    return out

@@ -1,8 +1,13 @@
-"""robots.txt is honoured for page fetches and fetched once per origin while cached."""
+"""robots.txt is honoured for page fetches and fetched once per origin while cached; its
+Crawl-delay spaces page fetches to the host (capped), and feed polls are not held back by it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import itertools
+import time
 
 import pytest
 
@@ -65,9 +70,11 @@ async def test_a_4xx_robots_txt_allows_everything(status: int) -> None:
 async def test_an_unreachable_robots_txt_disallows_until_retried(status: int) -> None:
     with Loopback({"/robots.txt": robots("down", status), "/a": page}) as server:
         async with Fetcher(OPTIONS) as fetcher:
-            with pytest.raises(FetchError, match=r"robots\.txt disallows"):
+            assert not await fetcher.allowed(server.url("/a"))
+            with pytest.raises(FetchError, match=r"robots\.txt unreachable") as caught:
                 await fetcher.fetch_page(server.url("/a"))
         assert "/a" not in server.hits
+    assert caught.value.kind is FailureKind.SOFT  # the page is tried again later, not given up
 
 
 async def test_robots_cache_expires_after_its_ttl(farm_server: FarmServer) -> None:
@@ -107,3 +114,94 @@ async def test_an_outage_keeps_the_last_good_robots_txt(farm_server: FarmServer)
         farm_server.fail("/robots.txt", 503)
         now[0] = 61
         assert await cache.allowed(allowed_url) and not await cache.allowed(banned_url)
+
+
+# Crawl-delay. Arrival times are the farm's, taken as it answers; rendering a page first can
+# shift one arrival by a few milliseconds, hence the tolerance.
+TOLERANCE = 0.05
+
+
+def paced_robots(delay: str) -> bytes:
+    return f"User-agent: *\nCrawl-delay: {delay}\nDisallow: /kompas/cari/\n".encode()
+
+
+def story_urls(server: FarmServer, count: int) -> list[str]:
+    return [server.outlet_url("kompas", s.path) for s in server.site.stories("kompas")[:count]]
+
+
+def arrivals(server: FarmServer, urls: list[str]) -> list[float]:
+    paths = {u.removeprefix(server.base_url) for u in urls}
+    return sorted(r.time for r in server.requests() if r.path in paths)
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+async def test_crawl_delay_spaces_page_fetches_but_not_feed_polls(
+    farm_server: FarmServer,
+) -> None:
+    farm_server.set_rule("/robots.txt", body=paced_robots("0.4"))  # fractional, as sites write
+    urls = story_urls(farm_server, 4)
+    feed = farm_server.feed_url("kompas")
+    # No spacing of its own (the delay is robots.txt's); two slots per host, as in production.
+    options = dataclasses.replace(OPTIONS, per_host_concurrency=2)
+    async with Fetcher(options) as fetcher:
+        assert (await fetcher.robots.check(urls[0])).delay == 0.4
+        results = await asyncio.gather(*(fetcher.fetch_page(u) for u in urls), fetcher.fetch(feed))
+    assert all(r.status == 200 for r in results)
+    pages = arrivals(farm_server, urls)
+    assert len(pages) == 4
+    assert min(gaps(pages)) >= 0.4 - TOLERANCE, gaps(pages)
+    # The feed poll, started with the pages, went out at once instead of queueing behind them.
+    (poll,) = [r.time for r in farm_server.requests(feed.removeprefix(farm_server.base_url))]
+    assert poll < pages[1]
+
+
+async def test_a_huge_crawl_delay_is_capped(farm_server: FarmServer) -> None:
+    farm_server.set_rule("/robots.txt", body=paced_robots("86400"))
+    urls = story_urls(farm_server, 3)
+    options = dataclasses.replace(OPTIONS, max_crawl_delay=0.3)
+    async with Fetcher(options) as fetcher:
+        assert (await fetcher.robots.check(urls[0])).delay == 0.3
+        async with asyncio.timeout(30):  # uncapped, the second page would wait a day
+            await asyncio.gather(*(fetcher.fetch_page(u) for u in urls))
+    pages = arrivals(farm_server, urls)
+    assert len(pages) == 3 and min(gaps(pages)) >= 0.3 - TOLERANCE, gaps(pages)
+
+
+async def test_without_crawl_delay_page_fetches_keep_the_configured_spacing(
+    farm_server: FarmServer,
+) -> None:
+    urls = story_urls(farm_server, 4)
+    options = dataclasses.replace(OPTIONS, per_host_min_interval_ms=150)
+    async with Fetcher(options) as fetcher:
+        assert (await fetcher.robots.check(urls[0])).delay == 0  # the farm's own robots.txt
+        started = time.monotonic()
+        await asyncio.gather(*(fetcher.fetch_page(u) for u in urls))
+        elapsed = time.monotonic() - started
+    pages = arrivals(farm_server, urls)
+    assert len(pages) == 4 and min(gaps(pages)) >= 0.15 - TOLERANCE, gaps(pages)
+    assert elapsed < 1.0  # 3 x 0.15 s; any delay of 0.4 s or more would take 1.2 s
+
+
+@pytest.mark.parametrize(
+    ("text", "delay"),
+    [
+        ("User-agent: PantauBot\nCrawl-delay: 1.5\n\nUser-agent: *\nCrawl-delay: 9\n", 1.5),
+        ("User-agent: OtherBot\nCrawl-delay: 9\n\nUser-agent: *\nDisallow: /x\n", 0),
+        ("User-agent: *\nCrawl-delay: 2 # seconds\nDisallow:\n", 2),
+        ("User-agent: *\nCrawl-delay: .25\n", 0.25),
+        ("User-agent: *\nCrawl-delay: soon\n", 0),
+        ("User-agent: *\nCrawl-delay: -3\n", 0),
+        ("User-agent: *\nCrawl-delay: " + "9" * 400 + "\n", 60),
+        ("User-agent: PantauBot\nDisallow: /private/\n", 0),
+    ],
+)
+async def test_crawl_delay_is_read_from_the_group_for_our_user_agent(
+    text: str, delay: float
+) -> None:
+    with Loopback({"/robots.txt": robots(text), "/a": page}) as server:
+        async with Fetcher(OPTIONS) as fetcher:
+            verdict = await fetcher.robots.check(server.url("/a"))
+    assert verdict.allowed and verdict.delay == delay

@@ -129,7 +129,7 @@ class CorpusServer:
     def __enter__(self) -> CorpusServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.files = self.files
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(

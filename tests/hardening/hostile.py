@@ -436,7 +436,7 @@ class HostileServer:
             context.load_cert_chain(*cert)
             self.tls.socket = context.wrap_socket(self.tls.socket, server_side=True)
         for server in self._servers:
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def _start(self) -> _Server:

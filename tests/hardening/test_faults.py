@@ -208,12 +208,23 @@ async def test_worker_killed_mid_batch_loses_nothing(
     assert await article_keys(db) == baseline
 
 
-@pytest.mark.slow
-async def test_postgres_connections_terminated_mid_crawl_loses_nothing(
-    db: Database, backend: str, farm: FarmServer, baseline: list[str]
-) -> None:
+@pytest.fixture
+def postgresql_only(backend: str) -> None:
+    """Skips before the fixtures listed after it (the baseline crawl) are built."""
     if backend != "postgresql":
         pytest.skip("PostgreSQL only: SQLite has no server connection to lose")
+
+
+@pytest.fixture
+def sqlite_only(backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the disk of the SQLite default")
+
+
+@pytest.mark.slow
+async def test_postgres_connections_terminated_mid_crawl_loses_nothing(
+    db: Database, postgresql_only: None, farm: FarmServer, baseline: list[str]
+) -> None:
     await register(db, feeds(farm))
     for slug in OUTLETS[2:]:
         farm.slow(f"/{slug}/*", 3)
@@ -278,10 +289,8 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.slow
 async def test_sqlite_disk_full_loses_nothing(
-    db: Database, backend: str, farm: FarmServer, baseline: list[str], tiny_disk: Path
+    db: Database, sqlite_only: None, farm: FarmServer, baseline: list[str], tiny_disk: Path
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("the disk of the SQLite default")
     database = Database(f"sqlite+aiosqlite:///{tiny_disk / 'pantau.db'}")
     await upgrade(database.engine)
     await register(database, feeds(farm))

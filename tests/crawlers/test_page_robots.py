@@ -1,0 +1,92 @@
+"""The page stage fetches pages through robots.txt: disallowed pages fail for good, an
+unreachable robots.txt is retried later, and a Crawl-delay spaces the stage's page fetches.
+Feeds are polled as published, robots.txt or not."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import select
+
+from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.pipeline import Crawler
+from app.crawlers.pool import CpuPool
+from app.db import Database
+from app.models import Article, SourceKind, TextState
+from app.scoring import load_scorer
+from app.services import sources as source_service
+from tests.farm.fixtures import articles_or_skip
+from tests.farm.server import FarmServer
+from tests.farm.site import Site
+
+OPTIONS = FetchOptions(user_agent="PantauTest/1", total_timeout=20, allow_private_networks=True)
+OUTLET = "sindonews"  # its feed carries summaries only, so every item waits for its page
+
+
+@pytest.fixture
+def farm() -> Iterator[FarmServer]:
+    with FarmServer(Site(articles_or_skip(per_outlet=5), holdback=1)) as server:
+        yield server
+
+
+@pytest.fixture
+async def crawler(db: Database, farm: FarmServer) -> AsyncIterator[Crawler]:
+    async with db.writer.begin() as session:
+        data = source_service.NewSource(url=farm.feed_url(OUTLET), kind=SourceKind.FEED)
+        await source_service.create_source(session, data=data)
+    crawler = Crawler(
+        database=db, fetcher=Fetcher(OPTIONS), scorer=load_scorer(), pool=CpuPool(workers=0)
+    )
+    yield crawler
+    await crawler.fetcher.aclose()
+
+
+async def stored(db: Database) -> list[Article]:
+    async with db.sessionmaker() as session:
+        return list((await session.scalars(select(Article).order_by(Article.id))).all())
+
+
+def page_arrivals(farm: FarmServer) -> list[float]:
+    paths = {farm.outlet_path(OUTLET, s.path) for s in farm.site.stories(OUTLET)}
+    return sorted(r.time for r in farm.requests() if r.path in paths)
+
+
+async def test_pages_disallowed_by_robots_fail_for_good_and_are_never_fetched(
+    db: Database, crawler: Crawler, farm: FarmServer
+) -> None:
+    farm.set_rule("/robots.txt", body=f"User-agent: *\nDisallow: /{OUTLET}/\n".encode())
+    await crawler.crawl_due()  # the feed under the disallowed path is still polled
+    pending = await stored(db)
+    assert len(pending) == len(farm.site.stories(OUTLET))
+    await crawler.fetch_pages()
+    for article in await stored(db):
+        assert article.text_state == TextState.FAILED
+        assert "robots.txt disallows" in (article.text_error or "")
+    assert page_arrivals(farm) == []
+
+
+async def test_an_unreachable_robots_txt_leaves_pages_pending_for_a_retry(
+    db: Database, crawler: Crawler, farm: FarmServer
+) -> None:
+    await crawler.crawl_due()
+    farm.fail("/robots.txt", 503)
+    await crawler.fetch_pages()
+    for article in await stored(db):
+        assert article.text_state == TextState.PENDING
+        assert "robots.txt unreachable" in (article.text_error or "")
+    assert page_arrivals(farm) == []
+
+
+async def test_crawl_delay_spaces_the_page_stage_fetches(
+    db: Database, crawler: Crawler, farm: FarmServer
+) -> None:
+    farm.set_rule("/robots.txt", body=b"User-agent: *\nCrawl-delay: 0.3\n")
+    await crawler.crawl_due()
+    await crawler.fetch_pages()
+    articles = await stored(db)
+    assert len(articles) == 4 and all(a.text_state == TextState.DONE for a in articles)
+    times = page_arrivals(farm)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) == 4 and min(gaps) >= 0.3 - 0.05, gaps
