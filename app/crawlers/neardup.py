@@ -29,15 +29,27 @@ _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutation
 
 
 def _hash32(data: bytes) -> int:
+    """The shingle hash: the first 4 bytes of BLAKE2b, little-endian."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def _hashes(grams: set[bytes]) -> np.ndarray:
+    """`_hash32` of every shingle, as one array (one digest per shingle, no int per shingle)."""
+    blake = hashlib.blake2b
+    packed = b"".join([blake(gram, digest_size=4).digest() for gram in grams])
+    return np.frombuffer(packed, dtype="<u4")
 
 
 def shingles(text: str) -> set[bytes]:
     words = _WORD.findall(text.lower())
-    return {
-        " ".join(words[i : i + SHINGLE]).encode("utf-8")
-        for i in range(max(0, len(words) - SHINGLE + 1))
-    }
+    join = " ".join
+    # The i-th word list starts i words later; zip stops at the shortest, the last full shingle.
+    grams = zip(*(words[i:] for i in range(SHINGLE)), strict=False)
+    return {join(gram).encode("utf-8") for gram in grams}
 
 
 def signature(text: str | None) -> bytes | None:
@@ -45,10 +57,12 @@ def signature(text: str | None) -> bytes | None:
     grams = shingles(text or "")
     if len(grams) < MIN_SHINGLES:
         return None
+    # The shingles are hashed here in one pass; datasketch gets the hashes (identity hashfunc)
+    # and applies its permutations, so the signature equals hashfunc=_hash32 over the shingles.
     minhash = MinHash(
-        num_perm=NUM_PERM, seed=SEED, hashfunc=_hash32, permutations=_PERMUTATIONS, scheme=SCHEME
+        num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=_PERMUTATIONS, scheme=SCHEME
     )
-    minhash.update_batch(list(grams))
+    minhash.update_batch(_hashes(grams).tolist())
     packed: bytes = minhash.hashvalues.astype("<u4").tobytes()
     return packed
 

@@ -153,3 +153,34 @@ def test_syndicated_copies_are_near_duplicates_and_others_are_not() -> None:
     worst = max(similarity(x, y) for i, x in enumerate(sigs) for y in sigs[i + 1 :])
     assert worst < 0.5
     assert signature("terlalu pendek") is None
+
+
+def test_signatures_equal_datasketch_hashing_each_shingle() -> None:
+    # Stored signatures are compared with new ones, so the batched hashing must give exactly
+    # what datasketch gives with `_hash32` as its hash function, shingle by shingle.
+    from datasketch import MinHash
+
+    from app.crawlers import neardup
+
+    texts = [Story.from_article(a).body for a in articles_or_skip(per_outlet=3)]
+    texts += ["Satu dua tiga " * 10, "kata " * 40, "a b c d e f g h i j k l m n o p"]
+    for text in texts:
+        grams = neardup.shingles(text)
+        expected = None
+        if len(grams) >= neardup.MIN_SHINGLES:
+            reference = MinHash(
+                num_perm=neardup.NUM_PERM,
+                seed=neardup.SEED,
+                hashfunc=neardup._hash32,
+                permutations=neardup._PERMUTATIONS,
+                scheme=neardup.SCHEME,
+            )
+            reference.update_batch(list(grams))
+            expected = reference.hashvalues.astype("<u4").tobytes()
+        assert signature(text) == expected
+    assert neardup.shingles("Pemprov DKI, banjir: warga mengungsi lagi!") == {
+        b"pemprov dki banjir",
+        b"dki banjir warga",
+        b"banjir warga mengungsi",
+        b"warga mengungsi lagi",
+    }
