@@ -220,18 +220,44 @@ async def _assign(
         )
         for group, group_id in zip(fresh, created.all(), strict=True):
             group.id = group_id
-    rows_bands = [
-        {"band": key, "article_id": a.id, "published_at": a.published_at}
-        for a in articles
-        for key in set(keys[a.id])
-    ]
-    if rows_bands:  # a Core insert: the ORM's bulk path costs more per row (32 per article)
-        await session.execute(insert(core_table(StoryBand)), rows_bands)
+    await _insert_bands(session, articles, keys)
     return StoryPlan(
         {a.id: _group_id(chosen[a.id]) for a in articles},
         signed,
         frozenset(t for t in chosen.values() if isinstance(t, int)),
     )
+
+
+async def _insert_bands(
+    session: AsyncSession, articles: list[_Pending], keys: dict[int, list[int]]
+) -> None:
+    """Insert the articles' bands (32 rows per article) through the driver's executemany.
+
+    SQLAlchemy's executemany converts every row's parameters on its own; for the bands that was
+    the publish time once per band (about 1 CPU second per 3,001 articles on SQLite). Here each
+    article's time goes through the column type's bind processor once, and the rows are handed
+    to the driver as they are, in the order of the compiled statement's positional parameters.
+    """
+    if not any(keys[a.id] for a in articles):
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    table = core_table(StoryBand)
+    compiled = insert(table).compile(dialect=dialect, column_keys=[c.name for c in table.c])
+    order = compiled.positiontup
+    if order is None:  # not a positional paramstyle: never the case for sqlite and asyncpg
+        raise RuntimeError(f"story bands: {dialect.name} has a named paramstyle")
+    bind_time = table.c.published_at.type.dialect_impl(dialect).bind_processor(dialect)
+    band_at, article_at, time_at = (order.index(n) for n in ("band", "article_id", "published_at"))
+    rows: list[tuple[object, ...]] = []
+    for article in articles:
+        row: list[object] = [None] * len(order)
+        row[article_at] = article.id
+        row[time_at] = bind_time(article.published_at) if bind_time else article.published_at
+        for key in set(keys[article.id]):
+            row[band_at] = key
+            rows.append(tuple(row))
+    await connection.exec_driver_sql(compiled.string, rows)
 
 
 def _group_id(target: int | _NewGroup) -> int:

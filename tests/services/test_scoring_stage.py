@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.crawlers.score_stage import ScoreStage
 from app.db import Database
@@ -205,7 +205,11 @@ STORY = (
 
 
 async def test_score_stage_gives_story_groups_with_the_same_row_write(db: Database) -> None:
-    early, late = utcnow() - timedelta(hours=5), utcnow() - timedelta(hours=1)
+    # A whole second: SQLite stores it as text, with the fraction written out.
+    early, late = (
+        utcnow() - timedelta(hours=5),
+        (utcnow() - timedelta(hours=1)).replace(microsecond=0),
+    )
     async with db.writer.begin() as session:
         copy = await make_article(
             session, title="Bantuan Banjir Dikirim", body=STORY + " (antara)", published_at=late
@@ -225,6 +229,15 @@ async def test_score_stage_gives_story_groups_with_the_same_row_write(db: Databa
     assert all(rows[a.id].minhash is not None for a in (copy, original, other))
     assert group is not None and group.copy_count == 2 and group.first_article_id == original.id
     assert rows[elsewhere.id].story_group_id is None
+    async with db.sessionmaker() as session:
+        # The bands go to the driver as raw rows: stored exactly as the article's own time.
+        same = await session.execute(
+            text(
+                "SELECT b.published_at = a.published_at, count(*) FROM story_bands b"
+                " JOIN articles a ON a.id = b.article_id GROUP BY 1"
+            )
+        )
+        assert [tuple(r) for r in same.all()] == [(True, 3 * 32)]
     async with db.writer.begin() as session:
         assert await stories.assign_pending_stories(session, limit=10, scored_only=True) == 1
         assert await stories.assign_pending_stories(session, limit=10) == 0
