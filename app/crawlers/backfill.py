@@ -15,6 +15,7 @@ from datetime import datetime
 from app.crawlers.discover import (
     ACCEPT_HTML,
     ACCEPT_XML,
+    PAGE_KINDS,
     SitemapWalk,
     gather_items,
     listing_items,
@@ -62,7 +63,8 @@ class Backfill:
         elif kind == SourceKind.LISTING:
             await self._listing(source_id, url, selector, report)
         else:  # a feed or an article has no history beyond what one fetch shows
-            result = await self.fetcher.fetch(url)
+            get = self.fetcher.fetch_page if kind in PAGE_KINDS else self.fetcher.fetch
+            result = await get(url)
             feed = await gather_items(
                 kind,
                 result,
@@ -93,7 +95,7 @@ class Backfill:
         visited: set[str] = set()
         while page_url and page_url not in visited and len(visited) < MAX_PAGES:
             visited.add(page_url)
-            result = await self.fetcher.fetch(page_url, accept=ACCEPT_HTML)
+            result = await self.fetcher.fetch_page(page_url, accept=ACCEPT_HTML)
             try:
                 items = listing_items(result, selector=selector).items
             except ParseError:

@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 ACCEPT_XML = "application/xml,text/xml;q=0.9,*/*;q=0.5"
+# Sources that are web pages for people: fetched through robots.txt (`Fetcher.fetch_page`),
+# like the page stage's article pages. Feeds and sitemaps are published for crawlers to poll.
+PAGE_KINDS = frozenset({SourceKind.LISTING, SourceKind.ARTICLE})
 RECENT_CHILDREN = timedelta(days=2)
 MAX_SITEMAP_ITEMS = 1000
 MAX_SITEMAP_DEPTH = 3  # index -> index -> index of sitemaps: deeper nesting is not followed

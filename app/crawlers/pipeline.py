@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from sqlalchemy import func, insert, literal, update
 
-from app.crawlers.discover import gather_items
+from app.crawlers.discover import PAGE_KINDS, gather_items
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
 from app.crawlers.neardup import signatures
 from app.crawlers.page_stage import PageStage
@@ -169,9 +169,8 @@ class Crawler:
         """
         started = self.clock()
         try:
-            result = await self.fetcher.fetch(
-                source.url, etag=source.etag, last_modified=source.last_modified
-            )
+            get = self.fetcher.fetch_page if source.kind in PAGE_KINDS else self.fetcher.fetch
+            result = await get(source.url, etag=source.etag, last_modified=source.last_modified)
             return await self._store(source, result, started, unchanged=unchanged)
         except (FetchError, ParseError) as exc:
             return await self._record_failure(source, exc, started)

@@ -1,11 +1,12 @@
 """The page stage fetches pages through robots.txt: disallowed pages fail for good, an
 unreachable robots.txt is retried later, and a Crawl-delay spaces the stage's page fetches.
-Feeds are polled as published, robots.txt or not."""
+Listing and article sources are pages too. Feeds are polled as published, robots.txt or not."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from app.crawlers.fetch import Fetcher, FetchOptions
 from app.crawlers.pipeline import Crawler
 from app.crawlers.pool import CpuPool
 from app.db import Database
-from app.models import Article, SourceKind, TextState
+from app.models import Article, Source, SourceKind, TextState
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from tests.farm.fixtures import articles_or_skip
@@ -90,3 +91,37 @@ async def test_crawl_delay_spaces_the_page_stage_fetches(
     times = page_arrivals(farm)
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(times) == 4 and min(gaps) >= 0.3 - 0.05, gaps
+
+
+async def test_listing_and_article_sources_are_fetched_through_robots_txt(
+    db: Database, farm: FarmServer
+) -> None:
+    farm.set_rule("/robots.txt", body=f"User-agent: *\nDisallow: /{OUTLET}/\n".encode())
+    story = farm.site.stories(OUTLET)[0]
+    listing, article = farm.outlet_url(OUTLET, "/"), farm.outlet_url(OUTLET, story.path)
+    kinds = {
+        listing: SourceKind.LISTING,
+        article: SourceKind.ARTICLE,
+        farm.feed_url(OUTLET): SourceKind.FEED,
+    }
+    async with db.writer.begin() as session:
+        for url, kind in kinds.items():
+            data = source_service.NewSource(url=url, kind=kind)
+            await source_service.create_source(session, data=data)
+    crawler = Crawler(
+        database=db, fetcher=Fetcher(OPTIONS), scorer=load_scorer(), pool=CpuPool(workers=0)
+    )
+    try:
+        await crawler.crawl_due()
+    finally:
+        await crawler.fetcher.aclose()
+    async with db.sessionmaker() as session:
+        sources = {s.kind: s for s in (await session.scalars(select(Source))).all()}
+    for kind in (SourceKind.LISTING, SourceKind.ARTICLE):
+        assert "robots.txt disallows" in (sources[kind].last_error or ""), kind
+        assert sources[kind].last_error_kind == "hard"
+    assert sources[SourceKind.FEED].last_error is None  # the feed under the same path is polled
+    requested = {r.path for r in farm.requests()}
+    assert farm.outlet_path(OUTLET, "/") not in requested
+    assert farm.outlet_path(OUTLET, story.path) not in requested
+    assert urlsplit(farm.feed_url(OUTLET)).path in requested
