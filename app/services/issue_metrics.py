@@ -9,7 +9,7 @@ re-scoring (tone changed), by watchlist re-matching (watchlists changed) and by 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -164,42 +164,6 @@ def _title(members: Sequence[_Member], centroid: Mapping[str, float], cfg: Clust
     return best
 
 
-# The columns a recount reads and writes; an issue not loaded in the session is read and
-# written as these columns (one executemany UPDATE for the lot: the ORM's flush sends one
-# UPDATE per issue on drivers without a reliable executemany row count, such as asyncpg).
-_COLUMNS = (
-    "title",
-    "status",
-    "severity",
-    "article_count",
-    "negative_count",
-    "first_seen_at",
-    "last_seen_at",
-    "top_terms",
-    "watchlist_ids",
-    "outlets",
-    "negative_share",
-    "velocity",
-    "velocity_ratio",
-    "reach",
-    "severity_breakdown",
-    "cluster_state",
-    "dismissed_reason",
-    "dismissed_severity",
-)
-_ISSUES = core_table(Issue)
-_WRITE_ISSUE = (
-    update(_ISSUES)
-    .where(_ISSUES.c.id == bindparam("b_id"))
-    .values(
-        {
-            name: bindparam(f"b_{name}", type_=_ISSUES.c[name].type)
-            for name in (*_COLUMNS, "updated_at")
-        }
-    )
-)
-
-
 @dataclass(slots=True)
 class _Row:
     """An issue's recounted columns when no ORM object holds it (set like an `Issue`)."""
@@ -227,6 +191,23 @@ class _Row:
     def params(self, now: datetime) -> dict[str, Any]:
         values = {f"b_{name}": getattr(self, name) for name in _COLUMNS}
         return {"b_id": self.id, "b_updated_at": now, **values}
+
+
+# The columns a recount reads and writes; an issue not loaded in the session is read and
+# written as these columns (one executemany UPDATE for the lot: the ORM's flush sends one
+# UPDATE per issue on drivers without a reliable executemany row count, such as asyncpg).
+_COLUMNS = tuple(f.name for f in fields(_Row) if f.name != "id")
+_ISSUES = core_table(Issue)
+_WRITE_ISSUE = (
+    update(_ISSUES)
+    .where(_ISSUES.c.id == bindparam("b_id"))
+    .values(
+        {
+            name: bindparam(f"b_{name}", type_=_ISSUES.c[name].type)
+            for name in (*_COLUMNS, "updated_at")
+        }
+    )
+)
 
 
 async def _issues(
