@@ -28,17 +28,13 @@ SCHEME = "affine32"
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations  # computed once
 
 
-def _hash32(data: bytes) -> int:
-    """The shingle hash: the first 4 bytes of BLAKE2b, little-endian."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
-
-
 def _identity(value: int) -> int:
     return value
 
 
 def _hashes(grams: set[bytes]) -> np.ndarray:
-    """`_hash32` of every shingle, as one array (one digest per shingle, no int per shingle)."""
+    """The hash of every shingle, as one array: the first 4 bytes of its BLAKE2b digest,
+    little-endian (one digest per shingle, no Python int per shingle)."""
     blake = hashlib.blake2b
     packed = b"".join([blake(gram, digest_size=4).digest() for gram in grams])
     return np.frombuffer(packed, dtype="<u4")
@@ -58,7 +54,7 @@ def signature(text: str | None) -> bytes | None:
     if len(grams) < MIN_SHINGLES:
         return None
     # The shingles are hashed here in one pass; datasketch gets the hashes (identity hashfunc)
-    # and applies its permutations, so the signature equals hashfunc=_hash32 over the shingles.
+    # and applies its permutations: the same signature as datasketch hashing each shingle.
     minhash = MinHash(
         num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=_PERMUTATIONS, scheme=SCHEME
     )

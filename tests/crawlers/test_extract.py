@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -155,9 +156,13 @@ def test_syndicated_copies_are_near_duplicates_and_others_are_not() -> None:
     assert signature("terlalu pendek") is None
 
 
+def _blake32(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+
+
 def test_signatures_equal_datasketch_hashing_each_shingle() -> None:
     # Stored signatures are compared with new ones, so the batched hashing must give exactly
-    # what datasketch gives with `_hash32` as its hash function, shingle by shingle.
+    # what datasketch gives hashing each shingle itself (BLAKE2b, 4 bytes, little-endian).
     from datasketch import MinHash
 
     from app.crawlers import neardup
@@ -171,7 +176,7 @@ def test_signatures_equal_datasketch_hashing_each_shingle() -> None:
             reference = MinHash(
                 num_perm=neardup.NUM_PERM,
                 seed=neardup.SEED,
-                hashfunc=neardup._hash32,
+                hashfunc=_blake32,
                 permutations=neardup._PERMUTATIONS,
                 scheme=neardup.SCHEME,
             )
