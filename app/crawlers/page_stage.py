@@ -25,7 +25,7 @@ from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.models import utcnow
 from app.services import pages as page_service
-from app.services.pages import PageJob
+from app.services.pages import PageJob, PageOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -103,24 +103,19 @@ class PageStage:
             for job, _ in ready:
                 await self._fail(job, f"extraction failed: {exc!r}", permanent=False)
             return
-        now = self.clock()
+        outcomes = [
+            PageOutcome(job.article_id, item.content, result.url, item.signature)
+            for (job, result), item in zip(ready, extracted, strict=True)
+        ]
         async with self.database.writer.begin() as session:
-            await page_service.load_articles(session, ids=[job.article_id for job, _ in ready])
-            for (job, result), item in zip(ready, extracted, strict=True):
-                outcome = await page_service.store_page(
-                    session,
-                    article_id=job.article_id,
-                    content=item.content,
-                    final_url=result.url,
-                    signature=item.signature,
-                    now=now,
-                )
-                if outcome == "done" and item.content.text:
-                    self.stats.extracted += 1
-                elif outcome in ("duplicate", "tombstoned"):
-                    self.stats.duplicates += 1
-                else:
-                    self.stats.failed += 1
+            stored = await page_service.store_pages(session, outcomes, now=self.clock())
+        for outcome, state in zip(outcomes, stored, strict=True):
+            if state == "done" and outcome.content.text:
+                self.stats.extracted += 1
+            elif state in ("duplicate", "tombstoned"):
+                self.stats.duplicates += 1
+            else:
+                self.stats.failed += 1
 
     async def _fail(self, job: PageJob, reason: str, *, permanent: bool) -> None:
         self.stats.failed += 1

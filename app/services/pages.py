@@ -8,6 +8,7 @@ the extractor found. Storing applies the page's canonical URL to the article's i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,25 +69,48 @@ async def claim_pending_pages(
     )
 
 
-async def load_articles(session: AsyncSession, *, ids: list[int]) -> None:
-    """Load a batch's rows in one query, so storing each page needs no further read."""
-    await session.scalars(select(Article).where(Article.id.in_(ids)))
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    """What the extractor found on one leased article's page."""
+
+    article_id: int
+    content: PageContent
+    final_url: str
+    signature: bytes | None
 
 
-async def store_page(
-    session: AsyncSession,
-    *,
-    article_id: int,
-    content: PageContent,
-    final_url: str,
-    signature: bytes | None,
-    now: datetime,
+async def store_pages(
+    session: AsyncSession, outcomes: Sequence[PageOutcome], *, now: datetime
+) -> list[str]:
+    """Apply a batch of extractions; one result per outcome: 'done', 'duplicate', 'tombstoned'
+    or 'gone'.
+
+    The batch's rows are read in one query and held here (the session's identity map holds
+    them only weakly), and written in one flush, which the ORM sends as one executemany per
+    set of changed columns rather than one UPDATE per page.
+    """
+    rows = await session.scalars(
+        select(Article).where(Article.id.in_([outcome.article_id for outcome in outcomes]))
+    )
+    articles = {article.id: article for article in rows}
+    results = []
+    with session.no_autoflush:
+        for outcome in outcomes:
+            article = articles.get(outcome.article_id)
+            if article is None or article.deleted_at is not None:
+                results.append("gone")
+            else:
+                results.append(await _store(session, article, outcome, now=now))
+    await session.flush()
+    return results
+
+
+async def _store(
+    session: AsyncSession, article: Article, outcome: PageOutcome, *, now: datetime
 ) -> str:
-    """Apply an extraction to its article; returns 'done', 'duplicate' or 'tombstoned'."""
-    article = await session.get(Article, article_id)
-    if article is None or article.deleted_at is not None:
-        return "gone"
-    identity = await _identity(session, article, content.canonical_url or final_url, now=now)
+    content = outcome.content
+    canonical = content.canonical_url or outcome.final_url
+    identity = await _identity(session, article, canonical, now=now)
     if identity != "done":
         return identity
     text = storable(content.text)
@@ -94,7 +118,7 @@ async def store_page(
         article.body = text
         article.text_state = TextState.DONE
         article.text_error = None
-        article.minhash = signature
+        article.minhash = outcome.signature
     else:
         article.text_state = TextState.FAILED
         article.text_error = "no article text found on the page"

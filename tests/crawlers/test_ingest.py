@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from app.crawlers.backfill import Backfill
 from app.crawlers.fetch import Fetcher, FetchOptions
@@ -393,3 +393,41 @@ async def test_two_page_stages_never_fetch_a_page_twice(db: Database, farm: Farm
             select(func.count()).where(Article.text_state == TextState.PENDING)
         )
     assert pending == 0
+
+
+async def test_a_batch_of_pages_is_read_and_written_in_one_statement_each(
+    db: Database, farm: FarmServer
+) -> None:
+    """Storing a batch costs one SELECT and one UPDATE (an executemany), not one per page."""
+    await add_source(db, farm.outlet_url("sindonews", "/sitemap-news.xml"), SourceKind.SITEMAP)
+    lead = Crawler(
+        database=db, fetcher=Fetcher(OPTIONS), scorer=load_scorer(), pool=CpuPool(workers=0)
+    )
+    statements: list[tuple[str, int]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith(("SELECT", "UPDATE")) and " articles" in statement:
+            rows = len(parameters) if executemany else 1
+            statements.append((statement.split(None, 1)[0], rows))
+
+    try:
+        await lead.crawl_due()
+        stage = PageStage(database=db, fetcher=lead.fetcher, pool=CpuPool(workers=0), batch_size=8)
+        event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            stats = await stage.run_pending()
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    finally:
+        await lead.fetcher.aclose()
+    pages = len(farm.site.stories("sindonews"))
+    batches = -(-pages // 8)
+    assert stats.extracted == pages
+    # Per batch: the claim's SELECT and UPDATE .. RETURNING, then the store's SELECT and UPDATE.
+    # (The claim's last, empty SELECT ends the loop.)
+    assert Counter(kind for kind, _ in statements) == {
+        "SELECT": 2 * batches + 1,
+        "UPDATE": 2 * batches,
+    }
+    # The claims' UPDATEs are one row of parameters each; the stores' carry one row per page.
+    assert sum(rows for kind, rows in statements if kind == "UPDATE") == batches + pages
