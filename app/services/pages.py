@@ -141,6 +141,8 @@ async def _identity(
     session: AsyncSession, article: Article, canonical: str, *, now: datetime
 ) -> str:
     """Move the article to its canonical URL, or retire it as a copy of the one already there."""
+    if canonical == article.url:  # the common case: stored URLs are normalised already
+        return "done"
     try:
         url = normalise_url(canonical)
     except InvalidURLError:
