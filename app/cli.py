@@ -514,3 +514,7 @@ def _safe_url(url: str) -> str:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":  # `python -m app.cli` too, as `python -m app`
+    main()
