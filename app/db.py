@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import QueryableAttribute
 
 Sessionmaker = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 WRITER_OPTION = "pantau_writer"
 
 
@@ -80,6 +82,21 @@ def is_postgres(session_or_engine: AsyncSession | AsyncEngine) -> bool:
     if isinstance(session_or_engine, AsyncSession):
         return session_or_engine.get_bind().dialect.name == "postgresql"
     return session_or_engine.dialect.name == "postgresql"
+
+
+def one_of(
+    session: AsyncSession, column: QueryableAttribute[T] | ColumnElement[T], values: Sequence[T]
+) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY($1)` with the values as one array.
+
+    A long IN list is compiled into one cast bind parameter per value on every execution
+    (about 0.3 CPU s per 100,000 values on asyncpg); the array is one parameter, and the
+    planner uses the column's index for either form.
+    """
+    if is_postgres(session):
+        array = bindparam(None, list(values), type_=ARRAY(column.expression.type))
+        return column == any_(array)
+    return column.in_(values)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import SAME_STORY, bands, signatures, similarity
-from app.db import is_postgres
+from app.db import is_postgres, one_of
 from app.models import Article, StoryBand, StoryGroup, TextState, utcnow
 from app.models.base import core_table
 
@@ -314,7 +314,7 @@ async def _band_candidates(
             select(StoryBand.band, Article.story_group_id, Article.minhash, Article.published_at)
             .join(Article, StoryBand.article_id == Article.id)
             .where(
-                StoryBand.band.in_(listed[start : start + BAND_CHUNK]),
+                one_of(session, StoryBand.band, listed[start : start + BAND_CHUNK]),
                 StoryBand.published_at.between(low, high),
                 Article.story_group_id.is_not(None),
                 Article.deleted_at.is_(None),
