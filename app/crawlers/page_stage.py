@@ -5,9 +5,10 @@ through the shared fetcher, and extracted in the process pool. While one batch i
 and stored, the next is already being claimed and fetched, so fetching (I/O) and extraction
 (CPU on every core) overlap. No transaction is open during fetching or extraction.
 
-Pages go through robots.txt (`Fetcher.fetch_page`): a disallowed page fails for good with the
-reason, an unreachable robots.txt is retried like any soft failure, and a host's Crawl-delay
-spaces its page fetches (the lease covers a batch spaced at the capped delay).
+Pages go through robots.txt (`Fetcher.fetch_page`, at every redirect hop): a disallowed page
+fails for good with the reason, an unreachable robots.txt is retried like any soft failure, and
+a host's Crawl-delay spaces its page fetches (the lease covers a batch spaced at the capped
+delay).
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ import urllib.robotparser
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, unquote, urlparse, urlsplit, urlunparse
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Verdict:
     allowed: bool
     reachable: bool  # False: robots.txt could not be read (5xx, 429, network); ask again later
     delay: float  # seconds between our requests to the origin (Crawl-delay, capped; 0: none)
+    rule: str = ""  # the line that disallows the URL ("Disallow: /cari/"), when one does
 
 
 @dataclass(slots=True)
@@ -84,8 +86,10 @@ class RobotsCache:
         entry = await self._entry(origin)
         if entry.disallow_all:
             return Verdict(allowed=False, reachable=entry.good, delay=entry.delay)
-        allowed = entry.parser is None or entry.parser.can_fetch(self.agent, url)
-        return Verdict(allowed=allowed, reachable=True, delay=entry.delay)
+        if entry.parser is None or entry.parser.can_fetch(self.agent, url):
+            return Verdict(allowed=True, reachable=True, delay=entry.delay)
+        rule = _blocking_rule(entry.parser, self.agent, url)
+        return Verdict(allowed=False, reachable=True, delay=entry.delay, rule=rule)
 
     async def _entry(self, origin: str) -> _Entry:
         entry = self._entries.get(origin)
@@ -158,3 +162,19 @@ def _delays_in_milliseconds(lines: list[str]) -> list[str]:
             line = f"{match[1]}{millis}{match[3]}"
         out.append(line)
     return out
+
+
+def _blocking_rule(parser: urllib.robotparser.RobotFileParser, agent: str, url: str) -> str:
+    """The rule that disallows `url` for `agent`, as `can_fetch` found it ("Disallow: /x").
+
+    The stdlib does not say which line matched; this walks the same groups and rules the same
+    way (its `entries` and `default_entry` are undocumented, hence the defensive reads).
+    """
+    parts = urlparse(unquote(url))
+    path = quote(urlunparse(("", "", parts.path, parts.params, parts.query, parts.fragment)))
+    groups: list[Any] = [*getattr(parser, "entries", []), getattr(parser, "default_entry", None)]
+    for group in groups:
+        if group is not None and group.applies_to(agent):
+            line = next((r for r in group.rulelines if r.applies_to(path or "/")), None)
+            return "" if line is None else str(line)
+    return ""

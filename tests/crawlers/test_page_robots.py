@@ -1,6 +1,7 @@
-"""The page stage fetches pages through robots.txt: disallowed pages fail for good, an
-unreachable robots.txt is retried later, and a Crawl-delay spaces the stage's page fetches.
-Listing and article sources are pages too. Feeds are polled as published, robots.txt or not."""
+"""The page stage fetches pages through robots.txt, at every redirect hop: disallowed pages fail
+for good, an unreachable robots.txt is retried later, and a Crawl-delay spaces the stage's page
+fetches. Listing and article sources are pages too. Feeds are polled as published, robots.txt or
+not."""
 
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ async def stored(db: Database) -> list[Article]:
 def page_arrivals(farm: FarmServer) -> list[float]:
     paths = {farm.outlet_path(OUTLET, s.path) for s in farm.site.stories(OUTLET)}
     return sorted(r.time for r in farm.requests() if r.path in paths)
+
+
+@pytest.fixture
+def other_host() -> Iterator[FarmServer]:
+    """A second farm on a port of its own: another origin, with its own robots.txt."""
+    with FarmServer(Site(articles_or_skip(outlets=[OUTLET], per_outlet=5), holdback=1)) as server:
+        yield server
 
 
 async def test_pages_disallowed_by_robots_fail_for_good_and_are_never_fetched(
@@ -125,3 +133,22 @@ async def test_listing_and_article_sources_are_fetched_through_robots_txt(
     assert farm.outlet_path(OUTLET, "/") not in requested
     assert farm.outlet_path(OUTLET, story.path) not in requested
     assert urlsplit(farm.feed_url(OUTLET)).path in requested
+
+
+async def test_a_page_redirected_to_a_url_another_hosts_robots_txt_disallows_fails_for_good(
+    db: Database, crawler: Crawler, farm: FarmServer, other_host: FarmServer
+) -> None:
+    other_host.set_rule("/robots.txt", body=f"User-agent: *\nDisallow: /{OUTLET}/read/\n".encode())
+    moved = other_host.outlet_url(OUTLET, "/read/1/moved.html")
+    farm.redirect(f"/{OUTLET}/read/*", to=moved)
+    await crawler.crawl_due()
+    await crawler.fetch_pages()
+    articles = await stored(db)
+    assert len(articles) == 4
+    rule = f"({other_host.base_url}/robots.txt: Disallow: /{OUTLET}/read/)"
+    for article in articles:
+        assert article.text_state == TextState.FAILED
+        assert f"robots.txt disallows {moved} for this crawler {rule}" in (article.text_error or "")
+        assert f"redirected from {article.url}" in (article.text_error or "")
+    assert len(page_arrivals(farm)) == 4  # the first hops, allowed
+    assert [r.path for r in other_host.requests()] == ["/robots.txt"]
