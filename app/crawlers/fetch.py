@@ -234,7 +234,8 @@ class Fetcher:
         A URL the robots.txt of its host disallows, asked for or redirected to, is never
         requested: a hard failure whose reason names the robots.txt and its rule. A robots.txt
         that cannot be read is a soft failure (ask again later). Each hop starts no sooner after
-        the previous request to its host than that host's Crawl-delay (capped) asks.
+        the previous request to its host than that host's Crawl-delay or Request-rate (capped)
+        asks.
         """
         return await self._timed(
             url,

@@ -1,6 +1,6 @@
 """robots.txt is honoured for page fetches, at every redirect hop, and fetched once per origin
-while cached; its Crawl-delay spaces page fetches to the host (capped), and feed polls are not
-held back by it.
+while cached; its Crawl-delay or Request-rate spaces page fetches to the host (capped), and feed
+polls are not held back by it.
 """
 
 from __future__ import annotations
@@ -210,6 +210,39 @@ async def test_crawl_delay_is_read_from_the_group_for_our_user_agent(
         async with Fetcher(OPTIONS) as fetcher:
             verdict = await fetcher.robots.check(server.url("/a"))
     assert verdict.allowed and verdict.delay == delay
+
+
+@pytest.mark.parametrize(
+    ("text", "delay"),
+    [
+        ("User-agent: *\nRequest-rate: 1/5\n", 5),  # one request per 5 s
+        ("User-agent: *\nRequest-rate: 4/2\n", 0.5),
+        ("User-agent: *\nRequest-rate: 1/10s 0600-0845 # office hours\n", 10),
+        ("User-agent: *\nRequest-rate: 3/1m\n", 20),
+        ("User-agent: *\nCrawl-delay: 2\nRequest-rate: 1/5\n", 5),  # the larger spacing
+        ("User-agent: *\nCrawl-delay: 7\nRequest-rate: 1/5\n", 7),
+        ("User-agent: PantauBot\nRequest-rate: 1/2\n\nUser-agent: *\nRequest-rate: 1/9\n", 2),
+        ("User-agent: *\nRequest-rate: 1/1h\n", 60),  # capped like a Crawl-delay
+        ("User-agent: *\nRequest-rate: 0/5\n", 0),
+        ("User-agent: *\nRequest-rate: often\n", 0),
+    ],
+)
+async def test_request_rate_is_a_minimum_interval_and_the_larger_spacing_wins(
+    text: str, delay: float
+) -> None:
+    with Loopback({"/robots.txt": robots(text), "/a": page}) as server:
+        async with Fetcher(OPTIONS) as fetcher:
+            verdict = await fetcher.robots.check(server.url("/a"))
+    assert verdict.allowed and verdict.delay == delay
+
+
+async def test_request_rate_spaces_page_fetches(farm_server: FarmServer) -> None:
+    farm_server.set_rule("/robots.txt", body=b"User-agent: *\nRequest-rate: 10/3\n")
+    urls = story_urls(farm_server, 3)
+    async with Fetcher(OPTIONS) as fetcher:
+        await asyncio.gather(*(fetcher.fetch_page(u) for u in urls))
+    pages = arrivals(farm_server, urls)
+    assert len(pages) == 3 and min(gaps(pages)) >= 0.3 - TOLERANCE, gaps(pages)
 
 
 # Redirects: a page's every hop answers to the robots.txt of the hop's own host.
