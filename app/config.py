@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # A robots.txt Crawl-delay or Request-rate spaces page fetches to its host up to this cap
     # (0: ignore them).
     max_crawl_delay_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # A page whose host's next turn is further away than this goes back to the queue until then.
+    page_max_host_wait_seconds: float = Field(default=5.0, ge=0, le=3600)
 
     poll_min_seconds: int = Field(default=300, ge=10)
     poll_max_seconds: int = Field(default=6 * 3600, ge=60)

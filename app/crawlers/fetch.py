@@ -205,6 +205,7 @@ class Fetcher:
         last_modified: str | None,
         accept: str,
         page: bool = False,
+        max_wait: float | None = None,
     ) -> FetchResult:
         started = time.perf_counter()
         result = await self._follow(
@@ -213,6 +214,7 @@ class Fetcher:
             last_modified=last_modified,
             accept=accept,
             page=page,
+            max_wait=max_wait,
         )
         result.elapsed_ms = int((time.perf_counter() - started) * 1000)
         return result
@@ -228,6 +230,7 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = ACCEPT_PAGES,
+        max_wait: float | None = None,
     ) -> FetchResult:
         """`fetch` for article and listing pages, through robots.txt at every redirect hop.
 
@@ -235,7 +238,8 @@ class Fetcher:
         requested: a hard failure whose reason names the robots.txt and its rule. A robots.txt
         that cannot be read is a soft failure (ask again later). Each hop starts no sooner after
         the previous request to its host than that host's Crawl-delay or Request-rate (capped)
-        asks.
+        asks; with `max_wait`, a hop whose turn is further away than that raises
+        `politeness.HostBusy` instead of waiting (nothing of that hop was sent).
         """
         return await self._timed(
             url,
@@ -243,6 +247,7 @@ class Fetcher:
             last_modified=last_modified,
             accept=accept,
             page=True,
+            max_wait=max_wait,
         )
 
     async def _robots_interval(self, url: str, *, redirected_from: str | None) -> float:
@@ -276,6 +281,7 @@ class Fetcher:
         last_modified: str | None,
         accept: str,
         page: bool,
+        max_wait: float | None,
     ) -> FetchResult:
         headers = {"Accept": accept}
         if etag:
@@ -292,7 +298,7 @@ class Fetcher:
             if page:
                 first = hops[0] if hops else None
                 interval = await self._robots_interval(current, redirected_from=first)
-            async with self.limiter.slot(host, interval=interval):
+            async with self.limiter.slot(host, interval=interval, max_wait=max_wait):
                 began = time.perf_counter()
                 try:
                     async with asyncio.timeout(budget):

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchOptions
+from app.crawlers.politeness import HostBusy
 from app.crawlers.robots import RobotsCache
 from tests.crawlers.loopback import Handler, Loopback, Route
 from tests.farm.fixtures import articles_or_skip
@@ -243,6 +244,37 @@ async def test_request_rate_spaces_page_fetches(farm_server: FarmServer) -> None
         await asyncio.gather(*(fetcher.fetch_page(u) for u in urls))
     pages = arrivals(farm_server, urls)
     assert len(pages) == 3 and min(gaps(pages)) >= 0.3 - TOLERANCE, gaps(pages)
+
+
+async def test_a_page_whose_turn_is_further_than_max_wait_raises_host_busy_unsent(
+    farm_server: FarmServer,
+) -> None:
+    farm_server.set_rule("/robots.txt", body=paced_robots("0.5"))
+    first, second = story_urls(farm_server, 2)
+    async with Fetcher(OPTIONS) as fetcher:
+        await fetcher.fetch_page(first)
+        with pytest.raises(HostBusy) as busy:
+            await fetcher.fetch_page(second, max_wait=0.1)
+        assert 0 < busy.value.ready_at - time.monotonic() <= 0.5
+        assert arrivals(farm_server, [second]) == []
+        await fetcher.fetch_page(second, max_wait=1.0)  # a turn within the bound is waited for
+    pages = arrivals(farm_server, [first, second])
+    assert len(pages) == 2 and min(gaps(pages)) >= 0.5 - TOLERANCE, gaps(pages)
+
+
+async def test_pages_already_waiting_for_the_host_count_toward_max_wait(
+    farm_server: FarmServer,
+) -> None:
+    farm_server.set_rule("/robots.txt", body=paced_robots("0.3"))
+    urls = story_urls(farm_server, 3)
+    async with Fetcher(OPTIONS) as fetcher:
+        # The first goes now, the second in 0.3 s, the third would in 0.6 s: past the bound.
+        results = await asyncio.gather(
+            *(fetcher.fetch_page(u, max_wait=0.45) for u in urls), return_exceptions=True
+        )
+    assert [type(r).__name__ for r in results] == ["FetchResult", "FetchResult", "HostBusy"]
+    pages = arrivals(farm_server, urls)
+    assert len(pages) == 2 and min(gaps(pages)) >= 0.3 - TOLERANCE, gaps(pages)
 
 
 # Redirects: a page's every hop answers to the robots.txt of the hop's own host.
