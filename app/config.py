@@ -56,8 +56,11 @@ class Settings(BaseSettings):
     per_host_concurrency: int = Field(default=2, ge=1, le=64)
     per_host_min_interval_ms: int = Field(default=500, ge=0, le=60_000)
     robots_ttl_seconds: int = Field(default=24 * 3600, ge=60)
-    # A robots.txt Crawl-delay spaces page fetches to its host up to this cap (0: ignore them).
+    # A robots.txt Crawl-delay or Request-rate spaces page fetches to its host up to this cap
+    # (0: ignore them).
     max_crawl_delay_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # A page whose host's next turn is further away than this goes back to the queue until then.
+    page_max_host_wait_seconds: float = Field(default=5.0, ge=0, le=3600)
 
     poll_min_seconds: int = Field(default=300, ge=10)
     poll_max_seconds: int = Field(default=6 * 3600, ge=60)

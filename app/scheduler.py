@@ -69,6 +69,7 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
         ),
         concurrency=settings.crawl_concurrency,
         batch_size=settings.crawl_batch_size,
+        page_max_host_wait=settings.page_max_host_wait_seconds,
         feed=build_feed_config(settings),
     )
 

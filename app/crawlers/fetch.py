@@ -204,11 +204,17 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         accept: str,
-        crawl_delay: float = 0.0,
+        page: bool = False,
+        max_wait: float | None = None,
     ) -> FetchResult:
         started = time.perf_counter()
         result = await self._follow(
-            url, etag=etag, last_modified=last_modified, accept=accept, crawl_delay=crawl_delay
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            accept=accept,
+            page=page,
+            max_wait=max_wait,
         )
         result.elapsed_ms = int((time.perf_counter() - started) * 1000)
         return result
@@ -224,22 +230,41 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = ACCEPT_PAGES,
+        max_wait: float | None = None,
     ) -> FetchResult:
-        """`fetch` for article and listing pages: refused with a reason if robots.txt says no
-        (a robots.txt that cannot be read is a soft failure: ask again later), and started no
-        sooner after the previous request to the host than its Crawl-delay (capped) asks.
+        """`fetch` for article and listing pages, through robots.txt at every redirect hop.
+
+        A URL the robots.txt of its host disallows, asked for or redirected to, is never
+        requested: a hard failure whose reason names the robots.txt and its rule. A robots.txt
+        that cannot be read is a soft failure (ask again later). Each hop starts no sooner after
+        the previous request to its host than that host's Crawl-delay or Request-rate (capped)
+        asks; with `max_wait`, a hop whose turn is further away than that raises
+        `politeness.HostBusy` instead of waiting (nothing of that hop was sent).
         """
-        _check_scheme(url)
-        verdict = await self.robots.check(url)
-        if not verdict.reachable:
-            raise FetchError(f"robots.txt unreachable for {url[:200]}; not fetched")
-        if not verdict.allowed:
-            raise FetchError(
-                f"robots.txt disallows {url[:200]} for this crawler", kind=FailureKind.HARD
-            )
         return await self._timed(
-            url, etag=etag, last_modified=last_modified, accept=accept, crawl_delay=verdict.delay
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            accept=accept,
+            page=True,
+            max_wait=max_wait,
         )
+
+    async def _robots_interval(self, url: str, *, redirected_from: str | None) -> float:
+        """robots.txt's word on one hop of a page fetch: the spacing it asks, or a FetchError."""
+        verdict = await self.robots.check(url)
+        via = f"; redirected from {redirected_from[:200]}" if redirected_from else ""
+        if not verdict.reachable:
+            raise FetchError(f"robots.txt unreachable for {url[:200]}; not fetched{via}")
+        if not verdict.allowed:
+            parts = urlsplit(url)
+            robots = f"{parts.scheme}://{parts.netloc}/robots.txt".lower()
+            rule = f": {verdict.rule}" if verdict.rule else ""
+            raise FetchError(
+                f"robots.txt disallows {url[:200]} for this crawler ({robots}{rule}){via}",
+                kind=FailureKind.HARD,
+            )
+        return verdict.delay
 
     async def _fetch_robots(self, url: str) -> tuple[int, bytes] | None:
         try:
@@ -255,7 +280,8 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         accept: str,
-        crawl_delay: float,
+        page: bool,
+        max_wait: float | None,
     ) -> FetchResult:
         headers = {"Accept": accept}
         if etag:
@@ -265,13 +291,14 @@ class Fetcher:
         hops: list[str] = []
         current = url
         budget = self.options.total_timeout
-        origin_host: str | None = None
         for _ in range(self.options.max_redirects + 1):
             target, host = _target(current)
-            origin_host = origin_host or host
-            # The Crawl-delay comes from the first host's robots.txt and speaks for it alone.
-            interval = crawl_delay if host == origin_host else 0.0
-            async with self.limiter.slot(host, interval=interval):
+            # A page's every hop answers to the robots.txt of its own host, spacing included.
+            interval = 0.0
+            if page:
+                first = hops[0] if hops else None
+                interval = await self._robots_interval(current, redirected_from=first)
+            async with self.limiter.slot(host, interval=interval, max_wait=max_wait):
                 began = time.perf_counter()
                 try:
                     async with asyncio.timeout(budget):
@@ -423,14 +450,6 @@ def _invalid_url(url: str, exc: Exception) -> FetchError:
 def _ssl_context() -> SSLContext:
     """Certificates checked against certifi's bundle, as httpx did; built once (~0.1 s)."""
     return create_default_context(cafile=certifi.where())
-
-
-def _check_scheme(url: str) -> str:
-    """The host:port key of an http(s) URL; anything else is refused."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"refusing non-http(s) URL {url[:200]!r}", kind=FailureKind.HARD)
-    return parts.netloc.lower()
 
 
 def _raise_for_status(response: aiohttp.ClientResponse) -> None:

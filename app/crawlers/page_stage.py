@@ -5,22 +5,30 @@ through the shared fetcher, and extracted in the process pool. While one batch i
 and stored, the next is already being claimed and fetched, so fetching (I/O) and extraction
 (CPU on every core) overlap. No transaction is open during fetching or extraction.
 
-Pages go through robots.txt (`Fetcher.fetch_page`): a disallowed page fails for good with the
-reason, an unreachable robots.txt is retried like any soft failure, and a host's Crawl-delay
-spaces its page fetches (the lease covers a batch spaced at the capped delay).
+Pages go through robots.txt (`Fetcher.fetch_page`, at every redirect hop): a disallowed page
+fails for good with the reason, an unreachable robots.txt is retried like any soft failure, and
+a host's Crawl-delay (or Request-rate) spaces its page fetches. A page whose host is not free
+within `max_host_wait` is not waited for: it goes back to the queue until the host's next turn
+(no attempt counted, no failure), and the batch's other pages go on. A slow host's pages thus
+come one per turn across batches and runs, and a batch never waits out a long delay.
+
+The spacing lives in the fetcher's `HostLimiter`, per process: two workers fetching pages of
+the same host space their own requests, not each other's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.crawlers.discover import ACCEPT_HTML
 from app.crawlers.extract import ExtractJob, extract_batch
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
+from app.crawlers.politeness import HostBusy
 from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.models import utcnow
@@ -36,6 +44,7 @@ class PageStats:
     extracted: int = 0
     duplicates: int = 0
     failed: int = 0
+    deferred: int = 0  # claimed, then given back until the host's next turn
 
 
 @dataclass(slots=True)
@@ -45,6 +54,8 @@ class PageStage:
     pool: CpuPool
     concurrency: int = 8
     batch_size: int = 32
+    # Seconds a page may wait for its host's next turn; beyond that it is deferred.
+    max_host_wait: float = 5.0
     clock: Callable[[], datetime] = utcnow
     stats: PageStats = field(default_factory=PageStats)
 
@@ -52,10 +63,11 @@ class PageStage:
         """Work the queue until no unclaimed pending article is left."""
         self.stats = PageStats()
         semaphore = asyncio.Semaphore(self.concurrency)
-        # A batch from one host with a Crawl-delay starts one page per delay: the lease covers
-        # it, so another worker does not claim (and fetch again) pages still waiting their turn.
-        spacing = self.batch_size * self.fetcher.options.max_crawl_delay
-        lease = int(self.fetcher.options.total_timeout * 2 + 120 + spacing)
+        # Pages wait for their host's turn at most `max_host_wait`, a wave of `concurrency` at a
+        # time: the lease covers that, so another worker does not claim (and fetch again) pages
+        # still waiting. It no longer grows with the Crawl-delay: longer waits are deferred.
+        waves = -(-self.batch_size // self.concurrency)
+        lease = int(self.fetcher.options.total_timeout * 2 + 120 + waves * self.max_host_wait)
         in_flight: set[asyncio.Task[None]] = set()
         # Overlap: up to one extraction batch per pool worker while the next batch is fetched.
         depth = max(1, self.pool.workers)
@@ -67,7 +79,14 @@ class PageStage:
             if not jobs:
                 break
             self.stats.claimed += len(jobs)
-            fetched = await asyncio.gather(*(self._fetch_one(job, semaphore) for job in jobs))
+            deferred: list[tuple[int, datetime]] = []
+            fetched = await asyncio.gather(
+                *(self._fetch_one(job, semaphore, deferred) for job in jobs)
+            )
+            if deferred:
+                self.stats.deferred += len(deferred)
+                async with self.database.writer.begin() as session:
+                    await page_service.defer_pages(session, deferred)
             ready = [(job, result) for job, result in zip(jobs, fetched, strict=True) if result]
             task = asyncio.create_task(self._extract_and_store(ready))
             in_flight.add(task)
@@ -78,10 +97,21 @@ class PageStage:
             await asyncio.gather(*in_flight)
         return self.stats
 
-    async def _fetch_one(self, job: PageJob, semaphore: asyncio.Semaphore) -> FetchResult | None:
+    async def _fetch_one(
+        self, job: PageJob, semaphore: asyncio.Semaphore, deferred: list[tuple[int, datetime]]
+    ) -> FetchResult | None:
         async with semaphore:
             try:
-                return await self.fetcher.fetch_page(job.url, accept=ACCEPT_HTML)
+                return await self.fetcher.fetch_page(
+                    job.url, accept=ACCEPT_HTML, max_wait=self.max_host_wait
+                )
+            except HostBusy as busy:
+                wait = max(0.0, busy.ready_at - time.monotonic())
+                logger.debug(
+                    "page deferred until its host is free",
+                    extra={"article_id": job.article_id, "host": busy.host, "wait": wait},
+                )
+                deferred.append((job.article_id, self.clock() + timedelta(seconds=wait)))
             except FetchError as exc:
                 await self._fail(job, exc.reason, permanent=exc.kind == FailureKind.HARD)
             except Exception as exc:  # the job boundary: one bad page must not stop the batch

@@ -100,6 +100,7 @@ class Crawler:
     pool: CpuPool = field(default_factory=shared_pool)  # extraction on every core
     page_concurrency: int = 8  # article pages fetched at once by the page stage
     page_batch_size: int = 32
+    page_max_host_wait: float = 5.0  # longer waits for a host's turn defer the page
     sitemap_max_children: int = 5
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 
@@ -386,16 +387,19 @@ class Crawler:
         return SourceOutcome(source.id, FetchStatus.ERROR, error=reason)
 
     async def fetch_pages(self) -> int:
-        """The page stage: full text for articles stored without it."""
+        """The page stage: full text for articles stored without it; returns the pages tried
+        (pages deferred until their host is free are not counted)."""
         stage = PageStage(
             database=self.database,
             fetcher=self.fetcher,
             pool=self.pool,
             concurrency=self.page_concurrency,
             batch_size=self.page_batch_size,
+            max_host_wait=self.page_max_host_wait,
             clock=self.clock,
         )
-        return (await stage.run_pending()).claimed
+        stats = await stage.run_pending()
+        return stats.claimed - stats.deferred
 
     async def assign_stories(self, *, batch: int = 200, scored_only: bool = False) -> int:
         """The story stage: every settled article (with `scored_only`, every scored one)

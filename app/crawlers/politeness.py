@@ -9,6 +9,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 
+class HostBusy(Exception):
+    """A paced request would wait longer than it may for its turn at `host`; it may start at
+    `ready_at` (`time.monotonic()`) at the earliest, or later if others take the turns first."""
+
+    def __init__(self, host: str, ready_at: float) -> None:
+        super().__init__(f"{host} is not free for another {ready_at - time.monotonic():.1f} s")
+        self.host = host
+        self.ready_at = ready_at
+
+
 @dataclass(slots=True)
 class _Host:
     slots: asyncio.Semaphore
@@ -16,6 +26,7 @@ class _Host:
     pace: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_start: float | None = None
     users: int = 0
+    paced: int = 0  # paced requests holding or queued for `pace`
 
 
 class HostLimiter:
@@ -26,6 +37,11 @@ class HostLimiter:
     requests to a host start at least that far apart, and that far after whatever had started
     when they began to wait. They wait for their turn before taking a host slot, so requests
     that do not ask (feed polls) are not queued behind them and keep the `min_interval` spacing.
+    With `max_wait`, a paced request whose turn is further away than that (behind the paced
+    requests already queued) raises `HostBusy` at once instead of queueing.
+
+    The state is per process: several worker processes each keep their own spacing (the page
+    stage's claim lease keeps them from fetching the same page, not from sharing a host).
 
     A host's semaphore and locks live only while requests to it wait or run, and its last start
     time only as long as it can still delay a request, so a worker polling 10,000 hosts keeps
@@ -42,7 +58,9 @@ class HostLimiter:
         self._prune_at = 1024
 
     @asynccontextmanager
-    async def slot(self, host: str, *, interval: float = 0.0) -> AsyncIterator[None]:
+    async def slot(
+        self, host: str, *, interval: float = 0.0, max_wait: float | None = None
+    ) -> AsyncIterator[None]:
         """Hold a request slot for `host` for the duration of the block."""
         state = self._hosts.get(host)
         if state is None:
@@ -51,7 +69,7 @@ class HostLimiter:
             self._hosts[host] = state
         state.users += 1
         try:
-            await self._take(state, interval)
+            await self._take(host, state, interval, max_wait)
             try:
                 if self.total is None:
                     yield
@@ -67,17 +85,27 @@ class HostLimiter:
                 if self._longest > 0 and state.last_start is not None:
                     self._remember(host, state.last_start)
 
-    async def _take(self, state: _Host, interval: float) -> None:
+    async def _take(self, host: str, state: _Host, interval: float, max_wait: float | None) -> None:
         """Take a host slot and record the start; a paced request first waits for its turn."""
-        if interval > self.min_interval:
-            self._longest = max(self._longest, interval)
+        if interval <= self.min_interval:
+            await self._start(state)
+            return
+        self._longest = max(self._longest, interval)
+        if max_wait is not None:
+            now = time.monotonic()
+            turn = now if state.last_start is None else max(now, state.last_start + interval)
+            ready_at = turn + state.paced * interval
+            if ready_at - now > max_wait:
+                raise HostBusy(host, ready_at)
+        state.paced += 1
+        try:
             # One paced request at a time per host until it has started, so the next one
             # measures its wait from that start.
             async with state.pace:
                 await _wait_until(state.last_start, interval)
                 await self._start(state)
-        else:
-            await self._start(state)
+        finally:
+            state.paced -= 1
 
     async def _start(self, state: _Host) -> None:
         await state.slots.acquire()

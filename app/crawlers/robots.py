@@ -6,8 +6,11 @@ until a retry after a short time, unless an older good copy is at hand, which ke
 Feeds and sitemaps the publisher lists for machines are polled without this check; pages
 (articles, listings) go through it.
 
-A group's `Crawl-delay` for our user agent is read too (whole or fractional seconds) and capped
-at `max_delay`, so a hostile robots.txt cannot park a worker on one host.
+A group's `Crawl-delay` for our user agent is read too (whole or fractional seconds), and its
+`Request-rate` (`1/5`: one request per 5 seconds; `1/10s`, `2/1m`, `1/1h` with a unit) as the
+interval it implies; the larger of the two is the spacing asked for, capped at `max_delay`, so
+a hostile robots.txt cannot park a worker on one host. A `Request-rate` time window
+(`1/5 0600-0845`) is ignored: the rate applies all day, which errs on the polite side.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import urllib.robotparser
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, unquote, urlparse, urlsplit, urlunparse
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,12 @@ MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 # the value is rewritten in milliseconds before parsing, so the stdlib's group rules still pick
 # the line that applies to us.
 _CRAWL_DELAY = re.compile(r"^(\s*crawl-delay\s*:\s*)(\d+(?:\.\d*)?|\.\d+)(\s*(?:#.*)?)$", re.I)
+# Request-rate likewise (requests / seconds, whole numbers only in the stdlib): the seconds, with
+# their unit, become milliseconds.
+_REQUEST_RATE = re.compile(
+    r"^(\s*request-rate\s*:\s*)(\d+)\s*/\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\b", re.I
+)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 # Fetch robots.txt at the URL: (status, body), or None when the origin is unreachable.
 RobotsFetch = Callable[[str], Awaitable[tuple[int, bytes] | None]]
@@ -38,7 +48,10 @@ RobotsFetch = Callable[[str], Awaitable[tuple[int, bytes] | None]]
 class Verdict:
     allowed: bool
     reachable: bool  # False: robots.txt could not be read (5xx, 429, network); ask again later
-    delay: float  # seconds between our requests to the origin (Crawl-delay, capped; 0: none)
+    # Seconds between our requests to the origin: Crawl-delay or Request-rate, whichever asks
+    # more, capped (0: none).
+    delay: float
+    rule: str = ""  # the line that disallows the URL ("Disallow: /cari/"), when one does
 
 
 @dataclass(slots=True)
@@ -84,8 +97,10 @@ class RobotsCache:
         entry = await self._entry(origin)
         if entry.disallow_all:
             return Verdict(allowed=False, reachable=entry.good, delay=entry.delay)
-        allowed = entry.parser is None or entry.parser.can_fetch(self.agent, url)
-        return Verdict(allowed=allowed, reachable=True, delay=entry.delay)
+        if entry.parser is None or entry.parser.can_fetch(self.agent, url):
+            return Verdict(allowed=True, reachable=True, delay=entry.delay)
+        rule = _blocking_rule(entry.parser, self.agent, url)
+        return Verdict(allowed=False, reachable=True, delay=entry.delay, rule=rule)
 
     async def _entry(self, origin: str) -> _Entry:
         entry = self._entries.get(origin)
@@ -136,13 +151,15 @@ class RobotsCache:
         return _Entry(None, True, now + self.error_ttl, good=False)
 
     def _delay(self, origin: str, parser: urllib.robotparser.RobotFileParser) -> float:
+        """Crawl-delay or the interval Request-rate implies, whichever is longer, capped."""
         millis = parser.crawl_delay(self.agent)
-        if millis is None:
-            return 0.0
-        asked = int(millis) / 1000
+        asked = 0.0 if millis is None else int(millis) / 1000
+        rate = parser.request_rate(self.agent)
+        if rate is not None and rate.requests > 0:
+            asked = max(asked, rate.seconds / 1000 / rate.requests)
         if asked > self.max_delay:
             logger.info(
-                "robots.txt Crawl-delay capped",
+                "robots.txt Crawl-delay or Request-rate capped",
                 extra={"origin": origin, "crawl_delay": asked, "cap": self.max_delay},
             )
             return self.max_delay
@@ -152,9 +169,27 @@ class RobotsCache:
 def _delays_in_milliseconds(lines: list[str]) -> list[str]:
     out = []
     for line in lines:
-        match = _CRAWL_DELAY.match(line)
-        if match is not None:
+        if (match := _CRAWL_DELAY.match(line)) is not None:
             millis = round(min(float(match[2]), 1e9) * 1000)  # 400 nines would be inf
             line = f"{match[1]}{millis}{match[3]}"
+        elif (match := _REQUEST_RATE.match(line)) is not None:
+            seconds = min(float(match[3]), 1e9) * _UNIT_SECONDS[match[4].lower()]
+            line = f"{match[1]}{int(match[2])}/{round(seconds * 1000)}"
         out.append(line)
     return out
+
+
+def _blocking_rule(parser: urllib.robotparser.RobotFileParser, agent: str, url: str) -> str:
+    """The rule that disallows `url` for `agent`, as `can_fetch` found it ("Disallow: /x").
+
+    The stdlib does not say which line matched; this walks the same groups and rules the same
+    way (its `entries` and `default_entry` are undocumented, hence the defensive reads).
+    """
+    parts = urlparse(unquote(url))
+    path = quote(urlunparse(("", "", parts.path, parts.params, parts.query, parts.fragment)))
+    groups: list[Any] = [*getattr(parser, "entries", []), getattr(parser, "default_entry", None)]
+    for group in groups:
+        if group is not None and group.applies_to(agent):
+            line = next((r for r in group.rulelines if r.applies_to(path or "/")), None)
+            return "" if line is None else str(line)
+    return ""

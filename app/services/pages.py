@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -192,3 +192,18 @@ async def fail_page(
             text_claimed_until=None if final else now + RETRY_AFTER * job.attempts,
         )
     )
+
+
+async def defer_pages(session: AsyncSession, deferred: Sequence[tuple[int, datetime]]) -> None:
+    """Give leased pages (article id, when) back to the queue until then, without counting the
+    claim as an attempt: their host was not free yet (a Crawl-delay), which is no failure."""
+    if not deferred:
+        return
+    statement = (
+        update(Article)
+        .where(Article.id == bindparam("b_id"), Article.text_state == TextState.PENDING)
+        .values(text_claimed_until=bindparam("b_until"), text_attempts=Article.text_attempts - 1)
+    )
+    # Through the connection: one executemany, not the ORM's bulk update by primary key.
+    connection = await session.connection()
+    await connection.execute(statement, [{"b_id": i, "b_until": when} for i, when in deferred])

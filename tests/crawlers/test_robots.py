@@ -1,5 +1,6 @@
-"""robots.txt is honoured for page fetches and fetched once per origin while cached; its
-Crawl-delay spaces page fetches to the host (capped), and feed polls are not held back by it.
+"""robots.txt is honoured for page fetches, at every redirect hop, and fetched once per origin
+while cached; its Crawl-delay or Request-rate spaces page fetches to the host (capped), and feed
+polls are not held back by it.
 """
 
 from __future__ import annotations
@@ -8,13 +9,18 @@ import asyncio
 import dataclasses
 import itertools
 import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchOptions
+from app.crawlers.politeness import HostBusy
 from app.crawlers.robots import RobotsCache
 from tests.crawlers.loopback import Handler, Loopback, Route
+from tests.farm.fixtures import articles_or_skip
 from tests.farm.server import FarmServer
+from tests.farm.site import Site
 
 OPTIONS = FetchOptions(
     user_agent="PantauBot/0.1 (+https://pantau.id/bot)", allow_private_networks=True
@@ -205,3 +211,125 @@ async def test_crawl_delay_is_read_from_the_group_for_our_user_agent(
         async with Fetcher(OPTIONS) as fetcher:
             verdict = await fetcher.robots.check(server.url("/a"))
     assert verdict.allowed and verdict.delay == delay
+
+
+@pytest.mark.parametrize(
+    ("text", "delay"),
+    [
+        ("User-agent: *\nRequest-rate: 1/5\n", 5),  # one request per 5 s
+        ("User-agent: *\nRequest-rate: 4/2\n", 0.5),
+        ("User-agent: *\nRequest-rate: 1/10s 0600-0845 # office hours\n", 10),
+        ("User-agent: *\nRequest-rate: 3/1m\n", 20),
+        ("User-agent: *\nCrawl-delay: 2\nRequest-rate: 1/5\n", 5),  # the larger spacing
+        ("User-agent: *\nCrawl-delay: 7\nRequest-rate: 1/5\n", 7),
+        ("User-agent: PantauBot\nRequest-rate: 1/2\n\nUser-agent: *\nRequest-rate: 1/9\n", 2),
+        ("User-agent: *\nRequest-rate: 1/1h\n", 60),  # capped like a Crawl-delay
+        ("User-agent: *\nRequest-rate: 0/5\n", 0),
+        ("User-agent: *\nRequest-rate: often\n", 0),
+    ],
+)
+async def test_request_rate_is_a_minimum_interval_and_the_larger_spacing_wins(
+    text: str, delay: float
+) -> None:
+    with Loopback({"/robots.txt": robots(text), "/a": page}) as server:
+        async with Fetcher(OPTIONS) as fetcher:
+            verdict = await fetcher.robots.check(server.url("/a"))
+    assert verdict.allowed and verdict.delay == delay
+
+
+async def test_request_rate_spaces_page_fetches(farm_server: FarmServer) -> None:
+    farm_server.set_rule("/robots.txt", body=b"User-agent: *\nRequest-rate: 10/3\n")
+    urls = story_urls(farm_server, 3)
+    async with Fetcher(OPTIONS) as fetcher:
+        await asyncio.gather(*(fetcher.fetch_page(u) for u in urls))
+    pages = arrivals(farm_server, urls)
+    assert len(pages) == 3 and min(gaps(pages)) >= 0.3 - TOLERANCE, gaps(pages)
+
+
+async def test_a_page_whose_turn_is_further_than_max_wait_raises_host_busy_unsent(
+    farm_server: FarmServer,
+) -> None:
+    farm_server.set_rule("/robots.txt", body=paced_robots("0.5"))
+    first, second = story_urls(farm_server, 2)
+    async with Fetcher(OPTIONS) as fetcher:
+        await fetcher.fetch_page(first)
+        with pytest.raises(HostBusy) as busy:
+            await fetcher.fetch_page(second, max_wait=0.1)
+        assert 0 < busy.value.ready_at - time.monotonic() <= 0.5
+        assert arrivals(farm_server, [second]) == []
+        await fetcher.fetch_page(second, max_wait=1.0)  # a turn within the bound is waited for
+    pages = arrivals(farm_server, [first, second])
+    assert len(pages) == 2 and min(gaps(pages)) >= 0.5 - TOLERANCE, gaps(pages)
+
+
+async def test_pages_already_waiting_for_the_host_count_toward_max_wait(
+    farm_server: FarmServer,
+) -> None:
+    farm_server.set_rule("/robots.txt", body=paced_robots("0.3"))
+    urls = story_urls(farm_server, 3)
+    async with Fetcher(OPTIONS) as fetcher:
+        # The first goes now, the second in 0.3 s, the third would in 0.6 s: past the bound.
+        results = await asyncio.gather(
+            *(fetcher.fetch_page(u, max_wait=0.45) for u in urls), return_exceptions=True
+        )
+    assert [type(r).__name__ for r in results] == ["FetchResult", "FetchResult", "HostBusy"]
+    pages = arrivals(farm_server, urls)
+    assert len(pages) == 2 and min(gaps(pages)) >= 0.3 - TOLERANCE, gaps(pages)
+
+
+# Redirects: a page's every hop answers to the robots.txt of the hop's own host.
+
+
+@pytest.fixture
+def other_host() -> Iterator[FarmServer]:
+    """A second farm on a port of its own: another origin, with its own robots.txt."""
+    with FarmServer(Site(articles_or_skip(outlets=["kompas"], per_outlet=2))) as server:
+        yield server
+
+
+async def test_a_redirect_to_a_url_another_hosts_robots_txt_disallows_is_never_requested(
+    farm_server: FarmServer, other_host: FarmServer
+) -> None:
+    (url,) = story_urls(farm_server, 1)
+    moved = other_host.outlet_url("kompas", "/read/1/moved.html")
+    other_host.set_rule("/robots.txt", body=b"User-agent: *\nDisallow: /kompas/read/\n")
+    farm_server.redirect(urlsplit(url).path, to=moved)
+    async with Fetcher(OPTIONS) as fetcher:
+        with pytest.raises(FetchError) as caught:
+            await fetcher.fetch_page(url)
+    assert caught.value.kind is FailureKind.HARD
+    assert caught.value.reason == (
+        f"robots.txt disallows {moved} for this crawler"
+        f" ({other_host.base_url}/robots.txt: Disallow: /kompas/read/); redirected from {url}"
+    )
+    assert arrivals(farm_server, [url]) and [r.path for r in other_host.requests()] == [
+        "/robots.txt"
+    ]
+
+
+async def test_a_redirect_within_the_host_to_a_disallowed_path_is_never_requested(
+    farm_server: FarmServer,
+) -> None:
+    (url,) = story_urls(farm_server, 1)
+    farm_server.redirect(urlsplit(url).path, to="/kompas/cari/?q=banjir")
+    async with Fetcher(OPTIONS) as fetcher:
+        with pytest.raises(FetchError, match=r"robots\.txt disallows") as caught:
+            await fetcher.fetch_page(url)
+    assert caught.value.kind is FailureKind.HARD
+    assert f"({farm_server.base_url}/robots.txt: Disallow: /kompas/cari/)" in caught.value.reason
+    assert not farm_server.requests("/kompas/cari/")
+
+
+async def test_a_redirect_hop_keeps_the_crawl_delay_of_its_own_host(
+    farm_server: FarmServer, other_host: FarmServer
+) -> None:
+    other_host.set_rule("/robots.txt", body=b"User-agent: *\nCrawl-delay: 0.3\n")
+    target = other_host.outlet_url("kompas", other_host.site.stories("kompas")[0].path)
+    urls = story_urls(farm_server, 3)
+    for url in urls:
+        farm_server.redirect(urlsplit(url).path, to=target)
+    async with Fetcher(OPTIONS) as fetcher:
+        results = await asyncio.gather(*(fetcher.fetch_page(u) for u in urls))
+    assert all(r.status == 200 and r.url == target for r in results)
+    pages = arrivals(other_host, [target])
+    assert len(pages) == 3 and min(gaps(pages)) >= 0.3 - TOLERANCE, gaps(pages)
