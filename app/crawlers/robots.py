@@ -6,39 +6,34 @@ until a retry after a short time, unless an older good copy is at hand, which ke
 Feeds and sitemaps the publisher lists for machines are polled without this check; pages
 (articles, listings) go through it.
 
+The file is read by Protego (Scrapy's parser): the group for our user agent, `*` and `$`
+wildcards in paths, and the longest matching rule wins (Allow on a tie), as RFC 9309 says;
+the standard library's parser knows none of that (`Disallow: /*?s=` never matched).
+
 A group's `Crawl-delay` for our user agent is read too (whole or fractional seconds), and its
 `Request-rate` (`1/5`: one request per 5 seconds; `1/10s`, `2/1m`, `1/1h` with a unit) as the
 interval it implies; the larger of the two is the spacing asked for, capped at `max_delay`, so
 a hostile robots.txt cannot park a worker on one host. A `Request-rate` time window
-(`1/5 0600-0845`) is ignored: the rate applies all day, which errs on the polite side.
+(`1/5 0600-0845`) is ignored: the rate applies all day, which errs on the polite side. A value
+that is not a finite, non-negative number is ignored, as Protego does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-import urllib.robotparser
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote, urlparse, urlsplit, urlunparse
+from urllib.parse import unquote, urlsplit
+
+from protego import Protego
 
 logger = logging.getLogger(__name__)
 
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
-# urllib.robotparser keeps whole-second Crawl-delay values only, yet sites write 0.5 or 1.5:
-# the value is rewritten in milliseconds before parsing, so the stdlib's group rules still pick
-# the line that applies to us.
-_CRAWL_DELAY = re.compile(r"^(\s*crawl-delay\s*:\s*)(\d+(?:\.\d*)?|\.\d+)(\s*(?:#.*)?)$", re.I)
-# Request-rate likewise (requests / seconds, whole numbers only in the stdlib): the seconds, with
-# their unit, become milliseconds.
-_REQUEST_RATE = re.compile(
-    r"^(\s*request-rate\s*:\s*)(\d+)\s*/\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\b", re.I
-)
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 # Fetch robots.txt at the URL: (status, body), or None when the origin is unreachable.
 RobotsFetch = Callable[[str], Awaitable[tuple[int, bytes] | None]]
@@ -56,7 +51,7 @@ class Verdict:
 
 @dataclass(slots=True)
 class _Entry:
-    parser: urllib.robotparser.RobotFileParser | None  # None: everything allowed
+    parser: Protego | None  # None: everything allowed
     disallow_all: bool
     expires: float
     good: bool
@@ -97,7 +92,7 @@ class RobotsCache:
         entry = await self._entry(origin)
         if entry.disallow_all:
             return Verdict(allowed=False, reachable=entry.good, delay=entry.delay)
-        if entry.parser is None or entry.parser.can_fetch(self.agent, url):
+        if entry.parser is None or entry.parser.can_fetch(url, self.agent):
             return Verdict(allowed=True, reachable=True, delay=entry.delay)
         rule = _blocking_rule(entry.parser, self.agent, url)
         return Verdict(allowed=False, reachable=True, delay=entry.delay, rule=rule)
@@ -133,9 +128,8 @@ class RobotsCache:
         if answer is not None:
             status, body = answer
             if 200 <= status < 300:
-                parser = urllib.robotparser.RobotFileParser()
                 text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-                parser.parse(_delays_in_milliseconds(text.splitlines()))
+                parser = Protego.parse(text)
                 delay = self._delay(origin, parser)
                 return _Entry(parser, False, now + self.ttl, good=True, delay=delay)
             if 400 <= status < 500 and status != 429:
@@ -150,13 +144,12 @@ class RobotsCache:
             )
         return _Entry(None, True, now + self.error_ttl, good=False)
 
-    def _delay(self, origin: str, parser: urllib.robotparser.RobotFileParser) -> float:
+    def _delay(self, origin: str, parser: Protego) -> float:
         """Crawl-delay or the interval Request-rate implies, whichever is longer, capped."""
-        millis = parser.crawl_delay(self.agent)
-        asked = 0.0 if millis is None else int(millis) / 1000
+        asked = parser.crawl_delay(self.agent) or 0.0
         rate = parser.request_rate(self.agent)
         if rate is not None and rate.requests > 0:
-            asked = max(asked, rate.seconds / 1000 / rate.requests)
+            asked = max(asked, rate.seconds / rate.requests)
         if asked > self.max_delay:
             logger.info(
                 "robots.txt Crawl-delay or Request-rate capped",
@@ -166,30 +159,21 @@ class RobotsCache:
         return asked
 
 
-def _delays_in_milliseconds(lines: list[str]) -> list[str]:
-    out = []
-    for line in lines:
-        if (match := _CRAWL_DELAY.match(line)) is not None:
-            millis = round(min(float(match[2]), 1e9) * 1000)  # 400 nines would be inf
-            line = f"{match[1]}{millis}{match[3]}"
-        elif (match := _REQUEST_RATE.match(line)) is not None:
-            seconds = min(float(match[3]), 1e9) * _UNIT_SECONDS[match[4].lower()]
-            line = f"{match[1]}{int(match[2])}/{round(seconds * 1000)}"
-        out.append(line)
-    return out
+def _blocking_rule(parser: Protego, agent: str, url: str) -> str:
+    """The rule that disallows `url` for `agent` ("Disallow: /x"), as `can_fetch` found it.
 
-
-def _blocking_rule(parser: urllib.robotparser.RobotFileParser, agent: str, url: str) -> str:
-    """The rule that disallows `url` for `agent`, as `can_fetch` found it ("Disallow: /x").
-
-    The stdlib does not say which line matched; this walks the same groups and rules the same
-    way (its `entries` and `default_entry` are undocumented, hence the defensive reads).
+    Protego does not say which line matched; its rule set keeps the rules in the order it
+    tries them (most specific first) and stops at the first match. Those attributes are not
+    public, hence the defensive reads: without them the reason just names no rule.
     """
-    parts = urlparse(unquote(url))
-    path = quote(urlunparse(("", "", parts.path, parts.params, parts.query, parts.fragment)))
-    groups: list[Any] = [*getattr(parser, "entries", []), getattr(parser, "default_entry", None)]
-    for group in groups:
-        if group is not None and group.applies_to(agent):
-            line = next((r for r in group.rulelines if r.applies_to(path or "/")), None)
-            return "" if line is None else str(line)
-    return ""
+    try:
+        from protego._utils import _quote_path
+
+        group: Any = parser._get_matching_rule_set(agent)
+        path = _quote_path(url)
+        rule = next((r for r in group._rules if r.value.match(path)), None)
+    except Exception:  # a diagnostic nicety, never worth a failed check
+        return ""
+    if rule is None:
+        return ""
+    return f"{rule.field.capitalize()}: {unquote(rule.value._pattern)}"  # stored quoted

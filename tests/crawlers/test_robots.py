@@ -65,6 +65,39 @@ async def test_rules_for_our_user_agent_apply_to_us() -> None:
             assert await other.allowed(server.url("/a"))
 
 
+RFC_9309_RULES = """\
+User-agent: *
+Disallow: /*?s=
+Disallow: /*.pdf$
+Disallow: /berita/
+Allow: /berita/read/
+Allow: /cari/$
+Disallow: /cari/
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed", "rule"),
+    [
+        ("/berita/read/1/banjir.html", True, ""),  # the longer Allow beats the shorter Disallow
+        ("/berita/galeri/1", False, "Disallow: /berita/"),
+        ("/news/index.php?s=banjir", False, "Disallow: /*?s="),  # a wildcard in the path
+        ("/news/index.php?p=2", True, ""),
+        ("/unduh/laporan.pdf", False, "Disallow: /*.pdf$"),  # `$` anchors the end
+        ("/unduh/laporan.pdf.html", True, ""),
+        ("/cari/", True, ""),  # `Allow: /cari/$` is as long as `Disallow: /cari/`: Allow wins
+        ("/cari/banjir", False, "Disallow: /cari/"),
+    ],
+)
+async def test_rules_match_as_rfc_9309_says(path: str, allowed: bool, rule: str) -> None:
+    """Wildcards, end anchors and the longest match: the stdlib's parser got four of these
+    wrong (it reads rules in file order and takes `*` and `$` literally)."""
+    with Loopback({"/robots.txt": robots(RFC_9309_RULES)}) as server:
+        async with Fetcher(OPTIONS) as fetcher:
+            verdict = await fetcher.robots.check(server.url(path))
+    assert (verdict.allowed, verdict.rule) == (allowed, rule)
+
+
 @pytest.mark.parametrize("status", [401, 403, 404, 410])
 async def test_a_4xx_robots_txt_allows_everything(status: int) -> None:
     with Loopback({"/robots.txt": robots("nope", status), "/a": page}) as server:
@@ -200,7 +233,8 @@ async def test_without_crawl_delay_page_fetches_keep_the_configured_spacing(
         ("User-agent: *\nCrawl-delay: .25\n", 0.25),
         ("User-agent: *\nCrawl-delay: soon\n", 0),
         ("User-agent: *\nCrawl-delay: -3\n", 0),
-        ("User-agent: *\nCrawl-delay: " + "9" * 400 + "\n", 60),
+        ("User-agent: *\nCrawl-delay: 31536000\n", 60),  # a year: capped
+        ("User-agent: *\nCrawl-delay: " + "9" * 400 + "\n", 0),  # not a finite number: ignored
         ("User-agent: PantauBot\nDisallow: /private/\n", 0),
     ],
 )
