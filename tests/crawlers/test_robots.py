@@ -236,20 +236,7 @@ async def test_without_crawl_delay_page_fetches_keep_the_configured_spacing(
         ("User-agent: *\nCrawl-delay: 31536000\n", 60),  # a year: capped
         ("User-agent: *\nCrawl-delay: " + "9" * 400 + "\n", 0),  # not a finite number: ignored
         ("User-agent: PantauBot\nDisallow: /private/\n", 0),
-    ],
-)
-async def test_crawl_delay_is_read_from_the_group_for_our_user_agent(
-    text: str, delay: float
-) -> None:
-    with Loopback({"/robots.txt": robots(text), "/a": page}) as server:
-        async with Fetcher(OPTIONS) as fetcher:
-            verdict = await fetcher.robots.check(server.url("/a"))
-    assert verdict.allowed and verdict.delay == delay
-
-
-@pytest.mark.parametrize(
-    ("text", "delay"),
-    [
+        # Request-rate is the interval it implies; the larger of it and Crawl-delay wins.
         ("User-agent: *\nRequest-rate: 1/5\n", 5),  # one request per 5 s
         ("User-agent: *\nRequest-rate: 4/2\n", 0.5),
         ("User-agent: *\nRequest-rate: 1/10s 0600-0845 # office hours\n", 10),
@@ -262,9 +249,7 @@ async def test_crawl_delay_is_read_from_the_group_for_our_user_agent(
         ("User-agent: *\nRequest-rate: often\n", 0),
     ],
 )
-async def test_request_rate_is_a_minimum_interval_and_the_larger_spacing_wins(
-    text: str, delay: float
-) -> None:
+async def test_spacing_is_read_from_the_group_for_our_user_agent(text: str, delay: float) -> None:
     with Loopback({"/robots.txt": robots(text), "/a": page}) as server:
         async with Fetcher(OPTIONS) as fetcher:
             verdict = await fetcher.robots.check(server.url("/a"))
