@@ -1,7 +1,11 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.model_selection import GroupKFold
 
+from app.scoring.artifact import load_models
 from app.scoring.neural import NetConfig, TargetNet, encode
 from app.scoring.text import tokens
 from app.scoring.vectors import WordVectors
@@ -116,3 +120,18 @@ def test_numpy_forward_matches_pytorch_and_training_repeats_exactly():
         one = TargetNet(config, net.words, [member])
         rows, row_spans = [toks[i] for i in test_idx], [spans[i] for i in test_idx]
         assert np.allclose(one.proba(rows, row_spans, _vectors()), oof[test_idx], atol=1e-5)
+
+
+def test_shipped_target_model_carries_the_net_and_scores_without_torch():
+    models, _, document = load_models()
+    net = models["en_target"].net
+    assert document["format"] == 4
+    assert net is not None and len(net.members) == net.config.members
+    assert models["id"].net is None and models["en"].net is None
+    code = (
+        "import sys; from app.scoring import load_scorer, Entity; s = load_scorer(); "
+        "r = s.score(title=None, text='Critics slammed Acme over the toxic spill.', "
+        "entities=(Entity('Acme'),)); "
+        "assert r.targets[0].negativity > 0.5, r; assert 'torch' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
