@@ -15,9 +15,10 @@ from app.scoring.vectors import VECTORS_NAME, WordVectors
 ARTIFACT_DIR = Path(__file__).parent / "artifacts"
 DEFAULT_NAME = "pantau-scoring"
 # 2: mixed-hash bigrams and the direction block (1 is not readable); 3: models may carry a
-# dense word-vector block read from ``word-vectors.npz`` next to the arrays (2 still loads).
-FORMAT_VERSION = 3
-READABLE_FORMATS = (2, 3)
+# dense word-vector block read from ``word-vectors.npz`` next to the arrays; 4: the target
+# model may carry a net (``neural.py``), which reads the same table (2 and 3 still load).
+FORMAT_VERSION = 4
+READABLE_FORMATS = (2, 3, 4)
 
 
 def artifact_paths(path: Path | None = None) -> tuple[Path, Path]:
@@ -70,9 +71,13 @@ def load_models(path: Path | None = None) -> tuple[dict[str, LinearModel], str, 
             key: LinearModel.from_arrays(arrays, key, spec)
             for key, spec in document["models"].items()
         }
-    if any(m.dense_weights is not None for m in models.values()):
+    if any(_reads_vectors(m) for m in models.values()):
         vectors = WordVectors.load(npz_path.parent / VECTORS_NAME)
         for model in models.values():
-            if model.dense_weights is not None:
+            if _reads_vectors(model):
                 model.vectors = vectors
     return models, str(document["model_version"]), document
+
+
+def _reads_vectors(model: LinearModel) -> bool:
+    return model.dense_weights is not None or model.net is not None

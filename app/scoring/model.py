@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.scoring.features import FeatureConfig, Featurizer, Matrix, tfidf
+from app.scoring.neural import TargetNet
 from app.scoring.vectors import WordVectors
 
 CLASSES: tuple[str, str, str] = ("negative", "neutral", "positive")
@@ -55,6 +56,9 @@ class LinearModel:
     # by the block weight, and the vector table it reads (set when the artefact is loaded).
     dense_weights: np.ndarray | None = None
     vectors: WordVectors | None = None
+    # The target net (``neural.py``; target model only), mixed into the probabilities before
+    # calibration with the share ``net.config.mix``; it reads ``vectors`` too.
+    net: TargetNet | None = None
     featurizer: Featurizer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -66,22 +70,36 @@ class LinearModel:
     def proba_of(self, x: Matrix, dense: np.ndarray | None = None) -> np.ndarray:
         """Calibrated class probabilities of TF-IDF rows (and their dense word-vector rows,
         if the model has that block), columns in CLASSES order."""
+        return self.calibrator.apply(self.raw_proba(x, dense))
+
+    def raw_proba(self, x: Matrix, dense: np.ndarray | None = None) -> np.ndarray:
+        """Softmax of the decision values, before calibration."""
         logits = np.asarray(x @ self.weights) + self.bias
         if self.dense_weights is not None and dense is not None:
             logits += dense @ self.dense_weights
-        return self.calibrator.apply(softmax(logits))
+        return softmax(logits)
 
     def proba(self, counts: Matrix, dense: np.ndarray | None = None) -> np.ndarray:
         """Calibrated class probabilities of count rows."""
         return self.proba_of(self.transform(counts), dense)
 
-    def target_dense(
-        self, rows: list[list[str]], spans: list[tuple[int, int]]
-    ) -> np.ndarray | None:
-        """Dense word-vector rows of target mentions, or None for a model without them."""
-        if self.vectors is None or self.dense_weights is None:
-            return None
-        return self.vectors.target_features(rows, spans, self.config.window)
+    def target_proba(
+        self, counts: Matrix, rows: list[list[str]], spans: list[tuple[int, int]]
+    ) -> np.ndarray:
+        """Calibrated class probabilities of target mentions: count rows (sentence and window
+        features) with the token rows and mention spans the dense block and the net read."""
+        x = self.transform(counts)
+        if self.vectors is None:
+            return self.proba_of(x)
+        dense = None
+        if self.dense_weights is not None:
+            dense = self.vectors.target_features(rows, spans, self.config.window)
+        if self.net is None:
+            return self.proba_of(x, dense)
+        mix = self.net.config.mix
+        proba = (1.0 - mix) * self.raw_proba(x, dense)
+        proba += mix * self.net.proba(rows, spans, self.vectors)
+        return self.calibrator.apply(proba)
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         used = np.flatnonzero(np.any(self.weights != 0.0, axis=1)).astype(np.uint32)
@@ -96,6 +114,8 @@ class LinearModel:
             arrays[f"{prefix}/cal_y{k}"] = self.calibrator.ys[k].astype(np.float32)
         if self.dense_weights is not None:
             arrays[f"{prefix}/dense"] = self.dense_weights.astype(np.float32)
+        if self.net is not None:
+            arrays.update(self.net.to_arrays(prefix))
         return arrays
 
     @classmethod
@@ -116,14 +136,18 @@ class LinearModel:
         bias = arrays[f"{prefix}/bias"].astype(np.float32)
         dense = arrays.get(f"{prefix}/dense")
         meta = dict(spec.get("meta", {}))
-        return cls(config, weights, bias, idf, calibrator, meta, dense_weights=dense)
+        net = TargetNet.from_arrays(arrays, prefix, spec["net"]) if "net" in spec else None
+        return cls(config, weights, bias, idf, calibrator, meta, dense_weights=dense, net=net)
 
     def spec(self) -> dict[str, Any]:
-        return {
+        spec: dict[str, Any] = {
             "features": self.config.to_json(),
             "idf_default": float(self.idf.max()) if self.idf.size else 1.0,
             "meta": self.meta,
         }
+        if self.net is not None:
+            spec["net"] = self.net.config.to_json()
+        return spec
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

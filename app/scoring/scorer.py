@@ -218,8 +218,7 @@ class Scorer:
             counts = model.featurizer.counts(rows)
             en_spans = [spans[k] for k in en_rows]
             windows = model.featurizer.window_counts(rows, en_spans)
-            dense = model.target_dense(rows, en_spans)
-            out[en_rows] = model.proba(sp.csr_matrix(counts + windows), dense)
+            out[en_rows] = model.target_proba(sp.csr_matrix(counts + windows), rows, en_spans)
         if id_rows:
             model = self.models["id"]
             windows = []

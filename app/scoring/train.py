@@ -19,6 +19,7 @@ from app.scoring import dataset as ds
 from app.scoring.artifact import ARTIFACT_DIR
 from app.scoring.features import WORD_LISTS, FeatureConfig, Featurizer, Matrix, fit_idf, tfidf
 from app.scoring.model import CLASSES, Calibrator, LinearModel, softmax
+from app.scoring.neural import NetConfig
 from app.scoring.targets import token_span
 from app.scoring.text import tokens
 from app.scoring.vectors import VECTORS_NAME, WordVectors
@@ -58,6 +59,8 @@ class TrainConfig:
     )
     # The distilled word-vector table (``app.scoring.distil``) the target model reads.
     vectors: Path = ARTIFACT_DIR / VECTORS_NAME
+    # The target net next to the target model (``neural.py``; None: linear model alone).
+    target_net: NetConfig | None = field(default_factory=NetConfig)
 
 
 @dataclass
@@ -80,9 +83,11 @@ def fit_linear(
     seed: int,
     folds: int,
     dense: np.ndarray | None = None,
+    mix: tuple[float, np.ndarray] | None = None,
 ) -> LinearModel:
     """Fit LR on TF-IDF of ``counts`` (next to the ``dense`` word-vector rows times
-    ``config.vector_weight``, if given); calibrate on out-of-fold predictions."""
+    ``config.vector_weight``, if given); calibrate on out-of-fold predictions, mixed with
+    another model's out-of-fold probabilities with the given share, if ``mix`` is given."""
     idf = fit_idf(counts)
     x = tfidf(counts, idf, config)
     if dense is not None:
@@ -94,6 +99,8 @@ def fit_linear(
         model = _classifier(clf, seed)
         model.fit(x[train_idx], y[train_idx], sample_weight=corpus.weights[train_idx])
         oof[test_idx] = softmax(model.decision_function(x[test_idx]))
+    if mix is not None:
+        oof = (1.0 - mix[0]) * oof + mix[0] * mix[1]
     calibrator = fit_calibrator(oof[corpus.calibrate], y[corpus.calibrate])
     final = _classifier(clf, seed)
     final.fit(x, y, sample_weight=corpus.weights)
@@ -208,12 +215,30 @@ def train_all(
         calibrate=np.ones(len(target_rows), dtype=bool),
     )
     counts = target_counts(Featurizer(fcfg), target_rows)
-    vectors = WordVectors.load(cfg.vectors) if fcfg.vector_weight else None
+    toks, spans = target_inputs(target_rows)
+    vectors = WordVectors.load(cfg.vectors) if fcfg.vector_weight or cfg.target_net else None
     dense = None
-    if vectors is not None:
-        dense = vectors.target_features(*target_inputs(target_rows), fcfg.window)
-    target = fit_linear(counts, corpus, fcfg, cfg.clf_target, cfg.seed, cfg.folds, dense)
+    if vectors is not None and fcfg.vector_weight:
+        dense = vectors.target_features(toks, spans, fcfg.window)
+    net, mix = None, None
+    if vectors is not None and cfg.target_net is not None:
+        from app.scoring.neural_train import train_target_net
+
+        net, net_oof = train_target_net(
+            toks,
+            spans,
+            corpus.texts,
+            corpus.labels,
+            corpus.weights,
+            vectors,
+            cfg.target_net,
+            cfg.seed,
+        )
+        mix = (cfg.target_net.mix, net_oof)
+        log.info("trained", extra={"model": "en_target net", "rows": len(target_rows)})
+    target = fit_linear(counts, corpus, fcfg, cfg.clf_target, cfg.seed, cfg.folds, dense, mix)
     target.vectors = vectors
+    target.net = net
     models["en_target"] = target
     info = {
         "train_config": _jsonable(asdict(cfg)),
