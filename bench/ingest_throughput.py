@@ -248,24 +248,21 @@ async def measure(kind, database, options, scorer, pool, full_url, page_url, slu
                 session, data=source_service.NewSource(url=f"{full_url}/{slug}/rss.xml")
             )
     crawler = Crawler(database=database, fetcher=Fetcher(options), scorer=scorer, pool=pool)
-    # The stages as `Crawler.run_once` runs them: crawl, pages, then stories, scoring, matching
-    # and clustering (overlapped: the pool scores while this process assigns and groups).
+    # One `Crawler.run_once`, as the scheduler and `pantau crawl --once` run it: the crawl, with
+    # what it stores scored (in the pool) and grouped while later sources are still fetched,
+    # then pages and the last stories, scoring, matching and clustering.
     main_cpu, pool_cpu = cpu_seconds([os.getpid()]), cpu_seconds(pool_pids(pool))
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    outcomes = await crawler.crawl_due()
-    t_crawl = time.perf_counter()
-    await crawler.fetch_pages()
-    stories, scored, grouped = await crawler._drain()
+    summary = await crawler.run_once()
     elapsed = time.perf_counter() - started
     main_cpu = cpu_seconds([os.getpid()]) - main_cpu
     pool_cpu = cpu_seconds(pool_pids(pool)) - pool_cpu
-    new_items = sum(o.new_items for o in outcomes)
+    scored = summary.scored
     results[f"items_{kind}"] = scored / elapsed
-    print(f"[{kind}] feed-only: {new_items} items -> {scored} scored and {grouped} grouped in "
-          f"{elapsed:.1f} s = {scored / elapsed:.0f} items/s (fetch+parse+store "
-          f"{t_crawl - started:.1f} s, {stories} stories + score + group "
-          f"{elapsed - (t_crawl - started):.1f} s)")  # fmt: skip
+    print(f"[{kind}] feed-only: {summary.new_items} items -> {scored} scored and "
+          f"{summary.grouped} grouped ({summary.stories} stories) in {elapsed:.1f} s = "
+          f"{scored / elapsed:.0f} items/s")  # fmt: skip
     print(f"[{kind}] feed-only CPU: main process {main_cpu:.1f} s, pool {pool_cpu:.1f} s, "
           f"total {main_cpu + pool_cpu:.1f} s; load average {load:.1f} -> "
           f"{os.getloadavg()[0]:.1f}")  # fmt: skip
@@ -287,7 +284,7 @@ async def measure(kind, database, options, scorer, pool, full_url, page_url, slu
     print(f"[{kind}] page stage: {pages} pages fetched, extracted and stored in {elapsed:.1f} s "
           f"= {pages / elapsed:.0f} pages/s = {ratio:.2f} of ceiling")  # fmt: skip
     started = time.perf_counter()
-    scored, grouped = await crawler.process_pending()
+    scored, _grouped = await crawler.process_pending()
     print(f"[{kind}] then stories + scoring + grouping of {scored} rows: "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     await crawler.fetcher.aclose()

@@ -79,6 +79,12 @@ class CrawlSummary:
     pages: int = 0
     stories: int = 0
 
+    def add(self, stories: int, scored: int, grouped: int) -> None:
+        """Count one drain of the story, score and cluster stages."""
+        self.stories += stories
+        self.scored += scored
+        self.grouped += grouped
+
     def count(self, status: FetchStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
@@ -104,13 +110,14 @@ class Crawler:
     sitemap_max_children: int = 5
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 
-    async def crawl_due(self) -> list[SourceOutcome]:
+    async def crawl_due(self, *, stored: asyncio.Event | None = None) -> list[SourceOutcome]:
         """Claim and crawl due sources batch by batch until none is due.
 
         Every source crawled is rescheduled at least a minute past the clock, so one call
         fetches each due source once. The database work overlaps the fetching: the next batch
         is claimed while this one is fetched, and a batch's reschedules are written while the
         next one is fetched (its sources stay leased until then, so nobody claims them twice).
+        `stored` is set whenever a source has committed new articles.
         """
         outcomes: list[SourceOutcome] = []
         semaphore = asyncio.Semaphore(self.concurrency)
@@ -128,7 +135,10 @@ class Crawler:
                     source: ClaimedSource, batch: list[_Reschedule] = unchanged
                 ) -> SourceOutcome:
                     async with semaphore:
-                        return await self.crawl_source(source, unchanged=batch)
+                        outcome = await self.crawl_source(source, unchanged=batch)
+                    if stored is not None and outcome.new_items:
+                        stored.set()
+                    return outcome
 
                 try:
                     outcomes.extend(await asyncio.gather(*(run(s) for s in claimed)))
@@ -515,9 +525,31 @@ class Crawler:
         await asyncio.to_thread(self.pool.shutdown)
 
     async def run_once(self) -> CrawlSummary:
-        outcomes = await self.crawl_due()
-        pages = await self.fetch_pages()
-        stories, scored, grouped = await self._drain()
-        return CrawlSummary(
-            outcomes=outcomes, scored=scored, grouped=grouped, pages=pages, stories=stories
-        )
+        """One cycle: crawl the due sources, fetch pages, then score, match and cluster.
+
+        Scoring does not wait for the whole crawl: while sources are still being fetched, what
+        the finished ones stored is scored (in the CPU pool, while this process fetches and
+        parses) and grouped, so an article of the first source of a long crawl reaches the
+        issue feed without waiting for the last source. The stages' queues are in the
+        database, so the result is the same set of scored and grouped articles either way.
+        """
+        summary = CrawlSummary()
+        stored = asyncio.Event()
+        crawling = asyncio.create_task(self.crawl_due(stored=stored))
+        try:
+            while not crawling.done():
+                waiter = asyncio.create_task(stored.wait())
+                await asyncio.wait([waiter, crawling], return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if stored.is_set():
+                    stored.clear()
+                    summary.add(*await self._drain())
+        finally:
+            if not crawling.done():
+                crawling.cancel()  # draining failed: do not leave the crawl running alone
+                with contextlib.suppress(asyncio.CancelledError):
+                    await crawling
+        summary.outcomes = await crawling
+        summary.pages = await self.fetch_pages()
+        summary.add(*await self._drain())
+        return summary

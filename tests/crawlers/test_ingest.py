@@ -431,3 +431,33 @@ async def test_a_batch_of_pages_is_read_and_written_in_one_statement_each(
     }
     # The claims' UPDATEs are one row of parameters each; the stores' carry one row per page.
     assert sum(rows for kind, rows in statements if kind == "UPDATE") == batches + pages
+
+
+async def test_a_cycle_scores_what_is_stored_while_slower_sources_are_still_fetched(
+    db: Database, crawler: Crawler, farm: FarmServer
+) -> None:
+    """An article of a quick source reaches the issue feed before a slow source has answered."""
+    farm.site.configure("fimela", full_content=True)
+    farm.site.configure("tempo", full_content=True)
+    quick = await add_source(db, farm.feed_url("fimela"))
+    slow = await add_source(db, farm.feed_url("tempo"))
+    farm.slow(farm.outlet_path("tempo", "/rss.xml"), 2.0)
+
+    async def counts() -> tuple[int, int]:
+        async with db.sessionmaker() as session:
+            grouped = await session.scalar(
+                select(func.count()).where(
+                    Article.source_id == quick, Article.grouped_at.is_not(None)
+                )
+            )
+            waiting = await session.scalar(select(func.count()).where(Article.source_id == slow))
+        return grouped or 0, waiting or 0
+
+    cycle = asyncio.create_task(crawler.run_once())
+    seen = (0, 0)
+    while not cycle.done() and seen[0] < len(farm.site.stories("fimela")):
+        await asyncio.sleep(0.05)
+        seen = await counts()
+    summary = await cycle
+    assert seen == (len(farm.site.stories("fimela")), 0)  # grouped while tempo was silent
+    assert summary.scored == summary.grouped == summary.new_items == len(await articles(db))
