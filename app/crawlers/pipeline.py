@@ -532,10 +532,15 @@ class Crawler:
         parses) and grouped, so an article of the first source of a long crawl reaches the
         issue feed without waiting for the last source. The stages' queues are in the
         database, so the result is the same set of scored and grouped articles either way.
+
+        A drain that fails (the scorer raising, say) does not stop the crawl: the cycle crawls
+        and fetches pages to the end, as if it had not drained before, then raises; what was
+        stored waits for the next cycle, and no claimed source is left leased and unfetched.
         """
         summary = CrawlSummary()
         stored = asyncio.Event()
         crawling = asyncio.create_task(self.crawl_due(stored=stored))
+        failure: Exception | None = None
         try:
             while not crawling.done():
                 waiter = asyncio.create_task(stored.wait())
@@ -543,13 +548,19 @@ class Crawler:
                 waiter.cancel()
                 if stored.is_set():
                     stored.clear()
-                    summary.add(*await self._drain())
+                    try:
+                        summary.add(*await self._drain())
+                    except Exception as exc:
+                        failure = exc
+                        await asyncio.wait([crawling])
         finally:
             if not crawling.done():
-                crawling.cancel()  # draining failed: do not leave the crawl running alone
+                crawling.cancel()  # this cycle was cancelled: stop the crawl with it
                 with contextlib.suppress(asyncio.CancelledError):
                     await crawling
         summary.outcomes = await crawling
         summary.pages = await self.fetch_pages()
+        if failure is not None:
+            raise failure
         summary.add(*await self._drain())
         return summary
