@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from app.scoring.text import MARK_TOKENS, NEG_PREFIX
-from app.scoring.vectors import WordVectors
+from app.scoring.text import MARK_TOKENS, NEG_PREFIX, unnegated
+from app.scoring.vectors import WordVectors, array_words, words_array
 
 PAD, UNKNOWN = 0, 1  # word-embedding rows; the vocabulary's words start at 2
 _PARAMS = (
@@ -91,7 +91,7 @@ def encode(
         lo = max(0, min(start - config.max_len // 2, len(toks) - config.max_len))
         toks = toks[lo : lo + config.max_len]
         start, end = start - lo, end - lo
-        words = [t[1:] if t[:1] == NEG_PREFIX else t for t in toks]
+        words = [unnegated(t) for t in toks]
         neg = [1.0 if t[:1] == NEG_PREFIX else 0.0 for t in toks]
         rel = [
             max(-config.max_rel, i - start)
@@ -145,8 +145,7 @@ class TargetNet:
         if self._stacked is None:
             self._stacked = _stack(self.members)
         if self._table is None or self._table[0] is not vectors:
-            zero = np.zeros((1, vectors.dims), np.float32)
-            self._table = (vectors, np.vstack([zero, vectors.matrix]))
+            self._table = (vectors, vectors.padded())
         batch = encode(rows, spans, self.vocab, vectors, self.config)
         order = np.argsort(batch.lengths, kind="stable")
         for lo in range(0, len(order), _CHUNK):
@@ -164,8 +163,7 @@ class TargetNet:
         return out
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        blob = np.frombuffer("\n".join(self.words).encode("utf-8"), dtype=np.uint8)
-        arrays = {f"{prefix}/net_words": blob}
+        arrays = {f"{prefix}/net_words": words_array(self.words)}
         for m, params in enumerate(self.members):
             for name in _PARAMS:
                 arrays[f"{prefix}/net{m}/{name}"] = params[name].astype(np.float16)
@@ -176,7 +174,7 @@ class TargetNet:
         cls, arrays: Mapping[str, np.ndarray], prefix: str, spec: dict[str, Any]
     ) -> TargetNet:
         config = NetConfig(**spec)
-        words = arrays[f"{prefix}/net_words"].tobytes().decode("utf-8").split("\n")
+        words = array_words(arrays[f"{prefix}/net_words"])
         members = [
             {name: arrays[f"{prefix}/net{m}/{name}"].astype(np.float32) for name in _PARAMS}
             for m in range(config.members)

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from app.scoring.neural import NetConfig, TargetNet, encode
-from app.scoring.text import MARK_TOKENS, NEG_PREFIX
+from app.scoring.text import MARK_TOKENS, unnegated
 from app.scoring.vectors import WordVectors
 
 
@@ -40,9 +40,7 @@ def train_target_net(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        counts = Counter(
-            t[1:] if t[:1] == NEG_PREFIX else t for row in rows for t in row if t not in MARK_TOKENS
-        )
+        counts = Counter(unnegated(t) for row in rows for t in row if t not in MARK_TOKENS)
         words = sorted(w for w, c in counts.items() if c >= config.min_freq)
         batch = encode(rows, spans, TargetNet(config, words, []).vocab, vectors, config)
         members = []
@@ -75,8 +73,7 @@ def _fit_member(
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    table = np.vstack([np.zeros((1, vectors.dims), np.float32), vectors.matrix])
-    module = _module(n_words, torch.from_numpy(table), config)
+    module = _module(n_words, torch.from_numpy(vectors.padded()), config)
     optimiser = torch.optim.AdamW(
         [p for p in module.parameters() if p.requires_grad],
         lr=config.lr,

@@ -80,6 +80,13 @@ NEGATORS: frozenset[str] = frozenset(
 )
 NEGATION_SCOPE = 3
 NEG_PREFIX = "¬"
+
+
+def unnegated(token: str) -> str:
+    """The word of a token, without the negation mark `negate` may have put on it."""
+    return token[1:] if token[:1] == NEG_PREFIX else token
+
+
 # Punctuation that tells how a sentence is said: a question, an attributed statement
 # ("Menkeu: ..."), a quotation, an exclamation. Each kind present is appended once, after the
 # words, as a mark token (so word positions and bigrams stay as they were).

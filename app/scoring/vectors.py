@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.scoring.text import MARK_TOKENS, NEG_PREFIX
+from app.scoring.text import MARK_TOKENS, unnegated
 
 VECTORS_NAME = "word-vectors.npz"
 N_PARTS = 3  # left window, right window, whole sentence
@@ -38,27 +38,26 @@ class WordVectors:
     def dims(self) -> int:
         return int(self.matrix.shape[1])
 
+    def padded(self) -> np.ndarray:
+        """The table under a zero row: row k + 1 is word k, row 0 stands for "no vector"."""
+        return np.vstack([np.zeros((1, self.dims), np.float32), self.matrix])
+
     def save(self, path: Path) -> None:
-        # The words as one UTF-8 blob: a numpy string array would pad every word to the
-        # longest and need no pickles either, but take four times the room.
-        blob = np.frombuffer("\n".join(self.words).encode("utf-8"), dtype=np.uint8)
-        np.savez_compressed(path, words=blob, vectors=self.matrix.astype(np.float16))
+        np.savez_compressed(
+            path, words=words_array(self.words), vectors=self.matrix.astype(np.float16)
+        )
 
     @classmethod
     def load(cls, path: Path) -> WordVectors:
         with np.load(path, allow_pickle=False) as arrays:
-            words = arrays["words"].tobytes().decode("utf-8").split("\n")
+            words = array_words(arrays["words"])
             matrix = arrays["vectors"].astype(np.float32)
         return cls(words, matrix, path)
 
     def mean(self, toks: Sequence[str]) -> np.ndarray:
         """L2-normalised mean vector of the known words (negation marks stripped, sentence
         marks skipped); zeros if none is known."""
-        ids = [
-            k
-            for k in map(self.index.get, (t[1:] if t[:1] == NEG_PREFIX else t for t in toks))
-            if k is not None
-        ]
+        ids = [k for k in map(self.index.get, map(unnegated, toks)) if k is not None]
         if not ids:
             return np.zeros(self.dims, dtype=np.float32)
         total = self.matrix[ids].sum(axis=0)
@@ -79,3 +78,14 @@ class WordVectors:
             out[i, d : 2 * d] = self.mean(toks[end : end + window])
             out[i, 2 * d :] = self.mean(toks)
         return out
+
+
+def words_array(words: Sequence[str]) -> np.ndarray:
+    """A word list as one UTF-8 blob for an ``.npz``: a numpy string array would pad every word
+    to the longest and need no pickles either, but take four times the room."""
+    return np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8)
+
+
+def array_words(blob: np.ndarray) -> list[str]:
+    """The word list `words_array` stored."""
+    return blob.tobytes().decode("utf-8").split("\n")
