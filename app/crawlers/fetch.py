@@ -219,10 +219,6 @@ class Fetcher:
         result.elapsed_ms = int((time.perf_counter() - started) * 1000)
         return result
 
-    async def allowed(self, url: str) -> bool:
-        """Whether robots.txt lets us fetch the page at `url` (cached per origin)."""
-        return await self.robots.allowed(url)
-
     async def fetch_page(
         self,
         url: str,

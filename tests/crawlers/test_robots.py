@@ -48,7 +48,7 @@ async def test_fetch_page_obeys_robots_and_reads_it_once_per_origin(
         assert all(p.status == 200 for p in pages)
         with pytest.raises(FetchError, match=r"robots\.txt disallows") as caught:
             await fetcher.fetch_page(farm_server.outlet_url("kompas", "/cari/?q=banjir"))
-        assert await fetcher.allowed(farm_server.outlet_url("tempo", "/"))
+        assert await fetcher.robots.allowed(farm_server.outlet_url("tempo", "/"))
     assert caught.value.kind is FailureKind.HARD
     assert farm_server.hits("/robots.txt") == 1
     assert not farm_server.requests("/kompas/cari/")
@@ -58,11 +58,11 @@ async def test_rules_for_our_user_agent_apply_to_us() -> None:
     rules = "User-agent: PantauBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
     with Loopback({"/robots.txt": robots(rules), "/a": page}) as server:
         async with Fetcher(OPTIONS) as fetcher:
-            assert not await fetcher.allowed(server.url("/a"))
+            assert not await fetcher.robots.allowed(server.url("/a"))
         async with Fetcher(
             FetchOptions(user_agent="OtherBot/1", allow_private_networks=True)
         ) as other:
-            assert await other.allowed(server.url("/a"))
+            assert await other.robots.allowed(server.url("/a"))
 
 
 RFC_9309_RULES = """\
@@ -109,7 +109,7 @@ async def test_a_4xx_robots_txt_allows_everything(status: int) -> None:
 async def test_an_unreachable_robots_txt_disallows_until_retried(status: int) -> None:
     with Loopback({"/robots.txt": robots("down", status), "/a": page}) as server:
         async with Fetcher(OPTIONS) as fetcher:
-            assert not await fetcher.allowed(server.url("/a"))
+            assert not await fetcher.robots.allowed(server.url("/a"))
             with pytest.raises(FetchError, match=r"robots\.txt unreachable") as caught:
                 await fetcher.fetch_page(server.url("/a"))
         assert "/a" not in server.hits
