@@ -44,7 +44,8 @@ def evaluate_news(model: LinearModel, data_dir: Path) -> dict[str, Any]:
 def evaluate_target(model: LinearModel, data_dir: Path) -> dict[str, Any]:
     """English target-aware model on NewsMTSC devtest_mt."""
     _, rows = ds.load_newsmtsc(data_dir, "devtest_mt")
-    proba = model.target_proba(target_counts(model.featurizer, rows), *target_inputs(rows))
+    toks, spans = target_inputs(rows)
+    proba = model.target_proba(target_counts(model.featurizer, toks, spans), toks, spans)
     return classification_report(proba, label_ids([r.label for r in rows]))
 
 

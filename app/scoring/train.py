@@ -176,9 +176,10 @@ def target_inputs(
     return [tokens(r.text) for r in rows], [token_span(r.text, r.start, r.end) for r in rows]
 
 
-def target_counts(featurizer: Featurizer, rows: Sequence[ds.TargetExample]) -> Matrix:
+def target_counts(
+    featurizer: Featurizer, toks: list[list[str]], spans: list[tuple[int, int]]
+) -> Matrix:
     """Sentence features plus distance-weighted window features around each mention."""
-    toks, spans = target_inputs(rows)
     return sp.csr_matrix(featurizer.counts(toks) + featurizer.window_counts(toks, spans))
 
 
@@ -214,8 +215,8 @@ def train_all(
         ),
         calibrate=np.ones(len(target_rows), dtype=bool),
     )
-    counts = target_counts(Featurizer(fcfg), target_rows)
     toks, spans = target_inputs(target_rows)
+    counts = target_counts(Featurizer(fcfg), toks, spans)
     vectors = WordVectors.load(cfg.vectors) if fcfg.vector_weight or cfg.target_net else None
     dense = None
     if vectors is not None and fcfg.vector_weight:
