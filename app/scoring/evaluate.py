@@ -45,7 +45,13 @@ def evaluate_target(model: LinearModel, data_dir: Path) -> dict[str, Any]:
     """English target-aware model on NewsMTSC devtest_mt."""
     _, rows = ds.load_newsmtsc(data_dir, "devtest_mt")
     toks, spans = target_inputs(rows)
-    proba = model.target_proba(target_counts(model.featurizer, toks, spans), toks, spans)
+    proba = model.target_proba(
+        target_counts(model.featurizer, toks, spans),
+        toks,
+        spans,
+        [r.text for r in rows],
+        [(r.start, r.end) for r in rows],
+    )
     return classification_report(proba, label_ids([r.label for r in rows]))
 
 

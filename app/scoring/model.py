@@ -6,12 +6,13 @@ version) and a JSON document with the feature configuration and metadata.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from app.scoring.encoder import EncoderHead
 from app.scoring.features import FeatureConfig, Featurizer, Matrix, tfidf
 from app.scoring.neural import TargetNet
 from app.scoring.vectors import WordVectors
@@ -59,6 +60,9 @@ class LinearModel:
     # The target net (``neural.py``; target model only), mixed into the probabilities before
     # calibration with the share ``net.config.mix``; it reads ``vectors`` too.
     net: TargetNet | None = None
+    # The encoder head (``encoder.py``; target model only), mixed in with the share
+    # ``head.config.share`` next to the linear model and its net.
+    head: EncoderHead | None = None
     featurizer: Featurizer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -84,22 +88,32 @@ class LinearModel:
         return self.proba_of(self.transform(counts), dense)
 
     def target_proba(
-        self, counts: Matrix, rows: list[list[str]], spans: list[tuple[int, int]]
+        self,
+        counts: Matrix,
+        rows: list[list[str]],
+        spans: list[tuple[int, int]],
+        sentences: Sequence[str] = (),
+        char_spans: Sequence[tuple[int, int]] = (),
     ) -> np.ndarray:
         """Calibrated class probabilities of target mentions: count rows (sentence and window
-        features) with the token rows and mention spans the dense block and the net read."""
+        features) with the token rows and mention spans the dense block and the net read, and
+        the sentences with the mentions' character spans the encoder head reads."""
         x = self.transform(counts)
-        if self.vectors is None:
+        if self.vectors is None and self.head is None:
             return self.proba_of(x)
         dense = None
-        if self.dense_weights is not None:
+        if self.dense_weights is not None and self.vectors is not None:
             dense = self.vectors.target_features(rows, spans, self.config.window)
-        if self.net is None:
-            return self.proba_of(x, dense)
-        mix = self.net.config.mix
-        proba = (1.0 - mix) * self.raw_proba(x, dense)
-        proba += mix * self.net.proba(rows, spans, self.vectors)
-        return self.calibrator.apply(proba)
+        parts: list[tuple[float, np.ndarray]] = []
+        if self.net is not None and self.vectors is not None:
+            parts.append((self.net.config.mix, self.net.proba(rows, spans, self.vectors)))
+        if self.head is not None:
+            if len(sentences) != len(rows):
+                raise ValueError("the encoder head needs each mention's sentence and span")
+            share = self.head.config.share
+            parts = [(s * (1.0 - share), p) for s, p in parts]
+            parts.append((share, self.head.proba(sentences, char_spans)))
+        return self.calibrator.apply(mixture(self.raw_proba(x, dense), parts))
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         used = np.flatnonzero(np.any(self.weights != 0.0, axis=1)).astype(np.uint32)
@@ -116,6 +130,8 @@ class LinearModel:
             arrays[f"{prefix}/dense"] = self.dense_weights.astype(np.float32)
         if self.net is not None:
             arrays.update(self.net.to_arrays(prefix))
+        if self.head is not None:
+            arrays.update(self.head.to_arrays(prefix))
         return arrays
 
     @classmethod
@@ -137,7 +153,10 @@ class LinearModel:
         dense = arrays.get(f"{prefix}/dense")
         meta = dict(spec.get("meta", {}))
         net = TargetNet.from_arrays(arrays, prefix, spec["net"]) if "net" in spec else None
-        return cls(config, weights, bias, idf, calibrator, meta, dense_weights=dense, net=net)
+        head = EncoderHead.from_arrays(arrays, prefix, spec["head"]) if "head" in spec else None
+        return cls(
+            config, weights, bias, idf, calibrator, meta, dense_weights=dense, net=net, head=head
+        )
 
     def spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {
@@ -147,7 +166,17 @@ class LinearModel:
         }
         if self.net is not None:
             spec["net"] = self.net.config.to_json()
+        if self.head is not None:
+            spec["head"] = self.head.config.to_json()
         return spec
+
+
+def mixture(proba: np.ndarray, parts: Sequence[tuple[float, np.ndarray]]) -> np.ndarray:
+    """``proba`` keeps what the shares of the other models' probabilities leave."""
+    out = (1.0 - sum(share for share, _ in parts)) * proba
+    for share, other in parts:
+        out = out + share * other
+    return out
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from app.scoring.vectors import VECTORS_NAME
 
 log = logging.getLogger(__name__)
 
-RELEASE = "2.4"
+RELEASE = "2.5"
 # Licence files of the training sets, copied next to the artefact.
 LICENCES = {
     "cnbc-headlines-2024/LICENSE": "LICENSE-cnbc-headlines-labels.txt",

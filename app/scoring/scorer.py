@@ -218,7 +218,14 @@ class Scorer:
             counts = model.featurizer.counts(rows)
             en_spans = [spans[k] for k in en_rows]
             windows = model.featurizer.window_counts(rows, en_spans)
-            out[en_rows] = model.target_proba(sp.csr_matrix(counts + windows), rows, en_spans)
+            sentences = [docs[mentions[k][0]].sentences[mentions[k][1].sentence] for k in en_rows]
+            out[en_rows] = model.target_proba(
+                sp.csr_matrix(counts + windows),
+                rows,
+                en_spans,
+                sentences,
+                [(mentions[k][1].start, mentions[k][1].end) for k in en_rows],
+            )
         if id_rows:
             model = self.models["id"]
             windows = []

@@ -10,10 +10,12 @@ Blank lines are skipped. Lines are read and scored in batches, so memory stays f
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import IO, Any
 
+from app.scoring.encoder import Encoder
 from app.scoring.result import Entity
 from app.scoring.scorer import Scorer
 
@@ -99,7 +101,11 @@ def _jsonable_id(item_id: Any) -> Any:
 
 
 def run_score_stream(stdin: IO[str], stdout: IO[str], scorer: Scorer) -> int:
-    """Score JSON lines from ``stdin`` to ``stdout``; returns the exit code (0)."""
+    """Score JSON lines from ``stdin`` to ``stdout``; returns the exit code (0).
+
+    One process reads the stream, so the sentence encoder (English mentions) may use every
+    core unless PANTAU_ENCODER_THREADS says otherwise."""
+    Encoder.prefer_threads(os.cpu_count() or 1)
     lines = (line for line in stdin if line.strip())
     while batch := list(islice(lines, BATCH_SIZE)):
         for obj in score_lines(batch, scorer):

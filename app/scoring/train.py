@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,13 +13,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from app.scoring import dataset as ds
 from app.scoring.artifact import ARTIFACT_DIR
+from app.scoring.encoder import DIM, PARTS, Encoder, EncoderHead, HeadConfig, mention_embeddings
 from app.scoring.features import WORD_LISTS, FeatureConfig, Featurizer, Matrix, fit_idf, tfidf
-from app.scoring.model import CLASSES, Calibrator, LinearModel, softmax
+from app.scoring.model import CLASSES, Calibrator, LinearModel, mixture, softmax
 from app.scoring.neural import NetConfig
 from app.scoring.targets import token_span
 from app.scoring.text import tokens
@@ -61,6 +63,8 @@ class TrainConfig:
     vectors: Path = ARTIFACT_DIR / VECTORS_NAME
     # The target net next to the target model (``neural.py``; None: linear model alone).
     target_net: NetConfig | None = field(default_factory=NetConfig)
+    # The encoder head next to the target model (``encoder.py``; None: none).
+    target_head: HeadConfig | None = field(default_factory=HeadConfig)
 
 
 @dataclass
@@ -83,11 +87,11 @@ def fit_linear(
     seed: int,
     folds: int,
     dense: np.ndarray | None = None,
-    mix: tuple[float, np.ndarray] | None = None,
+    mix: Sequence[tuple[float, np.ndarray]] = (),
 ) -> LinearModel:
     """Fit LR on TF-IDF of ``counts`` (next to the ``dense`` word-vector rows times
     ``config.vector_weight``, if given); calibrate on out-of-fold predictions, mixed with
-    another model's out-of-fold probabilities with the given share, if ``mix`` is given."""
+    other models' out-of-fold probabilities with the given shares (``mix``)."""
     idf = fit_idf(counts)
     x = tfidf(counts, idf, config)
     if dense is not None:
@@ -99,8 +103,7 @@ def fit_linear(
         model = _classifier(clf, seed)
         model.fit(x[train_idx], y[train_idx], sample_weight=corpus.weights[train_idx])
         oof[test_idx] = softmax(model.decision_function(x[test_idx]))
-    if mix is not None:
-        oof = (1.0 - mix[0]) * oof + mix[0] * mix[1]
+    oof = mixture(oof, mix)
     calibrator = fit_calibrator(oof[corpus.calibrate], y[corpus.calibrate])
     final = _classifier(clf, seed)
     final.fit(x, y, sample_weight=corpus.weights)
@@ -221,7 +224,8 @@ def train_all(
     dense = None
     if vectors is not None and fcfg.vector_weight:
         dense = vectors.target_features(toks, spans, fcfg.window)
-    net, mix = None, None
+    net = None
+    mix: list[tuple[float, np.ndarray]] = []
     if vectors is not None and cfg.target_net is not None:
         from app.scoring.neural_train import train_target_net
 
@@ -235,11 +239,18 @@ def train_all(
             cfg.target_net,
             cfg.seed,
         )
-        mix = (cfg.target_net.mix, net_oof)
+        mix.append((cfg.target_net.mix, net_oof))
         log.info("trained", extra={"model": "en_target net", "rows": len(target_rows)})
+    head = None
+    if cfg.target_head is not None:
+        head, head_oof = train_head(target_rows, corpus, cfg.target_head, cfg.folds)
+        share = cfg.target_head.share
+        mix = [(s * (1.0 - share), p) for s, p in mix] + [(share, head_oof)]
+        log.info("trained", extra={"model": "en_target head", "rows": len(target_rows)})
     target = fit_linear(counts, corpus, fcfg, cfg.clf_target, cfg.seed, cfg.folds, dense, mix)
     target.vectors = vectors
     target.net = net
+    target.head = head
     models["en_target"] = target
     info = {
         "train_config": _jsonable(asdict(cfg)),
@@ -247,6 +258,34 @@ def train_all(
         "analyst_target_rows": {"id": len(id_targets), "en": len(en_targets)},
     }
     return models, info
+
+
+def train_head(
+    rows: Sequence[ds.TargetExample], corpus: Corpus, config: HeadConfig, folds: int
+) -> tuple[EncoderHead, np.ndarray]:
+    """The encoder head (``encoder.py``) and its out-of-fold class probabilities, from folds
+    grouped by sentence (a sentence's targets never straddle folds)."""
+    Encoder.prefer_threads(os.cpu_count() or 1)
+    x = np.empty((len(rows), PARTS * DIM), dtype=np.float32)
+    chunk = 256
+    for lo in range(0, len(rows), chunk):
+        part = rows[lo : lo + chunk]
+        x[lo : lo + len(part)] = mention_embeddings(
+            [r.text for r in part], [(r.start, r.end) for r in part], config.window
+        )
+        log.info("embedded", extra={"rows": lo + len(part), "of": len(rows)})
+    y, weights = corpus.labels, corpus.weights
+    oof = np.zeros((len(rows), len(CLASSES)))
+    for train_idx, test_idx in GroupKFold(n_splits=folds).split(x, groups=corpus.texts):
+        model = _head_classifier(config).fit(x[train_idx], y[train_idx], weights[train_idx])
+        oof[np.ix_(test_idx, model.classes_)] = model.predict_proba(x[test_idx])
+    final = _head_classifier(config).fit(x, y, sample_weight=weights)
+    weights_ = np.asarray(final.coef_, dtype=np.float32).T
+    return EncoderHead(config, np.ascontiguousarray(weights_), final.intercept_), oof
+
+
+def _head_classifier(config: HeadConfig) -> LogisticRegression:
+    return LogisticRegression(C=config.c, max_iter=3000, class_weight="balanced")
 
 
 def _analyst_target_rows(

@@ -123,9 +123,8 @@ def test_numpy_forward_matches_pytorch_and_training_repeats_exactly():
 
 
 def test_shipped_target_model_carries_the_net_and_scores_without_torch():
-    models, _, document = load_models()
+    models, _, _ = load_models()
     net = models["en_target"].net
-    assert document["format"] == 4
     assert net is not None and len(net.members) == net.config.members
     assert models["id"].net is None and models["en"].net is None
     code = (

