@@ -155,13 +155,14 @@ def main() -> None:
                 {"reliability": value.get("reliability_negative")}
             )
         print(f"{key}: {json.dumps(value)}")
-    news = report["id_news_end_to_end"]
-    assert isinstance(news, dict)
+    news, target = report["id_news_end_to_end"], report["en_target_end_to_end"]
+    assert isinstance(news, dict) and isinstance(target, dict)
     print(
         f"scoring: id news macro-F1 {news['macro_f1']:.3f}, negative F1 {news['negative_f1']:.3f}, "
         f"ECE {news['ece_negative']:.3f}, {report['docs_per_s_one_core_stream']} docs/s/core "
         f"(JSON lines; {report['docs_per_cpu_s_stream']} per CPU second; "
-        f"{report['docs_per_s_one_core_explained']} with explanations)"
+        f"{report['docs_per_s_one_core_explained']} with explanations); en target macro-F1 "
+        f"{target['macro_f1']:.3f} ({target['sentences_per_cpu_s']} sentences per CPU second)"
     )
 
 
