@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.scoring.dataset import DEFAULT_DATA_DIR
 from app.scoring.stream import run_score_stream
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from app.scoring.train import Progress
 
 __all__ = ["run_score_stream", "score_app"]
 
@@ -36,13 +43,15 @@ def train_command(
     from app.scoring.release import run_training
 
     logging.basicConfig(level=logging.INFO)
-    version = run_training(
-        data_dir=data_dir,
-        labels=labels,
-        out=out,
-        seed=seed,
-        include_validation=include_validation,
-    )
+    with _steps() as progress:
+        version = run_training(
+            data_dir=data_dir,
+            labels=labels,
+            out=out,
+            seed=seed,
+            include_validation=include_validation,
+            progress=progress,
+        )
     typer.echo(version)
 
 
@@ -58,7 +67,28 @@ def distil_command(
     from app.scoring.distil import run_distil
 
     logging.basicConfig(level=logging.INFO)
-    typer.echo(run_distil(data_dir, out, dims))
+    with _steps() as progress:
+        path = run_distil(data_dir, out, dims, progress)
+    typer.echo(path)
+
+
+@contextmanager
+def _steps() -> Iterator[Progress]:
+    """A progress bar per training step on stderr, fed by ``Progress`` callbacks."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    columns = (*Bars.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+    with Bars(*columns, TimeElapsedColumn(), console=Console(stderr=True)) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bars.add_task(step, total=total)
+            bars.update(tasks[step], completed=done, total=total)
+
+        yield update
 
 
 @score_app.command("score")

@@ -24,6 +24,7 @@ from app.scoring import dataset as ds
 from app.scoring.artifact import ARTIFACT_DIR
 from app.scoring.encoder import DIM, Encoder
 from app.scoring.text import raw_tokens
+from app.scoring.train import Progress, no_progress
 from app.scoring.vectors import VECTORS_NAME, WordVectors
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,12 @@ def vocabulary(sentiment_dir: Path, news_file: Path, min_news_count: int = 2) ->
     return sorted((w for w in words if len(w) <= MAX_WORD_LENGTH), key=lambda w: (-total[w], w))
 
 
-def embed_words(words: list[str]) -> np.ndarray:
+def embed_words(words: list[str], progress: Progress = no_progress) -> np.ndarray:
     """e5 passage embeddings of each word on its own (384 dims)."""
     out = np.zeros((len(words), DIM), dtype=np.float32)
     for start in range(0, len(words), BATCH):
         out[start : start + BATCH] = Encoder.embed(words[start : start + BATCH])
-        if start % (BATCH * 20) == 0:
-            log.info("embedded", extra={"words": start, "of": len(words)})
+        progress("embedding words", min(start + BATCH, len(words)), len(words))
     return out
 
 
@@ -70,11 +70,13 @@ def reduce(raw: np.ndarray, dims: int) -> np.ndarray:
     return reduced
 
 
-def run_distil(data_dir: Path, out: Path | None = None, dims: int = 64) -> Path:
+def run_distil(
+    data_dir: Path, out: Path | None = None, dims: int = 64, progress: Progress = no_progress
+) -> Path:
     """Build the vocabulary, embed, reduce and write the vector table; returns its path."""
     words = vocabulary(data_dir / "sentiment", data_dir / "news" / "articles.jsonl")
     log.info("vocabulary", extra={"words": len(words)})
-    vectors = WordVectors(words, reduce(embed_words(words), dims))
+    vectors = WordVectors(words, reduce(embed_words(words, progress), dims))
     path = out or ARTIFACT_DIR / VECTORS_NAME
     vectors.save(path)
     return path

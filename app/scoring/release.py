@@ -12,7 +12,7 @@ from app.scoring import dataset as ds
 from app.scoring import evaluate
 from app.scoring.artifact import artifact_paths, save_models
 from app.scoring.language import PROFILE_PATH, buildprofile_words, reload_profile
-from app.scoring.train import TrainConfig, train_all
+from app.scoring.train import Progress, TrainConfig, no_progress, train_all
 from app.scoring.vectors import VECTORS_NAME
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,11 @@ def run_training(
     out: Path | None,
     seed: int = 13,
     include_validation: bool = False,
+    progress: Progress = no_progress,
 ) -> str:
     cfg = TrainConfig(seed=seed, include_validation=include_validation)
     write_languageprofile_words(data_dir)
-    models, info = train_all(data_dir, cfg, labels)
+    models, info = train_all(data_dir, cfg, labels, progress)
     validation: dict[str, Any] = {
         "id_news_later_period": evaluate.evaluate_news(models["id"], data_dir),
         "id_reviews_smsa_valid": evaluate.evaluate_reviews(models["id"], data_dir),

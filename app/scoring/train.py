@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,13 @@ from app.scoring.text import tokens
 from app.scoring.vectors import VECTORS_NAME, WordVectors
 
 log = logging.getLogger(__name__)
+
+# Progress of a long step: (step name, units done, units in all); the CLI draws it as a bar.
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(step: str, done: int, total: int) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -187,7 +194,10 @@ def target_counts(
 
 
 def train_all(
-    data_dir: Path, cfg: TrainConfig, labels_file: Path | None = None
+    data_dir: Path,
+    cfg: TrainConfig,
+    labels_file: Path | None = None,
+    progress: Progress = no_progress,
 ) -> tuple[dict[str, LinearModel], dict[str, Any]]:
     """Train the Indonesian, English and English target-aware models."""
     from app.scoring.language import detect_language
@@ -204,8 +214,10 @@ def train_all(
         ("id", indonesian_corpus(data_dir, cfg, id_analyst), cfg.id_features, cfg.clf_id),
         ("en", english_corpus(data_dir, cfg, en_analyst), cfg.en_features, cfg.clf_en),
     ):
+        progress(f"{key} model", 0, 1)
         counts = Featurizer(fcfg).counts([tokens(t) for t in corpus.texts])
         models[key] = fit_linear(counts, corpus, fcfg, clf, cfg.seed, cfg.folds)
+        progress(f"{key} model", 1, 1)
         log.info("trained", extra={"model": key, "rows": len(corpus.texts)})
     _, target_rows = ds.load_newsmtsc(data_dir, "train")
     target_rows += en_targets
@@ -229,6 +241,7 @@ def train_all(
     if vectors is not None and cfg.target_net is not None:
         from app.scoring.neural_train import train_target_net
 
+        progress("target net", 0, 1)
         net, net_oof = train_target_net(
             toks,
             spans,
@@ -240,14 +253,17 @@ def train_all(
             cfg.seed,
         )
         mix.append((cfg.target_net.mix, net_oof))
+        progress("target net", 1, 1)
         log.info("trained", extra={"model": "en_target net", "rows": len(target_rows)})
     head = None
     if cfg.target_head is not None:
-        head, head_oof = train_head(target_rows, corpus, cfg.target_head, cfg.folds)
+        head, head_oof = train_head(target_rows, corpus, cfg.target_head, cfg.folds, progress)
         share = cfg.target_head.share
         mix = [(s * (1.0 - share), p) for s, p in mix] + [(share, head_oof)]
         log.info("trained", extra={"model": "en_target head", "rows": len(target_rows)})
+    progress("en_target model", 0, 1)
     target = fit_linear(counts, corpus, fcfg, cfg.clf_target, cfg.seed, cfg.folds, dense, mix)
+    progress("en_target model", 1, 1)
     target.vectors = vectors
     target.net = net
     target.head = head
@@ -261,7 +277,11 @@ def train_all(
 
 
 def train_head(
-    rows: Sequence[ds.TargetExample], corpus: Corpus, config: HeadConfig, folds: int
+    rows: Sequence[ds.TargetExample],
+    corpus: Corpus,
+    config: HeadConfig,
+    folds: int,
+    progress: Progress = no_progress,
 ) -> tuple[EncoderHead, np.ndarray]:
     """The encoder head (``encoder.py``) and its out-of-fold class probabilities, from folds
     grouped by sentence (a sentence's targets never straddle folds)."""
@@ -273,7 +293,7 @@ def train_head(
         x[lo : lo + len(part)] = mention_embeddings(
             [r.text for r in part], [(r.start, r.end) for r in part], config.window
         )
-        log.info("embedded", extra={"rows": lo + len(part), "of": len(rows)})
+        progress("encoder head: embedding mentions", lo + len(part), len(rows))
     y, weights = corpus.labels, corpus.weights
     oof = np.zeros((len(rows), len(CLASSES)))
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(x, groups=corpus.texts):

@@ -114,7 +114,16 @@ async def test_exported_labels_train_the_next_model(db: Database, tmp_path: Path
     )
     data = tiny_dataset(tmp_path / "data")
     without, _ = train_all(data, cfg)
-    models, info = train_all(data, cfg, out)
+    steps: list[tuple[str, int, int]] = []
+    models, info = train_all(data, cfg, out, lambda *step: steps.append(step))
+    finished = {name for name, done, total in steps if done == total}
+    assert finished == {
+        "id model",
+        "en model",
+        "target net",
+        "encoder head: embedding mentions",
+        "en_target model",
+    }
     assert info["analyst_rows"] == 3
     assert info["analyst_target_rows"] == {"id": 6, "en": 0}  # title + body
     item = ("Pelayanan samsat dikeluhkan", "Antrean samsat mengular.", (Entity("Samsat"),))
