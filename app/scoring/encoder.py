@@ -82,11 +82,10 @@ class Encoder:
         """L2-normalised ``passage:`` embeddings, one row per text."""
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
+        clean = [_c_string(t) for t in texts]
         with cls._lock:
             model = cls._load()
-            rows = [
-                model.passage(list(texts[i : i + _BATCH])) for i in range(0, len(texts), _BATCH)
-            ]
+            rows = [model.passage(clean[i : i + _BATCH]) for i in range(0, len(clean), _BATCH)]
         return np.vstack(rows).astype(np.float32, copy=False)
 
     @classmethod
@@ -117,6 +116,14 @@ class Encoder:
                 else:
                     os.environ["OMP_NUM_THREADS"] = previous
         return cls._model
+
+
+def _c_string(text: str) -> str:
+    """What the engine can take: UTF-8 (a lone surrogate, which JSON input may carry, becomes
+    "?") without NUL (a C string would end there)."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
 
 
 def mention_embeddings(

@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 
 from app.scoring.artifact import load_models
-from app.scoring.encoder import DIM, PARTS, EncoderHead, HeadConfig, mention_embeddings, passages
+from app.scoring.encoder import (
+    DIM,
+    PARTS,
+    Encoder,
+    EncoderHead,
+    HeadConfig,
+    mention_embeddings,
+    passages,
+)
 from app.scoring.text import tokens
 
 SENTENCE = "Critics blasted the minister over the failed plan, while the mayor won praise."
@@ -39,6 +47,14 @@ def test_the_engine_embeds_each_part_and_a_mention_alone_as_in_a_batch():
     assert not np.allclose(parts[0, 1], parts[1, 1])
     alone = mention_embeddings([SENTENCE], spans[1:], window=12)
     assert np.allclose(alone[0], x[1], atol=1e-5)
+
+
+def test_text_the_c_engine_cannot_take_is_embedded_not_refused():
+    """A lone surrogate (valid in JSON input, not in UTF-8) and a NUL (the end of a C string)."""
+    x = Encoder.embed(["Acme \ud800 spilled oil", "Acme\x00 spilled oil", "Acme ? spilled oil"])
+    assert np.all(np.isfinite(x)) and np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-4)
+    assert np.allclose(x[0], x[2])
+    assert np.allclose(x[1], Encoder.embed(["Acme  spilled oil"])[0])
 
 
 def test_head_probabilities_and_arrays_round_trip():

@@ -61,6 +61,20 @@ def test_bad_lines_get_error_lines_in_place():
     assert out[6]["targets"][0]["name"] == "P"
 
 
+def test_english_targets_in_text_a_c_string_cannot_hold_are_scored():
+    """JSON may carry a lone surrogate or a NUL; the sentence encoder gets text it can take."""
+    lines = [
+        '{"id": 1, "text": "Critics slammed Acme \\ud800 over the spill.", "targets": ["Acme"]}\n',
+        '{"id": 2, "text": "Critics slammed Acme \\u0000 over the spill.", "targets": ["Acme"]}\n',
+    ]
+    code, out = run(lines)
+    assert code == 0
+    assert [(o["id"], o["language"], o["targets"][0]["label"]) for o in out] == [
+        (1, "en", "negative"),
+        (2, "en", "negative"),
+    ]
+
+
 def test_many_lines_stream_in_batches_and_keep_order():
     lines = [
         json.dumps({"id": i, "text": f"Berita nomor {i} tentang banjir"}) + "\n" for i in range(700)
