@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 
@@ -13,6 +14,10 @@ from app.scoring.result import Entity, Label, TargetScore
 from app.scoring.text import word_spans
 
 MAX_EVIDENCE = 3
+# Mentions of one entity read per article, in article order (headline and lead first): bounds
+# the cost of a text that names the entity thousands of times (an English mention costs
+# tens of milliseconds of encoder time).
+MAX_MENTIONS = 32
 # Weight of a mention by where its sentence sits: the headline, then the lead, then the rest.
 TITLE_WEIGHT = 3.0
 LEAD_WEIGHT = 2.0
@@ -63,11 +68,12 @@ def find_mentions(entity: Entity, sentences: Sequence[str]) -> list[Mention]:
     pattern = alias_pattern(names)
     if pattern.search(joined) is None:
         return []
-    return [
+    found = (
         Mention(i, m.start(), m.end())
         for i, sentence in enumerate(sentences)
         for m in pattern.finditer(sentence)
-    ]
+    )
+    return list(islice(found, MAX_MENTIONS))
 
 
 def token_span(sentence: str, start: int, end: int) -> tuple[int, int]:

@@ -7,6 +7,7 @@ import pytest
 from app.scoring.artifact import load_models
 from app.scoring.encoder import (
     DIM,
+    MAX_CHARS,
     PARTS,
     Encoder,
     EncoderHead,
@@ -32,6 +33,21 @@ def test_passages_cut_word_windows_on_each_side_and_share_the_sentence():
     assert which == [0, 0, 1]
     assert left == ["Critics blasted the minister", "plan, while the mayor", "The mayor"]
     assert right == ["minister over the failed", "mayor won praise.", "mayor spoke."]
+
+
+def test_passages_of_a_huge_sentence_are_cut_around_the_mention():
+    """Broken or hostile text: a 'sentence' of 200,000 characters, or one word of 100,000."""
+    words = " ".join(f"w{i}" for i in range(40_000))
+    sentence = f"{words} Acme spilled oil {words}"
+    start = sentence.index("Acme")
+    glued = "x" * 100_000 + " Acme " + "y" * 100_000
+    distinct, _, left, right = passages(
+        [sentence, glued], [(start, start + 4), (100_001, 100_005)], window=12
+    )
+    assert all(len(t) <= MAX_CHARS for t in distinct + left + right)
+    assert "Acme spilled oil" in distinct[0] and "Acme" in distinct[1]
+    assert left[0].endswith("w39999 Acme") and right[0].startswith("Acme spilled oil w0")
+    assert left[1].endswith(" Acme") and right[1].startswith("Acme ")
 
 
 def test_the_engine_embeds_each_part_and_a_mention_alone_as_in_a_batch():

@@ -3,7 +3,7 @@ import re
 import sys
 
 from app.scoring.result import Entity
-from app.scoring.targets import _CASE_SPECIALS, alias_pattern, find_mentions
+from app.scoring.targets import _CASE_SPECIALS, MAX_MENTIONS, alias_pattern, find_mentions
 
 
 def test_case_specials_are_every_non_ascii_match_of_an_ascii_letter():
@@ -24,3 +24,10 @@ def test_substring_shortcut_finds_what_the_pattern_finds():
     assert find_mentions(entity, ["Kata JOKOW\u0130 hari ini"])
     assert find_mentions(entity, ["joko  widodo datang"])
     assert not find_mentions(entity, ["jokowidodo"])
+
+
+def test_an_entity_is_read_in_its_first_mentions_only():
+    sentences = ["Acme dikritik warga."] + [f"Acme menjawab kritik ke-{i}." for i in range(500)]
+    mentions = find_mentions(Entity("Acme"), sentences)
+    assert len(mentions) == MAX_MENTIONS
+    assert [m.sentence for m in mentions] == list(range(MAX_MENTIONS))
