@@ -112,7 +112,7 @@ class LinearModel:
                 raise ValueError("the encoder head needs each mention's sentence and span")
             share = self.head.config.share
             parts = [(s * (1.0 - share), p) for s, p in parts]
-            parts.append((share, self.head.proba(sentences, char_spans)))
+            parts.append((share, softmax(self.head.logits(sentences, char_spans))))
         return self.calibrator.apply(mixture(self.raw_proba(x, dense), parts))
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:

@@ -300,8 +300,8 @@ def train_head(
         model = _head_classifier(config).fit(x[train_idx], y[train_idx], weights[train_idx])
         oof[np.ix_(test_idx, model.classes_)] = model.predict_proba(x[test_idx])
     final = _head_classifier(config).fit(x, y, sample_weight=weights)
-    weights_ = np.asarray(final.coef_, dtype=np.float32).T
-    return EncoderHead(config, np.ascontiguousarray(weights_), final.intercept_), oof
+    coef = np.ascontiguousarray(np.asarray(final.coef_, dtype=np.float32).T)
+    return EncoderHead(config, coef, final.intercept_.astype(np.float32)), oof
 
 
 def _head_classifier(config: HeadConfig) -> LogisticRegression:
