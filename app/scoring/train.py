@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,9 @@ class TrainConfig:
     review_weight: float = 0.15
     nusax_en_weight: float = 0.5
     analyst_weight: float = 2.0
-    include_validation: bool = False
+    # The later period of the headlines is training data of the shipped model: the learning
+    # curve is steep (bench/id_learning_curve.py); its figures come from a twin without it.
+    include_validation: bool = True
     id_features: FeatureConfig = field(
         default_factory=lambda: FeatureConfig(
             char_weight=0.5, dir_bits=16, dir_weight=0.5, marks=True
@@ -151,12 +153,17 @@ def fit_calibrator(proba: np.ndarray, y: np.ndarray) -> Calibrator:
 
 
 def indonesian_corpus(
-    data_dir: Path, cfg: TrainConfig, analyst: Sequence[ds.Example] = ()
+    data_dir: Path,
+    cfg: TrainConfig,
+    analyst: Sequence[ds.Example] = (),
+    news: Sequence[ds.Example] | None = None,
 ) -> Corpus:
-    train, valid = ds.split_cnbc(ds.load_cnbc(data_dir))
-    news = train + (valid if cfg.include_validation else [])
+    """Headlines (``news``, or those of the configured period), reviews and analyst rows."""
+    if news is None:
+        train, valid = ds.split_cnbc(ds.load_cnbc(data_dir))
+        news = train + (valid if cfg.include_validation else [])
     reviews = ds.load_smsa(data_dir) + ds.load_nusax(data_dir, "id")
-    rows = news + reviews + list(analyst)
+    rows = [*news, *reviews, *analyst]
     weight = {"cnbc": 1.0, "smsa": cfg.review_weight, "nusax-id": cfg.review_weight}
     weight["analyst"] = cfg.analyst_weight
     return Corpus(
@@ -215,8 +222,7 @@ def train_all(
         ("en", english_corpus(data_dir, cfg, en_analyst), cfg.en_features, cfg.clf_en),
     ):
         progress(f"{key} model", 0, 1)
-        counts = Featurizer(fcfg).counts([tokens(t) for t in corpus.texts])
-        models[key] = fit_linear(counts, corpus, fcfg, clf, cfg.seed, cfg.folds)
+        models[key] = fit_sentence_model(corpus, fcfg, clf, cfg)
         progress(f"{key} model", 1, 1)
         log.info("trained", extra={"model": key, "rows": len(corpus.texts)})
     _, target_rows = ds.load_newsmtsc(data_dir, "train")
@@ -274,6 +280,22 @@ def train_all(
         "analyst_target_rows": {"id": len(id_targets), "en": len(en_targets)},
     }
     return models, info
+
+
+def fit_sentence_model(
+    corpus: Corpus, features: FeatureConfig, clf: str, cfg: TrainConfig
+) -> LinearModel:
+    counts = Featurizer(features).counts([tokens(t) for t in corpus.texts])
+    return fit_linear(counts, corpus, features, clf, cfg.seed, cfg.folds)
+
+
+def holdout_twin(data_dir: Path, cfg: TrainConfig) -> LinearModel:
+    """The Indonesian model of ``cfg`` trained without the later period of the headlines (and
+    without analyst labels): the held-out figures on that period are this model's."""
+    twin = replace(cfg, include_validation=False)
+    return fit_sentence_model(
+        indonesian_corpus(data_dir, twin), twin.id_features, twin.clf_id, twin
+    )
 
 
 def train_head(
