@@ -5,7 +5,7 @@
 Quality is measured on the validation splits: the later period of the CNBC headlines (tanggal
 >= 2024/11/01), SmSA valid.tsv, NewsMTSC devtest_mt, NusaX id/en for language. Since 2.6 the
 shipped Indonesian model also trains on that later period, so its figures there come from its
-held-out twin, trained here with the same configuration without it (about half a minute).
+held-out twin, trained here with the same configuration without it (a few seconds).
 Headlines and sentences go through the same path as production (``score_many``, the twin in
 the place of the shipped ``id`` model), and the model alone is reported as well. Throughput uses
 real articles (title + first paragraphs). The last line is the headline figure.

@@ -63,14 +63,13 @@ def test_shipped_model_holds_its_validation_figures_on_shared_data():
     """Reads ../shared on purpose: the shipped artefact against its held-out splits. The
     shipped Indonesian model trains on the later period of the headlines too, so that period
     is scored by its twin trained without it, which must share its configuration."""
-    from app.scoring import load_scorer
     from app.scoring.artifact import load_models
     from app.scoring.evaluate import evaluate_language, evaluate_news, evaluate_reviews
 
     data = SHARED / "sentiment"
-    _, _, document = load_models()
+    models, _, document = load_models()
     assert document["train_config"]["include_validation"] is True
-    shipped = load_scorer().models["id"]
+    shipped = models["id"]
     twin = holdout_twin(data, TrainConfig())
     assert twin.spec()["features"] == shipped.spec()["features"]
     news = evaluate_news(twin, data)
