@@ -154,7 +154,7 @@ def serve(
 def worker() -> None:
     """Run the scheduler only (crawl, score, group), without the API."""
     from app.logs import configure_logging
-    from app.scheduler import build_crawler, run_scheduler
+    from app.pipeline.scheduler import build_crawler, run_scheduler
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
@@ -188,7 +188,7 @@ def crawl(
     """Crawl due sources once (for cron). Exits 0 even when some sources failed."""
     if not once:
         fail("only --once is supported here; use 'pantau worker' for continuous crawling")
-    from app.scheduler import build_crawler
+    from app.pipeline.scheduler import build_crawler
     from app.services.feed_jobs import run_feed_jobs
 
     settings = get_settings()
@@ -358,9 +358,9 @@ def sources_backfill(
     """Import a source's history back to a date (sitemap children, listing pages); idempotent."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from app.crawlers.backfill import Backfill
     from app.crawlers.pool import CpuPool
-    from app.scheduler import build_crawler
+    from app.pipeline.backfill import Backfill
+    from app.pipeline.scheduler import build_crawler
 
     settings = get_settings()
     horizon = since if since.tzinfo else since.replace(tzinfo=UTC)

@@ -15,6 +15,7 @@ from app.db import Database
 from app.errors import install_error_handlers
 from app.middleware import ApiMiddleware
 from app.observability import Metrics, install_request_id_logging
+from app.pipeline.scheduler import build_crawler, run_scheduler
 from app.ratelimit import RateLimiter
 from app.routers import (
     alerts,
@@ -34,7 +35,6 @@ from app.routers import (
 from app.routers.conventions import install_conditional_handlers
 from app.routers.deps import JSON, KeyCache, Viewer
 from app.routers.gate import ConditionalGate
-from app.scheduler import build_crawler, run_scheduler
 from app.services.changes import VersionCache
 
 DESCRIPTION = """

@@ -44,11 +44,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.crawlers.fetch import Fetcher, FetchOptions  # noqa: E402
-from app.crawlers.pipeline import Crawler  # noqa: E402
 from app.crawlers.urls import url_hash  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import Source, utcnow  # noqa: E402
+from app.pipeline.cycle import Crawler  # noqa: E402
 from app.scoring import load_scorer  # noqa: E402
 
 PG_DSN = os.environ.get("PANTAU_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -238,8 +238,8 @@ async def run(args: argparse.Namespace) -> None:
 
 async def measure(kind, database, options, scorer, pool, full_url, page_url, slugs, results):  # type: ignore[no-untyped-def]
     from app.crawlers.fetch import Fetcher
-    from app.crawlers.pipeline import Crawler
     from app.models import SourceKind
+    from app.pipeline.cycle import Crawler
     from app.services import sources as source_service
 
     async with database.writer.begin() as session:

@@ -1,6 +1,6 @@
 """The issue feed's tunables, gathered in one value the stages and jobs receive.
 
-Built from Settings by ``app.scheduler`` (``from_settings``); tests build it directly.
+Built from Settings by ``app.pipeline.scheduler`` (``from_settings``); tests build it directly.
 """
 
 from __future__ import annotations

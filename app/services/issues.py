@@ -23,7 +23,7 @@ async def group_pending(
     session: AsyncSession, *, limit: int, config: FeedConfig | None = None
 ) -> int:
     """Match then cluster up to `limit` scored articles in the caller's transaction; returns
-    how many joined an issue. The pipeline runs the two stages separately (crawlers/pipeline.py);
+    how many joined an issue. The pipeline runs the two stages separately (pipeline/cycle.py);
     this is the one-call form for the CLI and tests."""
     await match_pending(session, limit=limit)
     return (await cluster_pending(session, limit=limit, config=config)).clustered

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.pipeline import Crawler
 from app.crawlers.pool import CpuPool
 from app.db import Database
+from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from tests.hardening.hostile import HostileServer, LoopbackRouter, TestResolver
 from tests.routers.conftest import admin, analyst, client, viewer  # noqa: F401 - API fixtures

@@ -25,10 +25,10 @@ from urllib.parse import quote, unquote
 from sqlalchemy import func, select
 
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.pipeline import Crawler
 from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.models import Article, FetchAttempt, FetchStatus, Source
+from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.services import sources as source_service
 

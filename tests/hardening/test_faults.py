@@ -27,11 +27,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.pipeline import Crawler
 from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.migrate import upgrade
 from app.models import Article, FetchAttempt, Source
+from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.scoring.scorer import Scorer
 from app.services import sources as source_service

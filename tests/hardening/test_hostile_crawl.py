@@ -19,9 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy import func, select
 
-from app.crawlers.pipeline import Crawler
 from app.db import Database
 from app.models import Article, FetchAttempt, FetchStatus, Source
+from app.pipeline.cycle import Crawler
 from app.services import sources as source_service
 from tests.farm.fixtures import articles_or_skip
 from tests.farm.server import FarmServer

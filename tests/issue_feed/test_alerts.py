@@ -9,10 +9,10 @@ from datetime import timedelta
 import httpx
 
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.pipeline import Crawler
 from app.db import Database
 from app.feed.alerts import verify
 from app.models import utcnow
+from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from app.services.feed_config import FeedConfig

@@ -7,9 +7,9 @@ import httpx
 from sqlalchemy import select
 
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.pipeline import Crawler
 from app.db import Database
 from app.models import Article, IssueArticle
+from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from app.services import watchlists as watchlist_service

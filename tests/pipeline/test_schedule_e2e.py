@@ -9,18 +9,18 @@ from email.utils import format_datetime
 
 import pytest
 
-from app.crawlers.pipeline import Crawler
 from app.db import Database
 from app.models import FetchStatus, utcnow
+from app.pipeline.cycle import Crawler
 from tests.crawlers.loopback import Handler, Loopback, Route
-from tests.crawlers.test_pipeline import (
+from tests.farm.server import FarmServer
+from tests.pipeline.test_cycle import (
     add_source,
     attempts,
     crawl_all_due,
     make_crawler,
     source_row,
 )
-from tests.farm.server import FarmServer
 
 DAY = 86400
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.pipeline import Crawler
 from app.db import Database
 from app.models import Article, FetchAttempt, FetchStatus, Issue, Source, SourceKind
+from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from tests.farm.server import FarmServer

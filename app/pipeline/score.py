@@ -12,6 +12,10 @@ On PostgreSQL a batch keeps its transaction open while it is scored: the claim's
 for the whole database and one process, so a batch is read without it, scored, and written in
 a short transaction of its own (skipping any article scored or deleted meanwhile); the match
 and cluster stages can then write while the pool scores.
+
+A pool job is an article's score and, when it is stored without one, the MinHash signature of
+the same text, so its story group can be chosen with the score write: one trip to a worker
+process per article instead of two.
 """
 
 from __future__ import annotations
@@ -23,15 +27,20 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.crawlers.score_job import Scored, ScoreJob, score_and_sign
+from app.crawlers.neardup import signature
 from app.db import Database, is_postgres
 from app.scoring import ArticleScore, Entity, Scorer
+from app.scoring.scorer import Item
+from app.scoring.worker import score_with_shipped_model
 from app.services import scoring as scoring_service
 from app.services.entities import active_entities
 from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
 
 logger = logging.getLogger(__name__)
+
+ScoreJob = tuple[Item, bool]  # the scorer's (title, text, entities); sign the text?
+Scored = tuple[ArticleScore, bytes | None]  # the score; the signature (None: not asked, or short)
 
 # Runs a batch of score jobs somewhere else (the CPU pool's processes); the default is a
 # thread of this process.
@@ -160,3 +169,22 @@ async def _wait(previous: asyncio.Future[None] | None) -> None:
     """Wait for the previous batch's commit (or its failure: order, not success, matters)."""
     if previous is not None:
         await asyncio.wait([previous])
+
+
+def score_and_sign(scorer: Scorer, jobs: list[ScoreJob]) -> list[Scored]:
+    """Score the batch with `scorer` and sign the texts asked for."""
+    return _signed(scorer.score_many([item for item, _ in jobs]), jobs)
+
+
+def score_and_sign_shipped(jobs: list[ScoreJob]) -> list[Scored]:
+    """`score_and_sign` with the shipped model (loaded once per worker process)."""
+    return _signed(score_with_shipped_model([item for item, _ in jobs]), jobs)
+
+
+def _signed(scores: list[ArticleScore], jobs: list[ScoreJob]) -> list[Scored]:
+    # The story stage signs `body or summary`; the scorer's text is `body or summary or ""`,
+    # and an empty text has no signature either way.
+    return [
+        (score, signature(item[1]) if sign else None)
+        for score, (item, sign) in zip(scores, jobs, strict=True)
+    ]

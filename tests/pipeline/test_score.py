@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from app.crawlers.score_stage import ScoreStage
 from app.db import Database
 from app.models import Article, ArticleWatchlist, LabelOverride, StoryGroup, utcnow
+from app.pipeline.score import ScoreStage
 from app.scoring import Scorer, load_scorer
 from app.services import entities, labels, rescoring, scoring, stories, watchlists
 from app.services.issues import group_pending

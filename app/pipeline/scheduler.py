@@ -12,12 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.config import Settings
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.pipeline import Crawler
 from app.crawlers.pool import shared_pool
 from app.crawlers.scheduling import PollPolicy
 from app.db import Database, is_postgres
 from app.feed.clustering import ClusterConfig
 from app.models import Heartbeat, utcnow
+from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs

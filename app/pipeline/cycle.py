@@ -23,7 +23,6 @@ from sqlalchemy import func, insert, literal, update
 from app.crawlers.discover import PAGE_KINDS, gather_items
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
 from app.crawlers.neardup import signatures
-from app.crawlers.page_stage import PageStage
 from app.crawlers.parsers import ParseError, storable
 from app.crawlers.pool import CpuPool, shared_pool
 from app.crawlers.scheduling import (
@@ -33,11 +32,11 @@ from app.crawlers.scheduling import (
     publishing_interval,
     success_interval,
 )
-from app.crawlers.score_job import score_and_sign_shipped
-from app.crawlers.score_stage import JobRunner, ScoreStage
 from app.db import Database
 from app.models import FetchAttempt, FetchStatus, Source, utcnow
 from app.models.base import UTCDateTime
+from app.pipeline.page import PageStage
+from app.pipeline.score import JobRunner, ScoreStage, score_and_sign_shipped
 from app.scoring import Scorer, load_scorer
 from app.services import articles as article_service
 from app.services import stories as story_service

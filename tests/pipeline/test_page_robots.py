@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.page_stage import PageStage
-from app.crawlers.pipeline import Crawler
 from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.models import Article, Source, SourceKind, TextState, utcnow
+from app.pipeline.cycle import Crawler
+from app.pipeline.page import PageStage
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from tests.farm.fixtures import articles_or_skip

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from app.crawlers.fetch import Fetcher, FetchOptions
 from app.crawlers.parsers import parse_feed
-from app.crawlers.pipeline import Crawler
 from app.crawlers.urls import normalise_url
 from app.db import Database
 from app.models import Article, FetchAttempt
+from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
-from tests.crawlers.test_pipeline import add_source, count
 from tests.farm.server import FarmServer
+from tests.pipeline.test_cycle import add_source, count
 
 KINDS = ("rss", "atom", "json", "rdf")
 

@@ -12,14 +12,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, event, func, select
 
-from app.crawlers.backfill import Backfill
 from app.crawlers.fetch import Fetcher, FetchOptions
-from app.crawlers.page_stage import PageStage
-from app.crawlers.pipeline import Crawler
 from app.crawlers.pool import CpuPool
 from app.crawlers.urls import url_hash
 from app.db import Database
 from app.models import Article, SourceKind, StoryGroup, TextState
+from app.pipeline.backfill import Backfill
+from app.pipeline.cycle import Crawler
+from app.pipeline.page import PageStage
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from app.services.tombstones import delete_article
