@@ -30,8 +30,8 @@ from app.crawlers.parsers import (
     parse_sitemap,
 )
 from app.crawlers.pool import CpuPool
+from app.crawlers.rows import article_rows
 from app.models import SourceKind
-from app.services.articles import article_rows
 
 logger = logging.getLogger(__name__)
 

@@ -60,7 +60,7 @@ class ParsedFeed:
     items: list[FeedItem] = field(default_factory=list)
     ttl_minutes: int | None = None
     format: str = ""
-    # The items as article rows (services/articles.article_rows), when built with the parse.
+    # The items as article rows (crawlers/rows.article_rows), when built with the parse.
     rows: list[dict[str, Any]] | None = None
 
 

@@ -25,6 +25,7 @@ from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
 from app.crawlers.neardup import signatures
 from app.crawlers.parsers import ParseError, storable
 from app.crawlers.pool import CpuPool, shared_pool
+from app.crawlers.rows import article_rows
 from app.crawlers.scheduling import (
     PollPolicy,
     error_delay,
@@ -227,7 +228,7 @@ class Crawler:
         )
         rows = feed.rows
         if rows is None:
-            rows = article_service.article_rows(feed.items, source_id=source.id, fetched_at=now)
+            rows = article_rows(feed.items, source_id=source.id, fetched_at=now)
         async with self.database.writer.begin() as session:
             new_ids = await article_service.insert_rows(session, source_id=source.id, rows=rows)
         elapsed = (now - source.last_fetched_at).total_seconds() if source.last_fetched_at else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,13 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from app.crawlers.parsers import FeedItem, storable
-from app.crawlers.urls import InvalidURLError, host_of, normalise_url, url_hash
+from app.crawlers.parsers import FeedItem
+from app.crawlers.rows import article_rows
 from app.db import is_postgres
 from app.errors import NotFound
-from app.models import Article, ChangeKind, IssueArticle, TextState
+from app.models import Article, ChangeKind, IssueArticle
 from app.services.changes import ChangeBatch, Position, read_changes
-from app.services.dedup import drop_known, title_key
+from app.services.dedup import drop_known
 from app.services.pagination import (
     SortKey,
     keyset_page,
@@ -30,60 +28,6 @@ from app.services.pagination import (
 from app.services.search import SearchQuery, highlights, match_condition
 from app.services.timewindow import check_window
 from app.services.watchlists import in_watchlists, mentions_entities
-
-_NON_WORD = re.compile(r"\W+", re.UNICODE)
-
-
-def content_hash(title: str, text: str | None) -> str:
-    """Hash of the normalised title and text: equal for byte-different copies of one story."""
-    normalised = _NON_WORD.sub(" ", f"{title}\n{text or ''}".lower()).strip()
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
-
-
-def _row_for(
-    item: FeedItem, *, source_id: int | None, fetched_at: datetime
-) -> dict[str, Any] | None:
-    try:
-        url = normalise_url(item.url)
-    except InvalidURLError:
-        return None
-    # Control characters out first: PostgreSQL refuses NUL, and one would fail the whole feed.
-    title = storable(item.title) or ""
-    summary, body, author = storable(item.summary), storable(item.body), storable(item.author)
-    text = body or summary
-    published = item.published or fetched_at
-    return {
-        "source_id": source_id,
-        "url": url,
-        "url_hash": url_hash(url),
-        "guid": storable(item.guid),
-        "outlet": host_of(url),
-        "title": title[:2000],
-        "summary": summary,
-        "body": body,
-        "author": (author or None) and author[:300],
-        "published_at": published,
-        "published_trusted": item.published_trusted,
-        "fetched_at": fetched_at,
-        "content_hash": content_hash(title, text) if text else None,
-        "title_key": title_key(title),
-        # Without a body the page stage fetches and extracts the article before it is scored.
-        "text_state": None if body else TextState.PENDING,
-        "created_at": fetched_at,
-        "updated_at": fetched_at,
-    }
-
-
-def article_rows(
-    items: Sequence[FeedItem], *, source_id: int | None, fetched_at: datetime
-) -> list[dict[str, Any]]:
-    """The rows `insert_rows` stores for these items (pure: the CPU pool can build them)."""
-    rows: dict[str, dict[str, Any]] = {}
-    for item in items:
-        row = _row_for(item, source_id=source_id, fetched_at=fetched_at)
-        if row is not None:
-            rows.setdefault(row["url_hash"], row)  # duplicate GUIDs/links within one feed
-    return list(rows.values())
 
 
 async def upsert_items(
@@ -97,7 +41,7 @@ async def upsert_items(
 async def insert_rows(
     session: AsyncSession, *, source_id: int | None, rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Insert rows from `article_rows` not seen before; return the new articles' ids.
+    """Insert rows from `crawlers.rows.article_rows` not seen before; return the new articles' ids.
 
     Tombstoned URLs and per-source title/content duplicates are dropped first (services/dedup.py);
     a row conflicting on the canonical-URL hash is left untouched, so re-running a crawl never

@@ -1,4 +1,5 @@
-"""The dedup layers in front of the article upsert (the URL-hash unique key is the last one).
+"""The dedup layers in front of the article upsert (the URL-hash unique key is the last one);
+the keys they compare are computed with the row (crawlers/rows.py).
 
 1. tombstones: an article an analyst deleted is never imported again;
 2. per-source title window: the same outlet publishing the same normalised title within
@@ -9,8 +10,6 @@ Across outlets, copies are kept and grouped into story groups instead (services/
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,16 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Article, Tombstone
 
 TITLE_WINDOW = timedelta(hours=48)
-MIN_TITLE_WORDS = 3  # "Foto", "Video: Live" are section labels, not titles worth comparing
-_NON_WORD = re.compile(r"\W+", re.UNICODE)
-
-
-def title_key(title: str | None) -> str | None:
-    """Hash of a title lower-cased with punctuation folded, or None for a too-short title."""
-    words = _NON_WORD.sub(" ", (title or "").lower()).split()
-    if len(words) < MIN_TITLE_WORDS:
-        return None
-    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
 async def tombstoned(session: AsyncSession, hashes: Iterable[str]) -> set[str]:

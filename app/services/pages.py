@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.extract import PageContent
 from app.crawlers.parsers import storable
+from app.crawlers.rows import content_hash, title_key
 from app.crawlers.urls import InvalidURLError, normalise_url, url_hash
 from app.db import is_postgres
 from app.models import Article, TextState
-from app.services.articles import content_hash
-from app.services.dedup import title_key, tombstoned
+from app.services.dedup import tombstoned
 
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=10)
