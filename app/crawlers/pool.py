@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -85,6 +85,22 @@ class CpuPool:
                 self._executor = None
                 executor.shutdown(wait=False, cancel_futures=True)
             raise
+
+    def spread(
+        self, function: Callable[[list[T]], list[R]]
+    ) -> Callable[[list[T]], Awaitable[list[R]]] | None:
+        """`function` over a batch split into one chunk per worker process (None without
+        workers: the caller then runs it in a thread)."""
+        if self.workers < 1:
+            return None
+
+        async def run(batch: list[T]) -> list[R]:
+            size = -(-len(batch) // self.workers)
+            chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+            done = await asyncio.gather(*(self.map_batch(function, c) for c in chunks))
+            return [value for chunk in done for value in chunk]
+
+        return run
 
     def shutdown(self) -> None:
         if self._executor is not None:

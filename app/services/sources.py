@@ -1,4 +1,4 @@
-"""Sources: registration, health, OPML, and claiming due sources for crawling."""
+"""Sources: registration, health, OPML, claiming due sources and recording their polls."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.opml import Outline, parse_opml, render_opml
 from app.crawlers.urls import InvalidURLError, host_of, normalise_url, url_hash
 from app.db import is_postgres
 from app.errors import Conflict, InvalidInput, NotFound
-from app.models import Article, FetchAttempt, Source, SourceKind, utcnow
+from app.models import Article, FetchAttempt, FetchStatus, Source, SourceKind, utcnow
+from app.models.base import UTCDateTime
 from app.services.pagination import decode_cursor, encode_cursor
 
 
@@ -234,6 +235,79 @@ async def claim_due_sources(
         )
         for s in claimed.all()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """The writes that close a successful poll: the source row's new values and its attempt."""
+
+    source: dict[str, object]
+    attempt: dict[str, object]
+
+
+async def record_polls(session: AsyncSession, *, polls: Sequence[Poll]) -> None:
+    """Write finished polls' source rows and attempts (executemany: at a thousand polls a
+    second, a statement per poll is the bottleneck)."""
+    if not polls:
+        return
+    groups: dict[frozenset[str], list[dict[str, object]]] = {}
+    for poll in polls:
+        groups.setdefault(frozenset(poll.source), []).append(poll.source)
+    for rows in groups.values():  # executemany needs the same columns in every row
+        await session.execute(update(Source), rows)
+    await session.execute(insert(FetchAttempt), [p.attempt for p in polls])
+
+
+@dataclass(frozen=True, slots=True)
+class PollFailure:
+    """A failed poll: why, and when the source is due again."""
+
+    reason: str
+    kind: str
+    http_status: int | None
+    errors: int  # consecutive errors, this one included
+    retry_at: datetime
+
+
+async def record_failure(
+    session: AsyncSession,
+    *,
+    source_id: int,
+    failure: PollFailure,
+    started: datetime,
+    now: datetime,
+    worker: str,
+) -> None:
+    """Record a failed poll on the source row (its lease released) and as an attempt."""
+    await session.execute(
+        update(Source)
+        .where(Source.id == source_id)
+        .values(
+            last_status=FetchStatus.ERROR,
+            last_http_status=failure.http_status,
+            error_count=failure.errors,
+            last_error=failure.reason,
+            last_error_at=now,
+            last_error_kind=failure.kind,
+            failing_since=func.coalesce(Source.failing_since, literal(now, UTCDateTime())),
+            last_fetched_at=now,
+            next_check_at=failure.retry_at,
+            claimed_until=None,
+            claimed_by=None,
+        )
+    )
+    session.add(
+        FetchAttempt(
+            source_id=source_id,
+            started_at=started,
+            finished_at=now,
+            status=FetchStatus.ERROR,
+            http_status=failure.http_status,
+            duration_ms=int((now - started).total_seconds() * 1000),
+            error=failure.reason,
+            worker=worker,
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)

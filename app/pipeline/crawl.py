@@ -1,0 +1,316 @@
+"""The crawl stage: claim due sources, fetch, parse, store, reschedule.
+
+Due sources are claimed in batches under a lease (services/sources.py; SKIP LOCKED on
+PostgreSQL). Each is fetched (conditional GET; page kinds through robots.txt), its items
+gathered by kind (crawlers/discover.py), turned into rows (crawlers/rows.py) and stored through
+the dedup layers (services/articles.py). The poll then reschedules the source: an adaptive
+interval after a success, a graded backoff after a failure (crawlers/scheduling.py), and a
+`fetch_attempts` row either way. A failure is recorded on the source row, never raised: one bad
+source must not stop the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.crawlers.discover import PAGE_KINDS, gather_items
+from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
+from app.crawlers.parsers import ParseError, storable
+from app.crawlers.pool import CpuPool
+from app.crawlers.rows import article_rows
+from app.crawlers.scheduling import (
+    PollPolicy,
+    error_delay,
+    freshness_seconds,
+    publishing_interval,
+    success_interval,
+)
+from app.db import Database
+from app.models import FetchStatus
+from app.services import articles as article_service
+from app.services import sources as source_service
+from app.services.sources import ClaimedSource, Poll, PollFailure
+
+logger = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(slots=True)
+class SourceOutcome:
+    source_id: int
+    status: FetchStatus
+    new_items: int = 0
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class CrawlStage:
+    database: Database
+    fetcher: Fetcher
+    pool: CpuPool
+    policy: PollPolicy
+    concurrency: int
+    batch_size: int
+    worker: str
+    clock: Callable[[], datetime]
+    sitemap_max_children: int = 5
+
+    async def run_pending(self, *, stored: asyncio.Event | None = None) -> list[SourceOutcome]:
+        """Claim and crawl due sources batch by batch until none is due.
+
+        Every source crawled is rescheduled at least a minute past the clock, so one call
+        fetches each due source once. The database work overlaps the fetching: the next batch
+        is claimed while this one is fetched, and a batch's reschedules are written while the
+        next one is fetched (its sources stay leased until then, so nobody claims them twice).
+        `stored` is set whenever a source has committed new articles.
+        """
+        outcomes: list[SourceOutcome] = []
+        claiming = asyncio.create_task(self._claim())
+        writing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                claimed = await claiming
+                if not claimed:
+                    return outcomes
+                claiming = asyncio.create_task(self._claim())
+                unchanged: list[Poll] = []
+                try:
+                    outcomes.extend(await self._crawl_batch(claimed, unchanged, stored))
+                finally:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.create_task(self._record(unchanged))
+        finally:
+            if writing is not None:
+                await writing
+            if not claiming.done():
+                claiming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await claiming  # a claim made and not crawled stays leased until it expires
+
+    async def _crawl_batch(
+        self, claimed: list[ClaimedSource], unchanged: list[Poll], stored: asyncio.Event | None
+    ) -> list[SourceOutcome]:
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def run(source: ClaimedSource) -> SourceOutcome:
+            async with semaphore:
+                outcome = await self.crawl_source(source, unchanged=unchanged)
+            if stored is not None and outcome.new_items:
+                stored.set()
+            return outcome
+
+        return list(await asyncio.gather(*(run(s) for s in claimed)))
+
+    async def _claim(self) -> list[ClaimedSource]:
+        # Long enough for the worst case: this batch waits for the one in flight, then every
+        # fetch of both takes its whole time budget. A shorter lease could expire mid-batch and
+        # let another worker fetch the same source again in the same cycle.
+        rounds = 2 * -(-self.batch_size // self.concurrency)
+        lease = int(self.fetcher.options.total_timeout * rounds + 60)
+        async with self.database.writer.begin() as session:
+            return await source_service.claim_due_sources(
+                session,
+                worker=self.worker,
+                now=self.clock(),
+                limit=self.batch_size,
+                lease_seconds=lease,
+            )
+
+    async def crawl_source(
+        self, source: ClaimedSource, *, unchanged: list[Poll] | None = None
+    ) -> SourceOutcome:
+        """Fetch and store one claimed source; every failure is recorded on its row.
+
+        With `unchanged` given, the writes of a 304 or same-hash poll (the source row and its
+        attempt) are appended there for the caller to write with its batch in one transaction;
+        at a thousand polls a second, a transaction per unchanged poll is the bottleneck.
+        """
+        started = self.clock()
+        try:
+            get = self.fetcher.fetch_page if source.kind in PAGE_KINDS else self.fetcher.fetch
+            result = await get(source.url, etag=source.etag, last_modified=source.last_modified)
+            return await self._store(source, result, started, unchanged=unchanged)
+        except (FetchError, ParseError) as exc:
+            return await self._record_failure(source, exc, started)
+        except Exception as exc:  # the job boundary: one bad source must not stop the batch
+            logger.exception("crawl failed", extra={"source_id": source.id, "url": source.url})
+            return await self._record_failure(source, exc, started)
+
+    async def _store(
+        self,
+        source: ClaimedSource,
+        result: FetchResult,
+        started: datetime,
+        *,
+        unchanged: list[Poll] | None = None,
+    ) -> SourceOutcome:
+        now = self.clock()
+        body_hash = hashlib.sha256(result.body).hexdigest() if result.body else None
+        if result.not_modified or (body_hash and body_hash == source.body_hash):
+            status = FetchStatus.NOT_MODIFIED if result.not_modified else FetchStatus.UNCHANGED
+            interval = success_interval(
+                self.policy,
+                current=source.poll_interval,
+                new_items=0,
+                override=source.poll_interval_override,
+                max_age_seconds=freshness_seconds(result.headers, now=now),
+            )
+            poll = self._poll(source, result, started, status=status, interval=interval)
+            if unchanged is None:
+                await self._record([poll])
+            else:
+                unchanged.append(poll)
+            return SourceOutcome(source.id, status)
+        feed = await gather_items(
+            source.kind,
+            result,
+            fetcher=self.fetcher,
+            pool=self.pool,
+            selector=source.selector,
+            max_children=self.sitemap_max_children,
+            now=now,
+            source_id=source.id,
+        )
+        rows = feed.rows
+        if rows is None:
+            rows = article_rows(feed.items, source_id=source.id, fetched_at=now)
+        async with self.database.writer.begin() as session:
+            new_ids = await article_service.insert_rows(session, source_id=source.id, rows=rows)
+        elapsed = (now - source.last_fetched_at).total_seconds() if source.last_fetched_at else None
+        interval = success_interval(
+            self.policy,
+            current=source.poll_interval,
+            new_items=len(new_ids),
+            override=source.poll_interval_override,
+            ttl_seconds=feed.ttl_minutes * 60 if feed.ttl_minutes else None,
+            max_age_seconds=freshness_seconds(result.headers, now=now),
+            publish_interval=publishing_interval(
+                (i.published for i in feed.items if i.published and i.published_trusted), now=now
+            ),
+            elapsed_seconds=elapsed,
+        )
+        poll = self._poll(
+            source,
+            result,
+            started,
+            status=FetchStatus.OK,
+            interval=interval,
+            new_items=len(new_ids),
+            items_seen=len(feed.items),
+            body_hash=body_hash,
+        )
+        await self._record([poll])
+        return SourceOutcome(source.id, FetchStatus.OK, new_items=len(new_ids))
+
+    def _poll(
+        self,
+        source: ClaimedSource,
+        result: FetchResult,
+        started: datetime,
+        *,
+        status: FetchStatus,
+        interval: int,
+        new_items: int = 0,
+        items_seen: int = 0,
+        body_hash: str | None = None,
+    ) -> Poll:
+        now = self.clock()
+        values: dict[str, object] = {
+            "id": source.id,
+            "last_status": status,
+            "last_http_status": result.status,
+            "error_count": 0,
+            "failing_since": None,
+            "last_success_at": now,
+            "last_fetched_at": now,
+            "poll_interval": interval,
+            "next_check_at": now + timedelta(seconds=interval),
+            "claimed_until": None,
+            "claimed_by": None,
+        }
+        if status == FetchStatus.OK:
+            values["etag"] = result.headers.get("etag")
+            values["last_modified"] = result.headers.get("last-modified")
+            values["body_hash"] = body_hash
+        attempt: dict[str, object] = {
+            "source_id": source.id,
+            "started_at": started,
+            "finished_at": now,
+            "status": status,
+            "http_status": result.status,
+            "duration_ms": result.elapsed_ms,
+            "bytes": len(result.body),
+            "items_seen": items_seen,
+            "new_items": new_items,
+            "worker": self.worker,
+        }
+        return Poll(source=values, attempt=attempt)
+
+    async def _record(self, polls: list[Poll]) -> None:
+        """Write finished polls in one transaction for the lot."""
+        if not polls:
+            return
+        async with self.database.writer.begin() as session:
+            await source_service.record_polls(session, polls=polls)
+
+    async def _record_failure(
+        self, source: ClaimedSource, exc: Exception, started: datetime
+    ) -> SourceOutcome:
+        now = self.clock()
+        failure = self._failure(source, exc, now)
+        logger.warning(
+            "source fetch failed",
+            extra={
+                "source_id": source.id,
+                "url": source.url,
+                "reason": failure.reason,
+                "errors": failure.errors,
+            },
+        )
+        async with self.database.writer.begin() as session:
+            await source_service.record_failure(
+                session,
+                source_id=source.id,
+                failure=failure,
+                started=started,
+                now=now,
+                worker=self.worker,
+            )
+        return SourceOutcome(source.id, FetchStatus.ERROR, error=failure.reason)
+
+    def _failure(self, source: ClaimedSource, exc: Exception, now: datetime) -> PollFailure:
+        """Why the poll failed, and the backoff its kind earns."""
+        if isinstance(exc, FetchError):
+            reason, kind, status, retry_after = exc.reason, exc.kind, exc.status, exc.retry_after
+        elif isinstance(exc, ParseError):
+            reason, kind, status, retry_after = str(exc), FailureKind.HARD, 200, None
+        else:
+            reason = f"internal error: {exc!r}"[:1000]
+            kind, status, retry_after = FailureKind.SOFT, None, None
+        errors = source.error_count + 1
+        delay = error_delay(
+            self.policy,
+            consecutive_errors=errors,
+            kind=kind,
+            retry_after=retry_after,
+            status=status,
+        )
+        return PollFailure(
+            reason=storable(reason) or "",  # server-controlled text goes into the row
+            kind=kind.value,
+            http_status=status,
+            errors=errors,
+            retry_at=now + timedelta(seconds=delay),
+        )

@@ -1,0 +1,38 @@
+"""The story stage: settled articles join a story group (services/stories.py).
+
+The score stage gives most articles their group with their score (one row write); this stage
+takes the rest, such as articles scored elsewhere (`pantau score`) without a group. Their
+MinHash signatures are computed in the CPU pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.crawlers.neardup import signatures
+from app.crawlers.pool import CpuPool
+from app.db import Database
+from app.services import stories as story_service
+
+
+@dataclass(slots=True)
+class StoryStage:
+    database: Database
+    pool: CpuPool
+    batch_size: int = 200
+
+    async def run_pending(self, *, scored_only: bool = False) -> int:
+        """Every settled article (with `scored_only`, every scored one) joins a story group;
+        returns how many did."""
+        assigned = 0
+        while True:
+            async with self.database.writer.begin() as session:
+                done = await story_service.assign_pending_stories(
+                    session,
+                    limit=self.batch_size,
+                    sign=self.pool.spread(signatures),
+                    scored_only=scored_only,
+                )
+            assigned += done
+            if done < self.batch_size:
+                return assigned
