@@ -1,4 +1,4 @@
-"""Issues: grouping scored articles into issues, and the issue feed queries."""
+"""Issues: the issue feed queries (grouping articles into issues is services/clustering.py)."""
 
 from __future__ import annotations
 
@@ -12,22 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.models import Article, ChangeKind, Issue, IssueArticle
 from app.services.changes import ChangeBatch, Position, read_changes
-from app.services.clustering import cluster_pending
-from app.services.feed_config import FeedConfig
 from app.services.pagination import SortKey, keyset_page, page_cursor, sort_key
 from app.services.timewindow import check_window
-from app.services.watchlists import match_pending
-
-
-async def group_pending(
-    session: AsyncSession, *, limit: int, config: FeedConfig | None = None
-) -> int:
-    """Match then cluster up to `limit` scored articles in the caller's transaction; returns
-    how many joined an issue. The pipeline runs the two stages separately (pipeline/cycle.py);
-    this is the one-call form for the CLI and tests."""
-    await match_pending(session, limit=limit)
-    return (await cluster_pending(session, limit=limit, config=config)).clustered
-
 
 ISSUE_SORTS = {
     s.name: s

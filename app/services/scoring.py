@@ -1,4 +1,7 @@
-"""The scoring stage: give every stored article a label, a negativity and an explanation.
+"""Scoring rules: which articles are due a score, and how a result lands on the row.
+
+The scorer itself is pure (app/scoring/); the stage that claims batches, scores them in the
+CPU pool and commits them in order is app/pipeline/score.py.
 
 The model's output always lands in the model columns (model_label, model_negativity) and in
 the explanation and per-entity results; the effective label (label, negativity, confidence)
@@ -8,7 +11,7 @@ follows it unless an analyst has labelled the article (label_source "analyst").
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +28,6 @@ from app.services import stories as story_service
 from app.services.entities import active_entities
 from app.services.labels import apply_override, latest_overrides
 from app.services.watchlists import MatchText, match_texts
-
-# Scores a batch somewhere else (worker processes); the default is a thread of this process.
-BatchScorer = Callable[[list[Item]], Awaitable[list[ArticleScore]]]
 
 _ARTICLES = core_table(Article)
 # A model result onto a row nobody scored or deleted meanwhile, as one executemany statement
@@ -78,7 +78,6 @@ async def score_pending(
     scorer: Scorer,
     limit: int,
     entities: Sequence[Entity] | None = None,
-    run: BatchScorer | None = None,
 ) -> int:
     """Score up to `limit` unscored articles against the watched entities (default: every
     active one); returns how many were scored.
@@ -92,7 +91,7 @@ async def score_pending(
         return 0
     if entities is None:
         entities = await active_entities(session)
-    await score_articles(session, articles, scorer=scorer, entities=entities, run=run)
+    await score_articles(session, articles, scorer=scorer, entities=entities)
     return len(articles)
 
 
@@ -159,13 +158,10 @@ async def compute_scores(
     *,
     scorer: Scorer,
     entities: Sequence[Entity],
-    run: BatchScorer | None = None,
 ) -> list[ArticleScore]:
-    """Score loaded articles in one batch: with `run` (the CPU pool), else in a thread, which
-    keeps the event loop (and the API) responsive meanwhile."""
+    """Score loaded articles in one batch in a thread, which keeps the event loop (and the
+    API) responsive meanwhile."""
     batch: list[Item] = [(a.title, a.body or a.summary or "", entities) for a in articles]
-    if run is not None:
-        return await run(batch)
     return await asyncio.to_thread(scorer.score_many, batch)
 
 
@@ -276,10 +272,9 @@ async def score_articles(
     *,
     scorer: Scorer,
     entities: Sequence[Entity],
-    run: BatchScorer | None = None,
 ) -> None:
     """Score loaded articles in one batch and store the results (analyst labels kept)."""
-    results = await compute_scores(articles, scorer=scorer, entities=entities, run=run)
+    results = await compute_scores(articles, scorer=scorer, entities=entities)
     await apply_scores(session, articles, results)
 
 

@@ -12,12 +12,13 @@ from app.crawlers.fetch import Fetcher, FetchOptions
 from app.db import Database
 from app.feed.alerts import verify
 from app.models import utcnow
+from app.pipeline.cluster import ClusterStage
 from app.pipeline.cycle import Crawler
+from app.pipeline.match import MatchStage
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
-from app.services.issues import group_pending
 from app.services.webhooks import build_client, deliver_due
 from tests.factories import make_article, make_issue
 from tests.farm.server import FarmServer
@@ -76,7 +77,8 @@ async def test_negative_burst_alerts_the_webhook_once_signed_with_failing_source
                 negativity=0.9,
                 scored_at=now,
             )
-        await group_pending(session, limit=100)
+    await MatchStage(db).run_pending()
+    await ClusterStage(db).run_pending()
 
     with receiver() as hook_receiver:
         created = await client.post(

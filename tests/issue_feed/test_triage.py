@@ -13,8 +13,9 @@ from sqlalchemy import select
 from app.db import Database
 from app.feed.query import QuerySyntaxError, parse
 from app.models import IssueArticle, utcnow
+from app.pipeline.cluster import ClusterStage
+from app.pipeline.match import MatchStage
 from app.services.feed_config import FeedConfig
-from app.services.issues import group_pending
 from tests.factories import make_article
 from tests.routers.test_issue_sync import _sync as follow_sync
 
@@ -50,8 +51,8 @@ async def _articles(
 
 
 async def _cluster(db: Database, config: FeedConfig | None = None) -> None:
-    async with db.writer.begin() as session:
-        await group_pending(session, limit=500, config=config)
+    await MatchStage(db, batch_size=500).run_pending()
+    await ClusterStage(db, feed=config or FeedConfig(), batch_size=500).run_pending()
 
 
 async def _issue_of(db: Database, article_id: int) -> int:

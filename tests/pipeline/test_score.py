@@ -9,10 +9,11 @@ from sqlalchemy import select, text
 
 from app.db import Database
 from app.models import Article, ArticleWatchlist, LabelOverride, StoryGroup, utcnow
+from app.pipeline.cluster import ClusterStage
+from app.pipeline.match import MatchStage
 from app.pipeline.score import ScoreStage
 from app.scoring import Scorer, load_scorer
 from app.services import entities, labels, rescoring, scoring, stories, watchlists
-from app.services.issues import group_pending
 from app.services.scoring import score_pending
 from tests.factories import make_article, make_source
 
@@ -51,7 +52,8 @@ async def _scored_and_grouped(db: Database, scorer: Scorer) -> int:
         article = await make_article(session, title="Banjir Rendam Jakarta", body=FLOOD)
     async with db.writer.begin() as session:
         await score_pending(session, scorer=scorer, limit=10, entities=())
-        await group_pending(session, limit=10)
+    await MatchStage(db).run_pending()
+    await ClusterStage(db).run_pending()
     return article.id
 
 

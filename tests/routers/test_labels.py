@@ -3,8 +3,9 @@ from __future__ import annotations
 import httpx
 
 from app.db import Database
+from app.pipeline.cluster import ClusterStage
+from app.pipeline.match import MatchStage
 from app.scoring import load_scorer
-from app.services.issues import group_pending
 from app.services.scoring import score_pending
 from tests.factories import make_article
 
@@ -16,7 +17,8 @@ async def _negative_article(db: Database) -> int:
         article = await make_article(session, title="Banjir Tewaskan Tiga Warga", body=FLOOD)
     async with db.writer.begin() as session:
         await score_pending(session, scorer=load_scorer(), limit=10, entities=())
-        await group_pending(session, limit=10)
+    await MatchStage(db).run_pending()
+    await ClusterStage(db).run_pending()
     return article.id
 
 
