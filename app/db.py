@@ -1,4 +1,10 @@
-"""Engine and session factories, and the FastAPI session dependency."""
+"""Engine and session factories, the FastAPI session dependency, and the dialect helpers.
+
+The same code runs on SQLite and PostgreSQL. Where PostgreSQL has a better tool, it is used
+behind one small function here with its SQLite equivalent: the upsert (`insert_or_ignore`,
+`upsert`), claims that skip rows another worker holds (`skip_locked`), a lock that serialises
+one job across workers (`lock_job`), and `= ANY(array)` for long id lists (`one_of`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, event
+from sqlalchemy import ARRAY, ColumnElement, Select, any_, bindparam, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
@@ -77,11 +84,61 @@ class Database:
         await self.engine.dispose()
 
 
-def is_postgres(session_or_engine: AsyncSession | AsyncEngine) -> bool:
+def is_postgres(session_or_engine: Bind) -> bool:
     """Whether the session's (or engine's) backend is PostgreSQL."""
     if isinstance(session_or_engine, AsyncSession):
         return session_or_engine.get_bind().dialect.name == "postgresql"
     return session_or_engine.dialect.name == "postgresql"
+
+
+Bind = AsyncSession | AsyncEngine
+Insert = postgresql.Insert | sqlite.Insert
+
+
+def dialect_insert(bind: Bind, model: type[DeclarativeBase]) -> Insert:
+    """`INSERT` in the bind's dialect, which both backends extend with `ON CONFLICT`."""
+    return postgresql.insert(model) if is_postgres(bind) else sqlite.insert(model)
+
+
+def insert_or_ignore(
+    bind: Bind, model: type[DeclarativeBase], *, index_elements: Sequence[str] | None = None
+) -> Insert:
+    """`INSERT .. ON CONFLICT DO NOTHING` (on `index_elements`, else on any unique key): the
+    natural-key insert that a repeated ingestion never doubles."""
+    return dialect_insert(bind, model).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def upsert(
+    bind: Bind,
+    model: type[DeclarativeBase],
+    *,
+    index_elements: Sequence[str],
+    set_: dict[str, Any],
+) -> Insert:
+    """`INSERT .. ON CONFLICT (index_elements) DO UPDATE SET set_`."""
+    return dialect_insert(bind, model).on_conflict_do_update(
+        index_elements=index_elements, set_=set_
+    )
+
+
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])  # a SELECT of any columns
+
+
+def skip_locked(session: AsyncSession, query: S, *, of: Any = None) -> S:
+    """A claim's SELECT: on PostgreSQL `FOR UPDATE SKIP LOCKED` (of `of`, else every table), so
+    any number of workers split a queue without waiting on or double-claiming each other's rows.
+    SQLite has one writer at a time: a writer transaction's rows are already its own."""
+    if is_postgres(session):
+        return query.with_for_update(skip_locked=True, of=of)
+    return query
+
+
+async def lock_job(session: AsyncSession, key: int) -> None:
+    """Serialise one job (`key`) across workers for the rest of this transaction: a
+    transaction-level advisory lock on PostgreSQL; on SQLite the writer transaction already
+    holds the database's only write lock."""
+    if is_postgres(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def one_of(

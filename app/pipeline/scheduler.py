@@ -8,13 +8,11 @@ from contextlib import suppress
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from app.config import Settings
 from app.crawlers.fetch import Fetcher, FetchOptions
 from app.crawlers.pool import shared_pool
 from app.crawlers.scheduling import PollPolicy
-from app.db import Database, is_postgres
+from app.db import Database, upsert
 from app.feed.clustering import ClusterConfig
 from app.models import Heartbeat, utcnow
 from app.pipeline.cycle import Crawler
@@ -75,10 +73,10 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
 
 
 async def beat(database: Database, name: str = "scheduler") -> None:
-    insert = postgresql.insert if is_postgres(database.engine) else sqlite.insert
     now = utcnow()
-    statement = insert(Heartbeat).values(name=name, beat_at=now)
-    statement = statement.on_conflict_do_update(index_elements=["name"], set_={"beat_at": now})
+    statement = upsert(
+        database.engine, Heartbeat, index_elements=["name"], set_={"beat_at": now}
+    ).values(name=name, beat_at=now)
     async with database.writer.begin() as session:
         await session.execute(statement)
 

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import is_postgres
+from app.db import insert_or_ignore
 from app.errors import InvalidInput, NotFound
 from app.feed import alerts as pure
 from app.feed.spikes import Spike
@@ -289,8 +288,7 @@ async def evaluate_alerts(
                 "updated_at": now,
             }
         )
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
     statement = (
-        insert(WebhookDelivery).values(rows).on_conflict_do_nothing().returning(WebhookDelivery.id)
+        insert_or_ignore(session, WebhookDelivery).values(rows).returning(WebhookDelivery.id)
     )
     return len((await session.scalars(statement)).all())

@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from app.crawlers.parsers import FeedItem
 from app.crawlers.rows import article_rows
-from app.db import is_postgres
+from app.db import insert_or_ignore
 from app.errors import NotFound
 from app.models import Article, ChangeKind, IssueArticle
 from app.services.changes import ChangeBatch, Position, read_changes
@@ -52,12 +51,11 @@ async def insert_rows(
     values = await drop_known(session, source_id=source_id, rows=rows)
     if not values:
         return []
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
     # One statement with a list of parameter sets: SQLAlchemy sends it as batched multi-row
     # INSERTs ("insertmanyvalues") from a statement compiled once and cached, where a
     # `.values([...])` of 500 rows was compiled afresh, bind parameter by bind parameter.
-    statement = (
-        insert(Article).on_conflict_do_nothing(index_elements=["url_hash"]).returning(Article.id)
+    statement = insert_or_ignore(session, Article, index_elements=["url_hash"]).returning(
+        Article.id
     )
     return sorted((await session.scalars(statement, values)).all())
 
@@ -112,7 +110,7 @@ def filtered_articles(session: AsyncSession, filters: ArticleFilters) -> Select[
     if filters.watchlist_ids:
         query = query.where(in_watchlists(filters.watchlist_ids))
     if filters.entities:
-        query = query.where(mentions_entities(filters.entities, postgres=is_postgres(session)))
+        query = query.where(mentions_entities(session, filters.entities))
     return query
 
 

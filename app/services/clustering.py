@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Text, cast, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Text, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import is_postgres
+from app.db import lock_job, skip_locked
 from app.feed.clustering import (
     ClusterConfig,
     Clusterer,
@@ -48,8 +48,7 @@ LEAD_CHARS = 1200  # enough text for the lead words clustering reads
 
 async def lock_clustering(session: AsyncSession) -> None:
     """Serialise clustering across workers for the rest of this transaction."""
-    if is_postgres(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    await lock_job(session, _LOCK_KEY)
 
 
 def _lead() -> ColumnElement[str]:
@@ -130,8 +129,7 @@ async def _claim(session: AsyncSession, limit: int) -> list[tuple[ClusterItem, i
         .order_by(Article.id)
         .limit(limit)
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=Article)
+    query = skip_locked(session, query, of=Article)
     rows = (await session.execute(query)).all()
     if not rows:
         return []

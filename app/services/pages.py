@@ -20,7 +20,7 @@ from app.crawlers.extract import PageContent
 from app.crawlers.parsers import storable
 from app.crawlers.rows import content_hash, title_key
 from app.crawlers.urls import InvalidURLError, normalise_url, url_hash
-from app.db import is_postgres
+from app.db import skip_locked
 from app.models import Article, TextState
 from app.services.dedup import tombstoned
 
@@ -49,8 +49,7 @@ async def claim_pending_pages(
         .order_by(Article.id)
         .limit(limit)
     )
-    if is_postgres(session):
-        due = due.with_for_update(skip_locked=True)
+    due = skip_locked(session, due)
     ids = list((await session.scalars(due)).all())
     if not ids:
         return []

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database, is_postgres
+from app.db import Database, skip_locked
 from app.models import Article
 from app.scoring import Entity, Scorer
 from app.services.entities import active_entities
@@ -47,8 +47,7 @@ async def rescore_batch(
     the last id). PostgreSQL skips rows another re-scorer holds."""
     query = _stale(scorer.model_version).where(Article.id > after_id).order_by(Article.id)
     query = query.limit(limit)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
+    query = skip_locked(session, query)
     articles = list((await session.scalars(query)).all())
     if not articles:
         return 0, after_id

@@ -19,7 +19,7 @@ from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from app.db import is_postgres
+from app.db import skip_locked
 from app.models import Article, LabelOverride, TextState, utcnow
 from app.models.base import core_table
 from app.scoring import ArticleScore, Entity, Scorer
@@ -107,8 +107,7 @@ def _unscored(*columns: Any, limit: int, after_id: int, session: AsyncSession) -
         .order_by(Article.id)
         .limit(limit)
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
+    query = skip_locked(session, query)
     return query
 
 

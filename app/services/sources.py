@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.opml import Outline, parse_opml, render_opml
 from app.crawlers.urls import InvalidURLError, host_of, normalise_url, url_hash
-from app.db import is_postgres
+from app.db import skip_locked
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Article, FetchAttempt, FetchStatus, Source, SourceKind, utcnow
 from app.models.base import UTCDateTime
@@ -207,8 +207,7 @@ async def claim_due_sources(
         .order_by(Source.next_check_at, Source.id)
         .limit(limit)
     )
-    if is_postgres(session):
-        due = due.with_for_update(skip_locked=True)
+    due = skip_locked(session, due)
     ids = list((await session.scalars(due)).all())
     if not ids:
         return []

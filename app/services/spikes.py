@@ -13,10 +13,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import is_postgres
+from app.db import insert_or_ignore
 from app.feed.spikes import DAILY, Bucket, Spike, SpikeConfig, detect
 from app.models import Article, ArticleWatchlist, Issue, IssueArticle, SpikeEvent, Watchlist
 from app.services.feed_config import FeedConfig
@@ -59,9 +58,8 @@ async def _store(
 ) -> list[int]:
     if not spikes:
         return []
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
     statement = (
-        insert(SpikeEvent)
+        insert_or_ignore(session, SpikeEvent)
         .values(
             [
                 {
@@ -80,7 +78,6 @@ async def _store(
                 for s in spikes
             ]
         )
-        .on_conflict_do_nothing()
         .returning(SpikeEvent.id)
     )
     return list((await session.scalars(statement)).all())

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import SAME_STORY, bands, signatures, similarity
-from app.db import is_postgres, one_of
+from app.db import lock_job, one_of
 from app.models import Article, StoryBand, StoryGroup, TextState, utcnow
 from app.models.base import core_table
 
@@ -31,9 +31,7 @@ _LOCK_KEY = 0x50414E544155  # "PANTAU": the advisory lock that serialises story 
 
 async def lock_story_assignment(session: AsyncSession) -> None:
     """Serialise story assignment across workers for the rest of this transaction."""
-    if is_postgres(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    # SQLite: the writer transaction already holds the database's only write lock.
+    await lock_job(session, _LOCK_KEY)
 
 
 # Computes MinHash signatures for a batch of texts somewhere else (the CPU pool's processes);

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import is_postgres
+from app.db import insert_or_ignore
 from app.errors import NotFound
 from app.models import Article, Tombstone, utcnow
 from app.services.stories import recount_group
@@ -23,10 +22,8 @@ async def delete_article(
         raise NotFound(f"article {article_id} does not exist")
     now = utcnow()
     article.deleted_at = now
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
     await session.execute(
-        insert(Tombstone)
-        .values(
+        insert_or_ignore(session, Tombstone, index_elements=["url_hash"]).values(
             url_hash=article.url_hash,
             url=article.url,
             article_id=article.id,
@@ -34,7 +31,6 @@ async def delete_article(
             created_by=actor,
             created_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["url_hash"])
     )
     await session.flush()
     if article.story_group_id is not None:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database, is_postgres
+from app.db import Database, insert_or_ignore, is_postgres, skip_locked
 from app.errors import Conflict, InvalidInput, InvalidQuery, NotFound
 from app.feed.document import Document
 from app.feed.query import Explanation, Query, QuerySyntaxError, parse
@@ -253,12 +252,9 @@ def _source_label() -> ColumnElement[str]:
 async def _insert_links(session: AsyncSession, rows: list[dict[str, object]]) -> None:
     if not rows:
         return
-    dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
     for start in range(0, len(rows), 2000):
         await session.execute(
-            dialect_insert(ArticleWatchlist)
-            .values(rows[start : start + 2000])
-            .on_conflict_do_nothing()
+            insert_or_ignore(session, ArticleWatchlist).values(rows[start : start + 2000])
         )
 
 
@@ -271,8 +267,7 @@ async def match_pending(session: AsyncSession, *, limit: int) -> int:
         .order_by(Article.id)
         .limit(limit)
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=Article)
+    query = skip_locked(session, query, of=Article)
     rows = (await session.execute(query)).all()
     if not rows:
         return 0
@@ -339,8 +334,7 @@ async def rematch_batch(session: AsyncSession, *, job_id: int, config: FeedConfi
     query = select(RematchJob).where(
         RematchJob.id == job_id, RematchJob.state.in_([JobState.PENDING, JobState.RUNNING])
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
+    query = skip_locked(session, query)
     job = await session.scalar(query)
     if job is None:
         return False
@@ -493,8 +487,8 @@ _MENTIONS_SQLITE = text(
 ).bindparams(bindparam("names", expanding=True))
 
 
-def mentions_entities(entities: Sequence[str], *, postgres: bool) -> ColumnElement[bool]:
+def mentions_entities(session: AsyncSession, entities: Sequence[str]) -> ColumnElement[bool]:
     """Articles whose scorer result mentions one of these watched entities (by name, any case)."""
-    clause = _MENTIONS_PG if postgres else _MENTIONS_SQLITE
+    clause = _MENTIONS_PG if is_postgres(session) else _MENTIONS_SQLITE
     names = [e.casefold() for e in entities]
     return clause.bindparams(names=names)  # type: ignore[return-value]

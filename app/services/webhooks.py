@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.fetch import parse_retry_after
 from app.crawlers.transport import GuardedBackend, GuardedTransport
-from app.db import Database, is_postgres
+from app.db import Database, skip_locked
 from app.errors import InvalidInput, NotFound
 from app.feed.alerts import (
     IDEMPOTENCY_HEADER,
@@ -158,8 +158,7 @@ async def _claim(database: Database, *, now: datetime, lease: float, limit: int)
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(limit)
         )
-        if is_postgres(session):
-            query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
+        query = skip_locked(session, query, of=WebhookDelivery)
         rows = (await session.execute(query)).all()
         claimed = [
             _Claimed(d.id, w.url, w.secret, d.idempotency_key, dict(d.payload), d.attempts)
