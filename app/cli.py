@@ -71,7 +71,7 @@ async def with_database(
 ) -> T:
     """Run ``job`` on the configured database; unless ``migrated`` is off, the schema must be at
     the newest migration (commands other than ``migrate`` and ``serve`` never change it)."""
-    database = Database(settings.database_url)
+    database = Database(settings.database)
     try:
         if migrated:
             await _require_schema(database, settings)
@@ -85,7 +85,7 @@ async def _require_schema(database: Database, settings: Settings) -> None:
     if current != head:
         state = f"at revision {current}" if current else "not set up"
         raise ValueError(
-            f"the database ({_safe_url(settings.database_url)}) is {state}, not at the newest "
+            f"the database ({_safe_url(settings.database)}) is {state}, not at the newest "
             f"migration {head}: run `pantau migrate` (or `pantau serve`, which migrates) first"
         )
 
@@ -98,7 +98,7 @@ def migrate() -> None:
     async def main() -> None:
         settings = get_settings()
         await with_database(settings, lambda db: upgrade(db.engine), migrated=False)
-        typer.echo(f"database at head ({_safe_url(settings.database_url)})")
+        typer.echo(f"database at head ({_safe_url(settings.database)})")
 
     main()
 
@@ -240,13 +240,18 @@ def score(
     analyst labels are kept), with a progress bar on stderr.
     """
     from app.scoring import load_scorer
+    from app.scoring.encoder import Encoder
 
+    settings = get_settings()
     if rescore:
+        Encoder.use_threads(settings.encoder_threads_for(one_process=False))
         _rescore(load_scorer(artifact), batch_size)
         return
     from app.scoring.stream import run_score_stream
 
-    raise typer.Exit(run_score_stream(sys.stdin, sys.stdout, load_scorer(artifact)))
+    threads = settings.encoder_threads_for(one_process=True)
+    stream = run_score_stream(sys.stdin, sys.stdout, load_scorer(artifact), encoder_threads=threads)
+    raise typer.Exit(stream)
 
 
 def _rescore(scorer: Scorer, batch_size: int) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/pantau.db"
@@ -34,7 +35,8 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["development", "test", "production"] = "development"
-    database_url: str = DEFAULT_DATABASE_URL
+    # A secret: a PostgreSQL URL carries its password (repr, logs and errors show '**********').
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     scheduler_enabled: bool = True
@@ -45,6 +47,9 @@ class Settings(BaseSettings):
     # (quicker for small one-off commands, which then skip starting the pool).
     cpu_workers: int | None = Field(default=None, ge=0, le=64)
     crawl_batch_size: int = Field(default=200, ge=1, le=5000)
+    # Threads of the sentence encoder (English target mentions) per process; unset: one in the
+    # service's processes (it scales by processes), every core in one-process commands.
+    encoder_threads: int | None = Field(default=None, ge=1, le=256)
     user_agent: str = "PantauBot/0.1 (+https://pantau.id/bot; media monitoring)"
     allow_private_networks: bool = False
     fetch_connect_timeout: float = Field(default=10.0, gt=0)
@@ -89,14 +94,30 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("database_url")
+    @field_validator("database_url", mode="before")
     @classmethod
-    def _normalise_url(cls, value: str) -> str:
-        return normalise_database_url(value)
+    def _normalise_url(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return normalise_database_url(value) if isinstance(value, str) else value
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+    def database(self) -> str:
+        """The database URL itself, for the engine (keep it out of logs: `database_url`)."""
+        return self.database_url.get_secret_value()
+
+    def encoder_threads_for(self, *, one_process: bool) -> int:
+        """The encoder's threads: the setting, else every core for one-process work
+        (`pantau score`, training), else one."""
+        if self.encoder_threads is not None:
+            return self.encoder_threads
+        return (os.cpu_count() or 1) if one_process else 1
+
+
+def default(name: str) -> Any:
+    """A setting's default, without reading the environment: a component that takes the value
+    as an argument uses this as its own default, so the two never disagree."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)
 
 
 @lru_cache

@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        db = database or Database(settings.database_url)
+        db = database or Database(settings.database)
         app.state.database = db
         stop = asyncio.Event()
         task: asyncio.Task[None] | None = None

@@ -173,6 +173,7 @@ async def child(
         allow_private_networks=True,
         global_concurrency=concurrency,
         per_host_concurrency=concurrency,
+        per_host_min_interval_ms=0,  # as measured: the production default is 500 ms
     )
     crawler = Crawler(
         database=database,

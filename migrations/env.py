@@ -61,12 +61,12 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run_sync(connection)
         return
-    url = config.attributes.get("database_url") or get_settings().database_url
+    url = config.attributes.get("database_url") or get_settings().database
     asyncio.run(_run_async(url))
 
 
 if context.is_offline_mode():
-    context.configure(url=get_settings().database_url, target_metadata=target_metadata)
+    context.configure(url=get_settings().database, target_metadata=target_metadata)
     with context.begin_transaction():
         context.run_migrations()
 else:

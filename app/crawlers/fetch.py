@@ -20,6 +20,7 @@ import aiohttp
 import certifi
 from yarl import URL
 
+from app.config import default
 from app.crawlers.charset import decode_body
 from app.crawlers.connector import GuardedConnector, Network
 from app.crawlers.decoding import TooLarge, UndecodableBody, decode_chunk, decoders_for
@@ -62,20 +63,20 @@ class FetchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FetchOptions:
-    user_agent: str
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 60.0
-    max_bytes: int = 10 * 1024 * 1024
-    max_redirects: int = 5
-    allow_private_networks: bool = False
-    # Politeness. Defaults suit tests against one local server; production values come from
-    # Settings (PANTAU_PER_HOST_CONCURRENCY, PANTAU_PER_HOST_MIN_INTERVAL_MS, ...).
-    global_concurrency: int = 64
-    per_host_concurrency: int = 4
-    per_host_min_interval_ms: int = 0
-    robots_ttl_seconds: float = 24 * 3600
-    max_crawl_delay: float = 60.0  # a robots.txt Crawl-delay above this is capped to it
+    # Defaults are Settings' (one place); the scheduler passes the configured values.
+    user_agent: str = default("user_agent")
+    connect_timeout: float = default("fetch_connect_timeout")
+    read_timeout: float = default("fetch_read_timeout")
+    total_timeout: float = default("fetch_total_timeout")
+    max_bytes: int = default("fetch_max_bytes")
+    max_redirects: int = default("fetch_max_redirects")
+    allow_private_networks: bool = default("allow_private_networks")
+    global_concurrency: int = default("fetch_concurrency")
+    per_host_concurrency: int = default("per_host_concurrency")
+    per_host_min_interval_ms: int = default("per_host_min_interval_ms")
+    robots_ttl_seconds: float = default("robots_ttl_seconds")
+    # A robots.txt Crawl-delay above this is capped to it.
+    max_crawl_delay: float = default("max_crawl_delay_seconds")
 
 
 @dataclass(slots=True)

@@ -29,10 +29,13 @@ def default_workers() -> int:
     )
 
 
-def _warm(parent: int) -> None:
+def _warm(parent: int, setup: Callable[[], None] | None) -> None:
     # Pay the imports once per worker, not per batch: extraction and feed parsing.
     import app.crawlers.discover
     import app.crawlers.extract  # noqa: F401
+
+    if setup is not None:
+        setup()
 
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
@@ -54,8 +57,13 @@ def _exit_with(parent: int) -> None:
 class CpuPool:
     """A lazily started process pool; `workers=0` runs batches inline (tests, one-off commands)."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, *, setup: Callable[[], None] | None = None
+    ) -> None:
         self.workers = default_workers() if workers is None else workers
+        # Run once in each worker process as it starts (picklable: a module-level function or
+        # a partial of one), for per-process state such as the encoder's thread count.
+        self.setup = setup
         self._executor: Executor | None = None
 
     def _get(self) -> Executor:
@@ -65,7 +73,7 @@ class CpuPool:
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=_warm,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), self.setup),
             )
         return self._executor
 
@@ -111,10 +119,10 @@ class CpuPool:
 _shared: CpuPool | None = None
 
 
-def shared_pool(workers: int | None = None) -> CpuPool:
+def shared_pool(workers: int | None = None, *, setup: Callable[[], None] | None = None) -> CpuPool:
     """The process-wide pool every crawler in this process uses; ``workers`` (None: one per
-    core) sizes it when this is the first call."""
+    core) and ``setup`` configure it when this is the first call."""
     global _shared
     if _shared is None:
-        _shared = CpuPool(workers)
+        _shared = CpuPool(workers, setup=setup)
     return _shared

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.config import default
 from app.crawlers.fetch import Fetcher
 from app.crawlers.pool import CpuPool, shared_pool
 from app.crawlers.scheduling import PollPolicy
@@ -59,14 +60,16 @@ class Crawler:
     fetcher: Fetcher
     scorer: Scorer
     policy: PollPolicy = field(default_factory=PollPolicy)
-    concurrency: int = 16
-    batch_size: int = 50
+    # Defaults are Settings' (one place); the scheduler passes the configured values.
+    concurrency: int = default("crawl_concurrency")
+    batch_size: int = default("crawl_batch_size")
     worker: str = field(default_factory=worker_name)
     clock: Callable[[], datetime] = utcnow  # one clock for claims and schedules (fake in tests)
     pool: CpuPool = field(default_factory=shared_pool)  # extraction on every core
     page_concurrency: int = 8  # article pages fetched at once by the page stage
     page_batch_size: int = 32
-    page_max_host_wait: float = 5.0  # longer waits for a host's turn defer the page
+    # Longer waits for a host's turn defer the page.
+    page_max_host_wait: float = default("page_max_host_wait_seconds")
     sitemap_max_children: int = 5
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 

@@ -7,6 +7,7 @@ import logging
 from contextlib import suppress
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 from app.config import Settings
 from app.crawlers.fetch import Fetcher, FetchOptions
@@ -17,6 +18,7 @@ from app.feed.clustering import ClusterConfig
 from app.models import Heartbeat, utcnow
 from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
+from app.scoring.encoder import Encoder
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
 
@@ -57,11 +59,14 @@ def build_feed_config(settings: Settings) -> FeedConfig:
 
 
 def build_crawler(settings: Settings, database: Database) -> Crawler:
+    # The encoder runs in this process and in the pool's: each takes its thread count.
+    threads = settings.encoder_threads_for(one_process=False)
+    Encoder.use_threads(threads)
     return Crawler(
         database=database,
         fetcher=build_fetcher(settings),
         scorer=load_scorer(),
-        pool=shared_pool(settings.cpu_workers),
+        pool=shared_pool(settings.cpu_workers, setup=partial(Encoder.use_threads, threads)),
         policy=PollPolicy(
             min_seconds=settings.poll_min_seconds, max_seconds=settings.poll_max_seconds
         ),

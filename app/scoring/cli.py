@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from app.config import get_settings
 from app.scoring.dataset import DEFAULT_DATA_DIR
 from app.scoring.stream import run_score_stream
 
@@ -44,9 +45,11 @@ def train_command(
 
     MODEL_CARD.md is edited by hand from validation.json and the benchmark output.
     """
+    from app.scoring.encoder import Encoder
     from app.scoring.release import run_training
 
     logging.basicConfig(level=logging.INFO)
+    Encoder.use_threads(get_settings().encoder_threads_for(one_process=True))
     with _steps() as progress:
         version = run_training(
             data_dir=data_dir,
@@ -69,8 +72,10 @@ def distil_command(
 ) -> None:
     """Distil static word vectors from multilingual-e5-small."""
     from app.scoring.distil import run_distil
+    from app.scoring.encoder import Encoder
 
     logging.basicConfig(level=logging.INFO)
+    Encoder.use_threads(get_settings().encoder_threads_for(one_process=False))
     with _steps() as progress:
         path = run_distil(data_dir, out, dims, progress)
     typer.echo(path)
@@ -102,4 +107,6 @@ def score_command(
     """Score JSON lines from stdin to stdout (same as `pantau score`)."""
     from app.scoring import load_scorer
 
-    raise typer.Exit(run_score_stream(sys.stdin, sys.stdout, load_scorer(artifact)))
+    threads = get_settings().encoder_threads_for(one_process=True)
+    stream = run_score_stream(sys.stdin, sys.stdout, load_scorer(artifact), encoder_threads=threads)
+    raise typer.Exit(stream)

@@ -11,7 +11,6 @@ calibration (``LinearModel.target_proba``). Indonesian text never reaches the en
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -80,16 +79,15 @@ class Encoder:
 
     _lock = threading.Lock()
     _model: Any = None
-    # Engine threads, read when the engine is loaded: PANTAU_ENCODER_THREADS, else this, else
-    # one per process, as the rest of scoring (the service scales by processes).
-    threads: int | None = None
+    # Engine threads, taken when the engine loads: one per process, as the rest of scoring
+    # (the service scales by processes), unless the command chose otherwise (`use_threads`).
+    threads: int = 1
 
     @classmethod
-    def prefer_threads(cls, threads: int) -> None:
-        """Use ``threads`` unless PANTAU_ENCODER_THREADS or an earlier choice says otherwise
-        (for one-process work: training, the ``pantau score`` stream)."""
-        if cls.threads is None and "PANTAU_ENCODER_THREADS" not in os.environ:
-            cls.threads = threads
+    def use_threads(cls, threads: int) -> None:
+        """Run the engine on ``threads`` threads in this process (from Settings or the command
+        line: every core for one-process work such as training and ``pantau score``)."""
+        cls.threads = threads
 
     @classmethod
     def embed(cls, texts: Sequence[str]) -> np.ndarray:
@@ -118,17 +116,7 @@ class Encoder:
                     "encoder version differs from the one the model was trained with",
                     extra={"installed": installed, "trained_with": PACKAGE_VERSION},
                 )
-            # The engine reads the variable once, when it starts.
-            threads = int(os.environ.get("PANTAU_ENCODER_THREADS", cls.threads or 1))
-            previous = os.environ.get("OMP_NUM_THREADS")
-            os.environ["OMP_NUM_THREADS"] = str(threads)
-            try:
-                cls._model = E5()
-            finally:
-                if previous is None:
-                    del os.environ["OMP_NUM_THREADS"]
-                else:
-                    os.environ["OMP_NUM_THREADS"] = previous
+            cls._model = E5(num_threads=cls.threads)
         return cls._model
 
 

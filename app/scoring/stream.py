@@ -10,7 +10,6 @@ Blank lines are skipped. Lines are read and scored in batches, so memory stays f
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import IO, Any
@@ -100,12 +99,15 @@ def _jsonable_id(item_id: Any) -> Any:
     return item_id
 
 
-def run_score_stream(stdin: IO[str], stdout: IO[str], scorer: Scorer) -> int:
+def run_score_stream(
+    stdin: IO[str], stdout: IO[str], scorer: Scorer, *, encoder_threads: int | None = None
+) -> int:
     """Score JSON lines from ``stdin`` to ``stdout``; returns the exit code (0).
 
     One process reads the stream, so the sentence encoder (English mentions) may use every
-    core unless PANTAU_ENCODER_THREADS says otherwise."""
-    Encoder.prefer_threads(os.cpu_count() or 1)
+    core: the command passes `Settings.encoder_threads_for(one_process=True)`."""
+    if encoder_threads is not None:
+        Encoder.use_threads(encoder_threads)
     lines = (line for line in stdin if line.strip())
     while batch := list(islice(lines, BATCH_SIZE)):
         for obj in score_lines(batch, scorer):

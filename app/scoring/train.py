@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -18,7 +17,7 @@ from sklearn.svm import LinearSVC
 
 from app.scoring import dataset as ds
 from app.scoring.artifact import ARTIFACT_DIR
-from app.scoring.encoder import DIM, PARTS, Encoder, EncoderHead, HeadConfig, mention_embeddings
+from app.scoring.encoder import DIM, PARTS, EncoderHead, HeadConfig, mention_embeddings
 from app.scoring.features import WORD_LISTS, FeatureConfig, Featurizer, Matrix, fit_idf, tfidf
 from app.scoring.model import CLASSES, Calibrator, LinearModel, mixture, softmax
 from app.scoring.neural import NetConfig
@@ -307,7 +306,6 @@ def train_head(
 ) -> tuple[EncoderHead, np.ndarray]:
     """The encoder head (``encoder.py``) and its out-of-fold class probabilities, from folds
     grouped by sentence (a sentence's targets never straddle folds)."""
-    Encoder.prefer_threads(os.cpu_count() or 1)
     x = np.empty((len(rows), PARTS * DIM), dtype=np.float32)
     chunk = 256
     for lo in range(0, len(rows), chunk):

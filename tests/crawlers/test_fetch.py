@@ -16,6 +16,7 @@ from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchOptions
 from tests.crawlers.loopback import Handler, Loopback, Route
 from tests.farm.server import FarmServer
 from tests.farm.site import Site
+from tests.fetching import local_fetch_options
 
 CAP = 1024 * 1024
 
@@ -28,7 +29,7 @@ def options(**overrides: object) -> FetchOptions:
         "total_timeout": 10,
     }
     values.update(overrides)
-    return FetchOptions(**values)  # type: ignore[arg-type]
+    return local_fetch_options(**values)
 
 
 @functools.cache

@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 import pytest
 import uvloop
 
-from app.crawlers.fetch import Fetcher, FetchError, FetchOptions
+from app.crawlers.fetch import Fetcher, FetchError
+from tests.fetching import local_fetch_options
 
 
 class Scripted:
@@ -56,7 +57,7 @@ def fetcher(**overrides: object) -> Fetcher:
         "read_timeout": 2,
     }
     values.update(overrides)
-    return Fetcher(FetchOptions(**values))  # type: ignore[arg-type]
+    return Fetcher(local_fetch_options(**values))  # type: ignore[arg-type]
 
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"

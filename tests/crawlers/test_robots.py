@@ -14,15 +14,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchOptions
+from app.crawlers.fetch import FailureKind, Fetcher, FetchError
 from app.crawlers.politeness import HostBusy
 from app.crawlers.robots import RobotsCache
 from tests.crawlers.loopback import Handler, Loopback, Route
 from tests.farm.fixtures import articles_or_skip
 from tests.farm.server import FarmServer
 from tests.farm.site import Site
+from tests.fetching import local_fetch_options
 
-OPTIONS = FetchOptions(
+OPTIONS = local_fetch_options(
     user_agent="PantauBot/0.1 (+https://pantau.id/bot)", allow_private_networks=True
 )
 
@@ -60,7 +61,7 @@ async def test_rules_for_our_user_agent_apply_to_us() -> None:
         async with Fetcher(OPTIONS) as fetcher:
             assert not await fetcher.robots.allowed(server.url("/a"))
         async with Fetcher(
-            FetchOptions(user_agent="OtherBot/1", allow_private_networks=True)
+            local_fetch_options(user_agent="OtherBot/1", allow_private_networks=True)
         ) as other:
             assert await other.robots.allowed(server.url("/a"))
 

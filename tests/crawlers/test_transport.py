@@ -13,8 +13,9 @@ from ssl import SSLContext
 import pytest
 
 from app.crawlers.connector import ProtocolFactory
-from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchOptions
+from app.crawlers.fetch import FailureKind, Fetcher, FetchError
 from tests.farm.server import FarmServer
+from tests.fetching import local_fetch_options
 
 PUBLIC = "93.184.216.34"
 
@@ -57,7 +58,7 @@ class Resolver:
 
 
 def guarded(resolver: Resolver, network: RoutedNetwork) -> Fetcher:
-    options = FetchOptions(user_agent="PantauTest/1", total_timeout=10)
+    options = local_fetch_options(user_agent="PantauTest/1", total_timeout=10)
     return Fetcher(options, resolver=resolver, network=network)
 
 
@@ -98,7 +99,7 @@ async def test_name_resolving_to_loopback_is_refused_before_connecting(
 )
 async def test_metadata_and_private_literals_are_refused_before_connecting(url: str) -> None:
     network = RoutedNetwork()
-    async with Fetcher(FetchOptions(user_agent="PantauTest/1"), network=network) as fetcher:
+    async with Fetcher(local_fetch_options(user_agent="PantauTest/1"), network=network) as fetcher:
         with pytest.raises(FetchError, match="non-public address"):
             await fetcher.fetch(url)
     assert network.connects == []
@@ -159,14 +160,14 @@ async def test_tls_uses_the_hostname_for_sni_while_connecting_to_the_checked_ip(
 async def test_private_networks_are_allowed_when_configured(farm_server: FarmServer) -> None:
     resolver = Resolver({"intranet.example": [["127.0.0.1"]]})
     network = RoutedNetwork()
-    options = FetchOptions(user_agent="PantauTest/1", allow_private_networks=True)
+    options = local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
     async with Fetcher(options, resolver=resolver, network=network) as fetcher:
         result = await fetcher.fetch(f"http://intranet.example:{farm_server.port}/kompas/rss.xml")
     assert result.status == 200 and network.connects == ["127.0.0.1"]
 
 
 async def test_non_http_schemes_are_refused() -> None:
-    async with Fetcher(FetchOptions(user_agent="PantauTest/1")) as fetcher:
+    async with Fetcher(local_fetch_options(user_agent="PantauTest/1")) as fetcher:
         for url in ("file:///etc/passwd", "gopher://example.com/", "ftp://example.com/feed"):
             with pytest.raises(FetchError, match="non-http"):
                 await fetcher.fetch(url)
@@ -175,7 +176,7 @@ async def test_non_http_schemes_are_refused() -> None:
 async def test_loopback_is_refused_on_the_real_network_too(farm_server: FarmServer) -> None:
     """No test network: the connector's own connect path checks literals and resolved names."""
     resolver = Resolver({"feeds.example": [["127.0.0.1"]]})
-    options = FetchOptions(user_agent="PantauTest/1", total_timeout=10)
+    options = local_fetch_options(user_agent="PantauTest/1", total_timeout=10)
     async with Fetcher(options, resolver=resolver) as fetcher:
         for url in (
             farm_server.url("/kompas/rss.xml"),

@@ -7,18 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
+from tests.fetching import local_fetch_options
 from tests.hardening.hostile import HostileServer, LoopbackRouter, TestResolver
 from tests.routers.conftest import admin, analyst, client, viewer  # noqa: F401 - API fixtures
 
 # Small budgets so a hostile endpoint costs seconds, not minutes; the guard is ON. The total
 # budget leaves room for the body and redirect caps to trip first on a loaded machine (the whole
 # hostile batch shares one event loop), so each case fails for its own reason.
-HOSTILE_OPTIONS = FetchOptions(
+HOSTILE_OPTIONS = local_fetch_options(
     user_agent="PantauHardening/1",
     connect_timeout=2,
     read_timeout=3,

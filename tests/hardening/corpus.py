@@ -24,13 +24,14 @@ from urllib.parse import quote, unquote
 
 from sqlalchemy import func, select
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.models import Article, FetchAttempt, FetchStatus, Source
 from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.services import sources as source_service
+from tests.fetching import local_fetch_options
 
 VERSION = "6.0.14"
 SUFFIXES = (".xml", ".rdf", ".rss", ".atom", ".json")
@@ -186,7 +187,7 @@ async def crawl_corpus(
     database: Database, files: dict[str, bytes], *, budget_seconds: float
 ) -> CorpusReport:
     """Crawl every file once through the real crawler; classify what the source rows say."""
-    options = FetchOptions(
+    options = local_fetch_options(
         user_agent="PantauCorpus/1", total_timeout=10, allow_private_networks=True
     )
     report = CorpusReport(tried=len(files))

@@ -26,7 +26,7 @@ import asyncpg
 import pytest
 from sqlalchemy import func, select
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.migrate import upgrade
@@ -39,10 +39,13 @@ from tests.conftest import PG_ADMIN_DSN, truncate_all
 from tests.farm.fixtures import articles_or_skip
 from tests.farm.server import FarmServer
 from tests.farm.site import Site
+from tests.fetching import local_fetch_options
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTLETS = ("kompas", "tempo", "okezone", "sindonews")
-OPTIONS = FetchOptions(user_agent="PantauFaults/1", total_timeout=20, allow_private_networks=True)
+OPTIONS = local_fetch_options(
+    user_agent="PantauFaults/1", total_timeout=20, allow_private_networks=True
+)
 
 
 @pytest.fixture(scope="module")

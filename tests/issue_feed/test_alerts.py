@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.db import Database
 from app.feed.alerts import verify
 from app.models import utcnow
@@ -22,6 +22,7 @@ from app.services.feed_jobs import run_feed_jobs
 from app.services.webhooks import build_client, deliver_due
 from tests.factories import make_article, make_issue
 from tests.farm.server import FarmServer
+from tests.fetching import local_fetch_options
 from tests.issue_feed.receiver import receiver
 
 CONFIG = FeedConfig(allow_private_networks=True)  # the receiver is on loopback
@@ -34,7 +35,7 @@ async def _fail_one_farm_source(db: Database, farm_server: FarmServer) -> str:
         source = await source_service.create_source(
             session, data=source_service.NewSource(url=farm_server.feed_url("kompas"))
         )
-    options = FetchOptions(user_agent="PantauTest/1", allow_private_networks=True)
+    options = local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
     async with Fetcher(options) as fetcher:
         crawler = Crawler(database=db, fetcher=fetcher, scorer=load_scorer())
         outcomes = await crawler.crawl_due()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.db import Database
 from app.models import Article, IssueArticle
 from app.pipeline.cycle import Crawler
@@ -16,6 +16,7 @@ from app.services import watchlists as watchlist_service
 from app.services.feed_config import FeedConfig
 from tests.farm.server import FarmServer
 from tests.farm.site import Site
+from tests.fetching import local_fetch_options
 from tests.issue_feed.farm import (
     FUNERAL,
     KPK_CONDOLENCES,
@@ -75,7 +76,7 @@ async def test_one_event_across_outlets_is_one_issue_and_watchlists_match(
                 await source_service.create_source(
                     session, data=source_service.NewSource(url=server.url("/rss.xml"))
                 )
-        options = FetchOptions(user_agent="PantauTest/1", allow_private_networks=True)
+        options = local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
         async with Fetcher(options) as fetcher:
             crawler = Crawler(database=db, fetcher=fetcher, scorer=load_scorer(), feed=FeedConfig())
             summary = await crawler.run_once()

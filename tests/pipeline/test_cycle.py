@@ -8,17 +8,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.db import Database
 from app.models import Article, FetchAttempt, FetchStatus, Issue, Source, SourceKind
 from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from tests.farm.server import FarmServer
+from tests.fetching import local_fetch_options
 
 
 def make_crawler(db: Database, *, allow_private: bool = True) -> Crawler:
-    options = FetchOptions(
+    options = local_fetch_options(
         user_agent="PantauTest/1", total_timeout=20, allow_private_networks=allow_private
     )
     return Crawler(database=db, fetcher=Fetcher(options), scorer=load_scorer(), concurrency=4)

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, event, func, select
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.crawlers.pool import CpuPool
 from app.crawlers.urls import url_hash
 from app.db import Database
@@ -27,8 +27,11 @@ from tests.farm.fixtures import articles_or_skip
 from tests.farm.model import Story
 from tests.farm.server import FarmServer
 from tests.farm.site import Site
+from tests.fetching import local_fetch_options
 
-OPTIONS = FetchOptions(user_agent="PantauTest/1", total_timeout=20, allow_private_networks=True)
+OPTIONS = local_fetch_options(
+    user_agent="PantauTest/1", total_timeout=20, allow_private_networks=True
+)
 
 
 @pytest.fixture

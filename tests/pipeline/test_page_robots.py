@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.crawlers.pool import CpuPool
 from app.db import Database
 from app.models import Article, Source, SourceKind, TextState, utcnow
@@ -25,8 +25,11 @@ from app.services import sources as source_service
 from tests.farm.fixtures import articles_or_skip
 from tests.farm.server import FarmServer
 from tests.farm.site import Site
+from tests.fetching import local_fetch_options
 
-OPTIONS = FetchOptions(user_agent="PantauTest/1", total_timeout=20, allow_private_networks=True)
+OPTIONS = local_fetch_options(
+    user_agent="PantauTest/1", total_timeout=20, allow_private_networks=True
+)
 OUTLET = "sindonews"  # its feed carries summaries only, so every item waits for its page
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from app.crawlers.fetch import Fetcher, FetchOptions
+from app.crawlers.fetch import Fetcher
 from app.crawlers.parsers import parse_feed
 from app.crawlers.urls import normalise_url
 from app.db import Database
@@ -15,6 +15,7 @@ from app.models import Article, FetchAttempt
 from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from tests.farm.server import FarmServer
+from tests.fetching import local_fetch_options
 from tests.pipeline.test_cycle import add_source, count
 
 KINDS = ("rss", "atom", "json", "rdf")
@@ -33,7 +34,9 @@ async def test_three_workers_fetch_each_due_source_once_and_store_no_duplicate(
     crawlers = [
         Crawler(
             database=database,
-            fetcher=Fetcher(FetchOptions(user_agent="PantauTest/1", allow_private_networks=True)),
+            fetcher=Fetcher(
+                local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
+            ),
             scorer=scorer,
             concurrency=4,
             batch_size=4,  # small batches so the workers' claims interleave
@@ -62,7 +65,9 @@ async def test_three_workers_fetch_each_due_source_once_and_store_no_duplicate(
         stored = list((await session.scalars(select(Article.url))).all())
 
     expected: set[str] = set()
-    async with Fetcher(FetchOptions(user_agent="PantauTest/1", allow_private_networks=True)) as f:
+    async with Fetcher(
+        local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
+    ) as f:
         for url in urls:
             parsed = parse_feed((await f.fetch(url)).body)
             expected |= {normalise_url(i.url) for i in parsed.items}
