@@ -78,12 +78,6 @@ class NotAcceptable(AppError):
     title = "Not acceptable"
 
 
-class PayloadTooLarge(AppError):
-    status = 413
-    type = "payload-too-large"
-    title = "Request body too large"
-
-
 def problem(
     status: int,
     type_: str,

@@ -149,6 +149,9 @@ class ApiMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    # Starlette's exception, not a domain error: FastAPI turns any other
+                    # exception raised while it reads a body into a 400. The errors.py handler
+                    # renders it as problem JSON like every other error.
                     raise HTTPException(413, f"bodies are limited to {limit} bytes")
             return message
 

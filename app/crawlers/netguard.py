@@ -66,14 +66,6 @@ def parse_address(text: str) -> IPAddress:
     return ipaddress.ip_address(text.split("%", 1)[0])
 
 
-def first_private(addresses: Iterable[str]) -> str | None:
-    """The first address in `addresses` that is not public, if any."""
-    for text in addresses:
-        if not is_public_address(parse_address(text)):
-            return text
-    return None
-
-
 def resolved_addresses(infos: Iterable[tuple[object, ...]]) -> list[str]:
     """Addresses from `getaddrinfo` results."""
     out: list[str] = []

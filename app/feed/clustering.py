@@ -387,48 +387,23 @@ def cluster(
     ]
 
 
-def _centroid(items: Sequence[ClusterItem], idf: Idf | None, config: ClusterConfig) -> Vector:
-    idf = idf or fit_idf(((i.title, i.text) for i in items), config)
-    total: Vector = {}
-    for item in items:
-        for term, weight in vectorize(item_terms(item.title, item.text, config), idf).items():
-            total[term] = total.get(term, 0.0) + weight
-    return total
+_TITLE_IDF = Idf(1, {})  # titles are ranked against the centroid: a flat IDF is enough
 
 
-def top_terms(
-    items: Sequence[ClusterItem],
-    k: int = 10,
-    *,
-    idf: Idf | None = None,
-    config: ClusterConfig | None = None,
-) -> list[str]:
-    """The ``k`` terms that weigh most in the issue's centroid (folded tokens)."""
-    centroid = _centroid(items, idf, config or ClusterConfig())
-    return list(_top(centroid, k))
+@lru_cache(maxsize=16_384)
+def _title_vector(title: str, config: ClusterConfig) -> Mapping[str, float]:
+    # Every recount of an issue ranks all its members' headlines again: vectorise each once.
+    return vectorize(item_terms(title, "", config), _TITLE_IDF)
 
 
-def generate_title(
-    items: Sequence[ClusterItem], *, idf: Idf | None = None, config: ClusterConfig | None = None
+def central_title(
+    titles: Sequence[str], centroid: Mapping[str, float], config: ClusterConfig
 ) -> str:
-    """The most central headline: the member whose vector is closest to the issue's centroid.
-
-    Ties go to the earlier article; an empty issue has an empty title.
-    """
-    if not items:
-        return ""
-    config = config or ClusterConfig()
-    idf = idf or fit_idf(((i.title, i.text) for i in items), config)
-    centroid = _centroid(items, idf, config)
-
-    def centrality(item: ClusterItem) -> float:
-        vec = vectorize(item_terms(item.title, item.text, config), idf)
-        return sum(w * centroid.get(t, 0.0) for t, w in vec.items())
-
-    best = max(items, key=lambda i: (centrality(i), -i.published_at.timestamp(), _neg(i.id)))
-    return best.title
-
-
-def _neg(text: str) -> tuple[int, ...]:
-    """Sort key that prefers the smaller string under ``max``."""
-    return tuple(-ord(c) for c in text)
+    """The issue's title: the most central headline, its words only, against the issue's
+    centroid. Ties go to the earlier title (pass them in publication order); none gives ''."""
+    best, best_score = "", -1.0
+    for title in titles:
+        value = sum(w * centroid.get(t, 0.0) for t, w in _title_vector(title, config).items())
+        if value > best_score + 1e-12:
+            best, best_score = title, value
+    return best

@@ -266,16 +266,6 @@ class Featurizer:
         ids: np.ndarray = mix(first, second, 32) & self._word_mask
         return ids
 
-    def pair_ids(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """Word-block ids of token bigrams (as ``counts`` makes them)."""
-        if not pairs:
-            return np.zeros(0, dtype=np.int64)
-        entry = self._entries.get
-        first = np.array([(entry(a) or self._entry(a))[0] for a, _ in pairs], dtype=np.uint64)
-        second = np.array([(entry(b) or self._entry(b))[0] for _, b in pairs], dtype=np.uint64)
-        ids: np.ndarray = mix(first, second, 32) & self._word_mask
-        return ids
-
     # -- batches -------------------------------------------------------------------------
 
     def counts(

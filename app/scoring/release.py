@@ -10,10 +10,9 @@ from typing import Any
 
 from app.scoring import dataset as ds
 from app.scoring import evaluate
-from app.scoring.artifact import artifact_paths, save_models
+from app.scoring.artifact import save_models
 from app.scoring.language import PROFILE_PATH, buildprofile_words, reload_profile
 from app.scoring.train import Progress, TrainConfig, holdout_twin, no_progress, train_all
-from app.scoring.vectors import VECTORS_NAME
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +64,6 @@ def run_training(
     log.info("artefact written", extra={"path": str(json_path), "version": version})
     (target_dir / "validation.json").write_text(json.dumps(validation, indent=1) + "\n")
     return version
-
-
-def artefact_size(path: Path | None = None) -> int:
-    npz, spec = artifact_paths(path)
-    vectors = npz.parent / VECTORS_NAME
-    return sum(f.stat().st_size for f in (npz, spec, vectors) if f.exists())
 
 
 def write_languageprofile_words(data_dir: Path) -> None:

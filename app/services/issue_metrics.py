@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
-from app.feed.clustering import ClusterConfig, Idf, IssueState, item_terms, vectorize
+from app.feed.clustering import IssueState, central_title
 from app.feed.severity import ArticleSignal, issue_metrics, score
 from app.models import (
     Article,
@@ -36,7 +35,6 @@ from app.models.base import core_table
 from app.services.feed_config import FeedConfig
 
 SYSTEM = "system"
-_TITLE_IDF = Idf(1, {})  # titles are ranked against the centroid: a flat IDF is enough
 
 
 def state_to_json(state: IssueState) -> dict[str, Any]:
@@ -145,23 +143,6 @@ async def _watchlists_hit(session: AsyncSession, issue_ids: Sequence[int]) -> di
     for issue_id, wid in rows:
         out.setdefault(issue_id, []).append(wid)
     return {k: sorted(v) for k, v in out.items()}
-
-
-@lru_cache(maxsize=16_384)
-def _title_vector(title: str, cfg: ClusterConfig) -> Mapping[str, float]:
-    # Every recount of an issue ranks all its members' headlines again: vectorise each once.
-    return vectorize(item_terms(title, "", cfg), _TITLE_IDF)
-
-
-def _title(members: Sequence[_Member], centroid: Mapping[str, float], cfg: ClusterConfig) -> str:
-    """The most central headline (title words only, against the centroid); ties: earliest."""
-    best, best_score = "", -1.0
-    for m in members:
-        vec = _title_vector(m.title, cfg)
-        value = sum(w * centroid.get(t, 0.0) for t, w in vec.items())
-        if value > best_score + 1e-12:
-            best, best_score = m.title, value
-    return best
 
 
 @dataclass(slots=True)
@@ -318,7 +299,11 @@ def _apply(
     }
     centroid = {str(t): float(w) for t, w in (issue.cluster_state or {}).get("centroid", [])}
     issue.top_terms = list(centroid)[:10]
-    title = _title(rows, centroid, config.cluster) if centroid else rows[0].title
+    title = (
+        central_title([r.title for r in rows], centroid, config.cluster)
+        if centroid
+        else rows[0].title
+    )
     issue.title = title or issue.title
 
 

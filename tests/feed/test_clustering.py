@@ -12,10 +12,11 @@ from app.feed.clustering import (
     ClusterConfig,
     Clusterer,
     ClusterItem,
+    central_title,
     cluster,
     fit_idf,
-    generate_title,
-    top_terms,
+    item_terms,
+    vectorize,
 )
 from tests.farm.corpus import Article
 from tests.feed.cluster_check import CheckResult, check, to_items
@@ -160,10 +161,18 @@ def test_generated_title_is_a_central_headline_and_top_terms_name_the_event(
 ) -> None:
     by_id = {a.id: a for a in corpus}
     members = to_items([by_id[x] for x in EVENTS["nahrawi-suspect"]])
-    title = generate_title(members)
+    config = ClusterConfig()
+    idf = fit_idf(((m.title, m.text) for m in members), config)
+    centroid: dict[str, float] = {}  # the issue's summed member vectors, as a held issue keeps
+    for m in members:
+        for term, weight in vectorize(item_terms(m.title, m.text, config), idf).items():
+            centroid[term] = centroid.get(term, 0.0) + weight
+    ordered = sorted(members, key=lambda m: (m.published_at, m.id))
+    title = central_title([m.title for m in ordered], centroid, config)
     assert "Nahrawi" in title and "Tersangka" in title
-    assert {"nahrawi", "imam", "tersangka"} <= set(top_terms(members, 6))
-    assert generate_title([]) == ""
+    top_terms = sorted(centroid, key=lambda t: (-centroid[t], t))[:6]
+    assert {"nahrawi", "imam", "tersangka"} <= set(top_terms)
+    assert central_title([], {}, config) == ""
 
 
 def test_a_held_clusterer_with_issues_removed_and_reloaded_matches_a_fresh_one(
