@@ -93,7 +93,7 @@ def _fit_member(
             w = row_weight[pick]
             loss = (loss * w).sum() / w.sum()
             optimiser.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
+            loss.backward()
             optimiser.step()
     module.eval()
     with torch.no_grad():
@@ -125,7 +125,7 @@ def _module(n_words: int, table: Any, config: NetConfig) -> Any:
             super().__init__()
             h = config.hidden
             self.emb = nn.Embedding(n_words + 2, config.emb, padding_idx=0)
-            self.vec = nn.Embedding.from_pretrained(table, freeze=True)  # type: ignore[no-untyped-call]
+            self.vec = nn.Embedding.from_pretrained(table, freeze=True)
             self.pos = nn.Embedding(2 * config.max_rel + 1, config.pos)
             d_in = config.emb + table.shape[1] + config.pos + 2
             self.gru = nn.GRU(d_in, h, batch_first=True, bidirectional=True)
