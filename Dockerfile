@@ -3,12 +3,15 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /srv/pantau
 
+# The run-time lock: every package pinned with its hash (see Makefile, `make lock`).
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY migrations ./migrations
 COPY sources ./sources
-RUN pip install -e . && useradd --system --home /srv/pantau pantau && mkdir -p data \
-    && chown pantau data
+RUN pip install --no-deps --no-build-isolation -e . && useradd --system --home /srv/pantau pantau \
+    && mkdir -p data && chown pantau data
 USER pantau
 
 EXPOSE 8000
