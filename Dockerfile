@@ -5,7 +5,7 @@ WORKDIR /srv/pantau
 
 # The run-time lock: every package pinned with its hash (see Makefile, `make lock`).
 COPY requirements.lock ./
-RUN pip install --require-hashes -r requirements.lock
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY migrations ./migrations
