@@ -1,4 +1,16 @@
-"""HTTP fetching: one shared client, bounded in time, size and redirects, public targets only."""
+"""HTTP fetching: one shared client, bounded in time, size and redirects, public targets only.
+
+One aiohttp session per process (its compiled HTTP parser is the poll path's main CPU cost,
+bench/README.md). The body cap holds on the wire and after decompression (decoding.py: bounded
+gzip/deflate/brotli decoders). Politeness (politeness.py): a global cap, a per-host cap and
+spacing; page fetches (`fetch_page`: the page stage, listing and article sources, backfill
+listings) also obey the host's robots.txt (robots.py on Protego) at every redirect hop, and its
+Crawl-delay or Request-rate, capped at `max_crawl_delay`, waiting without a host slot so feed
+polls pass. Feeds and sitemaps are polled as published. Only public addresses are reached,
+checked where connections open (connector.py; transport.py is the same guard for httpx), so DNS
+rebinding and private redirect hops fail before a byte is sent. Conditional GET with ETag and
+Last-Modified; pages are decoded charset-aware (charset.py).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""Pure scheduling rules: when to look at a source next. The source row stores the result."""
+"""Pure scheduling rules: when to look at a source next. The source row stores the result.
+
+After a success the interval aims at one new item per poll, from the feed's own timestamps,
+else from new items per elapsed time, clamped to the policy's range (5 min .. 6 h by default),
+with RSS `ttl`, Cache-Control max-age and Expires as floors. After a failure the backoff is
+graded by kind (soft, hard) and capped at a day; 410 Gone goes straight to the cap but the
+source is never dropped; Retry-After is honoured in seconds or as a date.
+"""
 
 from __future__ import annotations
 

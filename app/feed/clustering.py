@@ -53,7 +53,7 @@ class ClusterItem:
 class ClusterConfig:
     """Parameters of the clustering; the defaults were tuned on the real 2019 corpus.
 
-    ``threshold`` 0.25 was chosen on the hand-labelled check set (bench/README.md, "Issue
+    ``threshold`` 0.25 was chosen on the hand-labelled check set (bench/HISTORY.md, "Issue
     clustering"): 0.30 keeps precision at 0.98 but splits events (recall 0.62); 0.20 lifts
     recall to 0.84 but grows the law-revision issue to ~200 articles of a whole week.
     """

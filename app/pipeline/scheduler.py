@@ -1,4 +1,11 @@
-"""The in-process scheduler: crawl due sources and drain the pipeline, tick after tick."""
+"""The scheduler: crawl due sources and drain the pipeline, tick after tick.
+
+`pantau serve` runs it as an asyncio task beside the API (SQLite default); `pantau worker` runs
+it alone, and on PostgreSQL any number of workers share the queues through SKIP LOCKED claims
+and leases. Each tick writes a heartbeat row (`/readyz` checks it), runs one crawl cycle
+(cycle.py) and then the issue feed's jobs (services/feed_jobs.py). `build_crawler` turns
+Settings into the crawler's parts.
+"""
 
 from __future__ import annotations
 
