@@ -159,20 +159,7 @@ class CrawlStage:
         now = self.clock()
         body_hash = hashlib.sha256(result.body).hexdigest() if result.body else None
         if result.not_modified or (body_hash and body_hash == source.body_hash):
-            status = FetchStatus.NOT_MODIFIED if result.not_modified else FetchStatus.UNCHANGED
-            interval = success_interval(
-                self.policy,
-                current=source.poll_interval,
-                new_items=0,
-                override=source.poll_interval_override,
-                max_age_seconds=freshness_seconds(result.headers, now=now),
-            )
-            poll = self._poll(source, result, started, status=status, interval=interval)
-            if unchanged is None:
-                await self._record([poll])
-            else:
-                unchanged.append(poll)
-            return SourceOutcome(source.id, status)
+            return await self._unchanged(source, result, started, now, unchanged)
         feed = await gather_items(
             source.kind,
             result,
@@ -213,6 +200,30 @@ class CrawlStage:
         )
         await self._record([poll])
         return SourceOutcome(source.id, FetchStatus.OK, new_items=len(new_ids))
+
+    async def _unchanged(
+        self,
+        source: ClaimedSource,
+        result: FetchResult,
+        started: datetime,
+        now: datetime,
+        unchanged: list[Poll] | None,
+    ) -> SourceOutcome:
+        """A 304 or a body with the same hash: only reschedule."""
+        status = FetchStatus.NOT_MODIFIED if result.not_modified else FetchStatus.UNCHANGED
+        interval = success_interval(
+            self.policy,
+            current=source.poll_interval,
+            new_items=0,
+            override=source.poll_interval_override,
+            max_age_seconds=freshness_seconds(result.headers, now=now),
+        )
+        poll = self._poll(source, result, started, status=status, interval=interval)
+        if unchanged is None:
+            await self._record([poll])
+        else:
+            unchanged.append(poll)
+        return SourceOutcome(source.id, status)
 
     def _poll(
         self,
