@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from app.db import Database
 from app.scoring import Entity, Scorer
@@ -19,6 +20,7 @@ from tests.test_cli import pantau
 
 
 async def test_exported_labels_train_the_next_model(db: Database, tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="training needs the optional `neural` extra")
     # a word the tiny data never saw, labelled by analysts in three articles
     async with db.writer.begin() as session:
         for n in range(3):
