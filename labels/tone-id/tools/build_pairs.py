@@ -62,7 +62,14 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=Path("../shared/data/news/articles.jsonl"))
     ap.add_argument("--out", type=Path, default=HERE / "pairs.json")
     ap.add_argument("--batches", type=int, default=6)
+    ap.add_argument("--extend", type=float, default=0.0,
+                    help="keep pairs.json and add the articles that caps times this factor choose, "
+                         "as new batches of --batch-size articles")
+    ap.add_argument("--batch-size", type=int, default=190)
     args = ap.parse_args()
+    if args.extend:
+        extend(args)
+        return
     entities = json.loads((HERE / "entities.json").read_text())
     articles = [json.loads(line) for line in args.corpus.open(encoding="utf-8")]
     rx = {e["name"]: re.compile(e["pattern"]) for e in entities}
@@ -101,6 +108,38 @@ def main() -> None:
         by_split[p["split"]] += 1
     print(len(chosen), "articles", len(pairs), "pairs", dict(by_split),
           sum(1 for g in set(groups.values()) if list(groups.values()).count(g) > 1), "multi-article groups")
+
+
+def extend(args: argparse.Namespace) -> None:
+    """Round 2: more articles per entity; earlier pairs, ids, batches and splits stay."""
+    entities = json.loads((HERE / "entities.json").read_text())
+    old = json.loads(args.out.read_text())
+    articles = [json.loads(line) for line in args.corpus.open(encoding="utf-8")]
+    rx = {e["name"]: re.compile(e["pattern"]) for e in entities}
+    named = {a["id"]: [e["name"] for e in entities if rx[e["name"]].search(a["title"] + "\n" + a["body"])]
+             for a in articles}
+    before = {p["article_id"] for p in old}
+    chosen = set(before)
+    for e in entities:
+        having = sorted((a["id"] for a in articles if e["name"] in named[a["id"]]),
+                        key=lambda i: _h("pick-" + e["name"] + i))
+        chosen.update(having[: int(e["cap"] * args.extend)])
+    groups = story_groups([a for a in articles if a["id"] in chosen])
+    old_split = {groups[p["article_id"]]: p["split"] for p in old}
+    new = sorted(chosen - before, key=lambda i: _h("order-" + i))
+    first = max(p["batch"] for p in old) + 1
+    n_batches = max(1, round(len(new) / args.batch_size))
+    pairs = list(old)
+    for n, aid in enumerate(new):
+        g = groups[aid]
+        r = _h("pantau-tone-" + g)
+        split = old_split.get(g) or ("test" if r < 0.21 else "validation" if r < 0.33 else "train")
+        for name in named[aid]:
+            pairs.append({"pair_id": f"p{len(pairs):05d}", "article_id": aid, "entity": name,
+                          "group": g, "split": split, "batch": first + n * n_batches // len(new)})
+    args.out.write_text(json.dumps(pairs, ensure_ascii=False, indent=0) + "\n")
+    added = pairs[len(old):]
+    print(len(new), "articles added,", len(added), "pairs, batches", first, "to", first + n_batches - 1)
 
 
 if __name__ == "__main__":
