@@ -126,15 +126,21 @@ def extend(args: argparse.Namespace) -> None:
         chosen.update(having[: int(e["cap"] * args.extend)])
     groups = story_groups([a for a in articles if a["id"] in chosen])
     old_split = {groups[p["article_id"]]: p["split"] for p in old}
-    new = sorted(chosen - before, key=lambda i: _h("order-" + i))
+    # New articles, and earlier articles that name an entity added since (their new pairs).
+    paired = {(p["article_id"], p["entity"]) for p in old}
+    split_of = {p["article_id"]: p["split"] for p in old}
+    todo = [i for i in chosen if any((i, name) not in paired for name in named[i])]
+    new = sorted(todo, key=lambda i: _h("order-" + i))
     first = max(p["batch"] for p in old) + 1
     n_batches = max(1, round(len(new) / args.batch_size))
     pairs = list(old)
     for n, aid in enumerate(new):
         g = groups[aid]
         r = _h("pantau-tone-" + g)
-        split = old_split.get(g) or ("test" if r < 0.21 else "validation" if r < 0.33 else "train")
-        for name in named[aid]:
+        split = split_of.get(aid) or old_split.get(g) or (
+            "test" if r < 0.21 else "validation" if r < 0.33 else "train"
+        )
+        for name in (x for x in named[aid] if (aid, x) not in paired):
             pairs.append({"pair_id": f"p{len(pairs):05d}", "article_id": aid, "entity": name,
                           "group": g, "split": split, "batch": first + n * n_batches // len(new)})
     args.out.write_text(json.dumps(pairs, ensure_ascii=False, indent=0) + "\n")
