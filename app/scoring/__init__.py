@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from app.scoring.artifact import load_models
+from app.scoring.artifact import load_artifact
 from app.scoring.language import detect_language
 from app.scoring.result import ArticleScore, Entity, Label, TargetScore
 from app.scoring.scorer import Scorer
@@ -29,11 +29,11 @@ def load_scorer(path: Path | None = None) -> Scorer:
     """The scorer for an artefact (directory or stem); the shipped one is loaded once."""
     if path is None:
         return _default_scorer()
-    models, version, _ = load_models(path)
-    return Scorer(models, version)
+    models, tone, version, _ = load_artifact(path)
+    return Scorer(models, version, tone)
 
 
 @lru_cache(maxsize=1)
 def _default_scorer() -> Scorer:
-    models, version, _ = load_models(None)
-    return Scorer(models, version)
+    models, tone, version, _ = load_artifact(None)
+    return Scorer(models, version, tone)

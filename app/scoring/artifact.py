@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from app.scoring.model import LinearModel
+from app.scoring.tone import ToneModel
 from app.scoring.vectors import VECTORS_NAME, WordVectors
 
 ARTIFACT_DIR = Path(__file__).parent / "artifacts"
@@ -17,9 +18,11 @@ DEFAULT_NAME = "pantau-scoring"
 # 2: mixed-hash bigrams and the direction block (1 is not readable); 3: models may carry a
 # dense word-vector block read from ``word-vectors.npz`` next to the arrays; 4: the target
 # model may carry a net (``neural.py``), which reads the same table; 5: the target model may
-# carry an encoder head (``encoder.py``) (2 to 4 still load).
-FORMAT_VERSION = 5
-READABLE_FORMATS = (2, 3, 4, 5)
+# carry an encoder head (``encoder.py``); 6: the artefact may carry the Indonesian tone model
+# (``tone.py``) under ``tone`` (2 to 5 still load, without it).
+FORMAT_VERSION = 6
+READABLE_FORMATS = (2, 3, 4, 5, 6)
+TONE_KEY = "id_tone"
 
 
 def artifact_paths(path: Path | None = None) -> tuple[Path, Path]:
@@ -32,7 +35,10 @@ def artifact_paths(path: Path | None = None) -> tuple[Path, Path]:
 
 
 def save_models(
-    models: dict[str, LinearModel], path: Path | None, info: dict[str, Any]
+    models: dict[str, LinearModel],
+    path: Path | None,
+    info: dict[str, Any],
+    tone: ToneModel | None = None,
 ) -> tuple[Path, str]:
     """Write all models; returns the spec path and the content-derived model version."""
     npz_path, json_path = artifact_paths(path)
@@ -42,11 +48,16 @@ def save_models(
     for key, model in sorted(models.items()):
         arrays.update(model.to_arrays(key))
         specs[key] = model.spec()
+    tone_spec = None
+    if tone is not None:
+        arrays.update(tone.to_arrays(TONE_KEY))
+        tone_spec = tone.spec()
     digest = hashlib.sha256()
     for key in sorted(arrays):
         digest.update(key.encode())
         digest.update(np.ascontiguousarray(arrays[key]).tobytes())
     digest.update(json.dumps(specs, sort_keys=True).encode())
+    digest.update(json.dumps(tone_spec, sort_keys=True).encode())
     vectors = next((m.vectors for m in models.values() if m.vectors is not None), None)
     if vectors is not None:
         digest.update(np.ascontiguousarray(vectors.matrix).tobytes())
@@ -58,11 +69,22 @@ def save_models(
     )
     np.savez_compressed(npz_path, **arrays)  # type: ignore[arg-type]
     document = {"format": FORMAT_VERSION, "model_version": version, "models": specs, **info}
+    if tone_spec is not None:
+        document["tone"] = tone_spec
     json_path.write_text(json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     return json_path, version
 
 
 def load_models(path: Path | None = None) -> tuple[dict[str, LinearModel], str, dict[str, Any]]:
+    models, _, version, document = load_artifact(path)
+    return models, version, document
+
+
+def load_artifact(
+    path: Path | None = None,
+) -> tuple[dict[str, LinearModel], ToneModel | None, str, dict[str, Any]]:
+    """The linear models, the tone model (None in artefacts before format 6), the model
+    version and the artefact document."""
     npz_path, json_path = artifact_paths(path)
     document = json.loads(json_path.read_text(encoding="utf-8"))
     if document.get("format") not in READABLE_FORMATS:
@@ -72,12 +94,15 @@ def load_models(path: Path | None = None) -> tuple[dict[str, LinearModel], str, 
             key: LinearModel.from_arrays(arrays, key, spec)
             for key, spec in document["models"].items()
         }
+        tone = None
+        if "tone" in document:
+            tone = ToneModel.from_arrays(arrays, TONE_KEY, document["tone"])
     if any(_reads_vectors(m) for m in models.values()):
         vectors = WordVectors.load(npz_path.parent / VECTORS_NAME)
         for model in models.values():
             if _reads_vectors(model):
                 model.vectors = vectors
-    return models, str(document["model_version"]), document
+    return models, tone, str(document["model_version"]), document
 
 
 def _reads_vectors(model: LinearModel) -> bool:

@@ -62,6 +62,37 @@ def train_command(
     typer.echo(version)
 
 
+@score_app.command("train-tone")
+def train_tone_command(
+    labels: Annotated[
+        Path, typer.Option(help="Reading-made (article, entity) labels (labels/tone-id).")
+    ] = Path("labels/tone-id/labels.jsonl"),
+    corpus: Annotated[
+        Path, typer.Option(help="News corpus holding the labelled articles' text, by id.")
+    ] = Path("../shared/data/news/articles.jsonl"),
+    analyst: Annotated[
+        Path | None, typer.Option(help="Analyst labels (export-labels): Indonesian targets.")
+    ] = None,
+    artifact: Annotated[Path | None, typer.Option(help="Artefact to start from.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Artefact directory or stem.")] = None,
+) -> None:
+    """Train the Indonesian tone-toward-entity model into the artefact (its other models are
+    kept); validation.json gets the figures of a twin trained on the train split alone."""
+    from app.scoring.release import run_tone_training
+
+    logging.basicConfig(level=logging.INFO)
+    with _steps() as progress:
+        version = run_tone_training(
+            labels=labels,
+            corpus=corpus,
+            artifact=artifact,
+            out=out,
+            analyst=analyst,
+            progress=progress,
+        )
+    typer.echo(version)
+
+
 @score_app.command("distil")
 def distil_command(
     data_dir: Annotated[

@@ -108,3 +108,60 @@ def load_analyst_labels(path: Path) -> tuple[list[Example], list[dict[str, str]]
                 if target.get("label") in _CNBC.values() and target.get("name"):
                     targets.append({"text": text, "name": target["name"], "label": target["label"]})
     return articles, targets
+
+
+@dataclass(frozen=True, slots=True)
+class ToneExample:
+    """One (article, entity) pair labelled for the entity's reputation."""
+
+    article_id: str
+    title: str
+    text: str
+    name: str
+    aliases: tuple[str, ...]
+    label: str
+    split: str  # train, validation, test ("" for analyst labels from the product)
+
+
+def load_corpus(path: Path) -> dict[str, tuple[str, str]]:
+    """Article id -> (title, body) of a news corpus in JSON lines ({id, title, body})."""
+    out: dict[str, tuple[str, str]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                out[str(row["id"])] = (row.get("title") or "", row.get("body") or "")
+    return out
+
+
+def load_tone_pairs(path: Path, corpus: Path | None = None) -> list[ToneExample]:
+    """Per-entity labels of analyst label files (``export-labels`` format). A row without its
+    text (the reading-made set in ``labels/tone-id``) takes it from ``corpus`` by article id;
+    a row whose text cannot be found is an error, not a silent loss."""
+    texts = load_corpus(corpus) if corpus is not None else {}
+    out: list[ToneExample] = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            title, text = row.get("title") or "", row.get("text") or ""
+            if not (title or text):
+                key = str(row.get("article_id"))
+                if key not in texts:
+                    raise ValueError(f"{path}:{number}: no text for article {key} (--corpus?)")
+                title, text = texts[key]
+            for target in row.get("targets") or []:
+                if target.get("label") in _CNBC.values() and target.get("name"):
+                    out.append(
+                        ToneExample(
+                            str(row.get("article_id", "")),
+                            title,
+                            text,
+                            target["name"],
+                            tuple(target.get("aliases") or ()),
+                            target["label"],
+                            row.get("split") or "",
+                        )
+                    )
+    return out

@@ -8,11 +8,23 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.scoring import dataset as ds
 from app.scoring import evaluate
-from app.scoring.artifact import save_models
-from app.scoring.language import PROFILE_PATH, buildprofile_words, reload_profile
-from app.scoring.train import Progress, TrainConfig, holdout_twin, no_progress, train_all
+from app.scoring.artifact import load_artifact, save_models
+from app.scoring.language import PROFILE_PATH, buildprofile_words, detect_language, reload_profile
+from app.scoring.model import LinearModel
+from app.scoring.tone import ToneModel
+from app.scoring.tone_train import fit_tone, pairs_of
+from app.scoring.train import (
+    Progress,
+    TrainConfig,
+    holdout_twin,
+    label_ids,
+    no_progress,
+    train_all,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +88,82 @@ def write_languageprofile_words(data_dir: Path) -> None:
     profile = buildprofile_words(id_texts, en_texts)
     PROFILE_PATH.write_text(json.dumps(profile, ensure_ascii=False) + "\n", encoding="utf-8")
     reload_profile()
+
+
+TONE_RELEASE = "2.7"
+
+
+def tone_figures(
+    rows: list[ds.ToneExample], model: ToneModel, sentence_model: LinearModel
+) -> dict[str, Any]:
+    """Per-entity figures of a tone model on labelled pairs, and the article-level ones (an
+    article is negative when it is bad for any of its labelled entities)."""
+    proba = model.proba(pairs_of(rows), sentence_model)
+    y = label_ids([r.label for r in rows])
+    per_pair = evaluate.classification_report(proba, y)
+    worst: dict[str, tuple[bool, float]] = {}
+    for r, p in zip(rows, proba, strict=True):
+        bad, score = worst.get(r.article_id, (False, 0.0))
+        worst[r.article_id] = (bad or r.label == "negative", max(score, float(p[0])))
+    truth = np.array([b for b, _ in worst.values()])
+    flagged = np.array([s >= 0.5 for _, s in worst.values()])
+    tp = float((truth & flagged).sum())
+    precision = tp / max(1.0, float(flagged.sum()))
+    recall = tp / max(1.0, float(truth.sum()))
+    per_pair["article_negative"] = {
+        "articles": len(worst),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(2 * precision * recall / max(1e-9, precision + recall), 4),
+    }
+    return per_pair
+
+
+def run_tone_training(
+    *,
+    labels: Path,
+    corpus: Path,
+    artifact: Path | None,
+    out: Path | None,
+    analyst: Path | None = None,
+    progress: Progress = no_progress,
+) -> str:
+    """Train the Indonesian tone model on the reading-made pairs (train and validation splits;
+    the test split is never read here) plus Indonesian analyst targets, into the artefact.
+
+    ``validation.json`` gets the figures of a twin trained on the train split alone, measured
+    on the validation split.
+    """
+    models, _, _, document = load_artifact(artifact)
+    rows = ds.load_tone_pairs(labels, corpus)
+    train = [r for r in rows if r.split == "train"]
+    valid = [r for r in rows if r.split == "validation"]
+    extra: list[ds.ToneExample] = []
+    if analyst is not None:
+        extra = [r for r in ds.load_tone_pairs(analyst) if detect_language(r.text) == "id"]
+    sentence_model = models["id"]
+    progress("tone model, twin on the train split", 0, 1)
+    twin, _ = fit_tone(train, sentence_model)
+    progress("tone model, twin on the train split", 1, 1)
+    progress("tone model", 0, 1)
+    tone, _ = fit_tone(train + valid + extra, sentence_model)
+    progress("tone model", 1, 1)
+    figures = tone_figures(valid, twin, sentence_model)
+    info = {
+        k: v for k, v in document.items() if k not in ("format", "model_version", "models", "tone")
+    }
+    info["release"] = TONE_RELEASE
+    info["tone"] = {
+        "labels": labels.name,
+        "pairs": len(train) + len(valid),
+        "analyst_pairs": len(extra),
+        "entities": len({r.name for r in train + valid}),
+        "validation_twin": figures,
+    }
+    json_path, version = save_models(models, out, info, tone=tone)
+    validation_path = json_path.parent / "validation.json"
+    validation = json.loads(validation_path.read_text()) if validation_path.exists() else {}
+    validation["id_tone_validation"] = figures
+    validation_path.write_text(json.dumps(validation, indent=1) + "\n")
+    log.info("tone model written", extra={"path": str(json_path), "version": version})
+    return version

@@ -33,6 +33,8 @@ class TargetScore:
     confidence: float
     mentions: int
     evidence: tuple[str, ...]
+    # The words and word pairs that pushed most toward the label (never the entity's names).
+    phrases: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class TargetScore:
             "confidence": self.confidence,
             "mentions": self.mentions,
             "evidence": list(self.evidence),
+            "phrases": list(self.phrases),
         }
 
 

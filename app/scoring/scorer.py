@@ -16,6 +16,7 @@ from app.scoring.model import CLASSES, LinearModel
 from app.scoring.result import ArticleScore, Entity, Label, Language, TargetScore
 from app.scoring.targets import Mention, find_mentions, fold_target, token_span
 from app.scoring.text import normalise, split_sentences
+from app.scoring.tone import ToneModel, read_pair
 
 Item = tuple[str | None, str, Sequence[Entity]]
 LABELS: tuple[Label, Label, Label] = ("negative", "neutral", "positive")
@@ -59,11 +60,20 @@ def _prepare(title: str | None, text: str, entities: Sequence[Entity]) -> _Doc:
 
 
 class Scorer:
-    """Scores articles with the shipped linear models; safe to share between threads."""
+    """Scores articles with the shipped models; safe to share between threads.
 
-    def __init__(self, models: dict[str, LinearModel], model_version: str) -> None:
+    With a tone model (``tone.py``), an Indonesian article's watched entities get their tone
+    from it, and an article that names a watched entity takes its label from them: negative
+    when it is bad for any of them, else positive when good for any, else neutral (its
+    negativity is the highest of theirs). That is the question the feed answers for a team.
+    """
+
+    def __init__(
+        self, models: dict[str, LinearModel], model_version: str, tone: ToneModel | None = None
+    ) -> None:
         self.models = models
         self.model_version = model_version
+        self.tone = tone
         self.prior = np.asarray(models["id"].meta.get("prior", [0.3, 0.4, 0.3]), dtype=float)
 
     def score(
@@ -82,14 +92,21 @@ class Scorer:
         needed = None
         if not explain:
             needed = {(i, m.sentence) for i, per in enumerate(found) for ms in per for m in ms}
+        toned = self._toned(docs, found)
+        if needed is not None:
+            needed -= {(i, m.sentence) for i, j in toned for m in found[i][j]}
         sent_proba = self._sentence_proba(docs, needed)
         doc_proba, bags = self._doc_proba(docs)
-        targets = self._targets(docs, found, sent_proba)
+        targets = self._targets(docs, found, sent_proba, toned, explain)
         out: list[ArticleScore] = []
         for i, doc in enumerate(docs):
             proba = doc_proba[i]
             best = int(np.argmax(proba))
             explanation: dict[str, Any] = {"terms": [], "sentences": []}
+            own = [targets[i][j] for (k, j) in toned if k == i]
+            if own:
+                out.append(self._from_targets(doc, own, explain))
+                continue
             if explain:
                 negs = sent_proba[i][:, 0] if len(doc.sentences) else np.zeros(0)
                 order = np.argsort(-negs, kind="stable")[:3]
@@ -112,6 +129,50 @@ class Scorer:
                 )
             )
         return out
+
+    def _toned(self, docs: list[_Doc], found: list[list[list[Mention]]]) -> list[tuple[int, int]]:
+        """(article, entity) index pairs the tone model answers: Indonesian articles, named
+        entities."""
+        if self.tone is None:
+            return []
+        return [
+            (i, j)
+            for i, doc in enumerate(docs)
+            if doc.language == "id"
+            for j, mentions in enumerate(found[i])
+            if mentions
+        ]
+
+    def _from_targets(self, doc: _Doc, targets: list[TargetScore], explain: bool) -> ArticleScore:
+        """The article's score when it names watched entities: the worst for any of them."""
+        worst = max(targets, key=lambda t: t.negativity)
+        if any(t.label == "negative" for t in targets):
+            label: Label = "negative"
+        elif any(t.label == "positive" for t in targets):
+            label = "positive"
+        else:
+            label = "neutral"
+        basis = (
+            worst
+            if label in ("negative", "neutral")
+            else next(t for t in targets if t.label == "positive")
+        )
+        explanation: dict[str, Any] = {"terms": [], "sentences": [], "basis": "entities"}
+        if explain:
+            explanation["terms"] = [{"term": p, "entity": basis.name} for p in basis.phrases]
+            explanation["sentences"] = [
+                {"text": s, "entity": basis.name, "negativity": basis.negativity}
+                for s in basis.evidence
+            ]
+        return ArticleScore(
+            label=label,
+            negativity=worst.negativity,
+            confidence=basis.confidence,
+            language=doc.language,
+            model_version=self.model_version,
+            explanation=explanation,
+            targets=tuple(targets),
+        )
 
     def _terms(
         self, doc: _Doc, bag: tuple[sp.csr_matrix, sp.csr_matrix, int] | None
@@ -174,17 +235,32 @@ class Scorer:
         return proba, bags
 
     def _targets(
-        self, docs: list[_Doc], found: list[list[list[Mention]]], sent_proba: list[np.ndarray]
+        self,
+        docs: list[_Doc],
+        found: list[list[list[Mention]]],
+        sent_proba: list[np.ndarray],
+        toned: list[tuple[int, int]],
+        explain: bool,
     ) -> list[tuple[TargetScore, ...]]:
         """Target scores for every (article, entity); mentions of the whole batch are
-        scored together, one matrix per model."""
-        flat = [(i, m) for i, per_doc in enumerate(found) for mentions in per_doc for m in mentions]
+        scored together, one matrix per model (the tone model's pairs in one batch too)."""
+        by_tone = self._tone_scores(docs, found, toned, explain)
+        flat = [
+            (i, m)
+            for i, per_doc in enumerate(found)
+            for j, mentions in enumerate(per_doc)
+            if (i, j) not in by_tone
+            for m in mentions
+        ]
         proba = self._mention_proba(docs, flat, sent_proba)
         out: list[tuple[TargetScore, ...]] = []
         row = 0
         for i, doc in enumerate(docs):
             scores = []
-            for entity, mentions in zip(doc.entities, found[i], strict=True):
+            for j, (entity, mentions) in enumerate(zip(doc.entities, found[i], strict=True)):
+                if (i, j) in by_tone:
+                    scores.append(by_tone[(i, j)])
+                    continue
                 scores.append(
                     fold_target(
                         entity,
@@ -198,6 +274,40 @@ class Scorer:
                 )
                 row += len(mentions)
             out.append(tuple(scores))
+        return out
+
+    def _tone_scores(
+        self,
+        docs: list[_Doc],
+        found: list[list[list[Mention]]],
+        toned: list[tuple[int, int]],
+        explain: bool,
+    ) -> dict[tuple[int, int], TargetScore]:
+        if self.tone is None or not toned:
+            return {}
+        pairs = [
+            read_pair(docs[i].sentences, docs[i].entities[j], has_title=docs[i].has_title)
+            for i, j in toned
+        ]
+        proba = self.tone.proba(pairs, self.models["id"])
+        out: dict[tuple[int, int], TargetScore] = {}
+        for (i, j), pair, p in zip(toned, pairs, proba, strict=True):
+            best = int(np.argmax(p))
+            evidence: tuple[str, ...] = ()
+            phrases: tuple[str, ...] = ()
+            if explain:
+                sentences, words = self.tone.explain(pair, best)
+                evidence = tuple(pair.sentences[k] for k in sentences)
+                phrases = tuple(words)
+            out[(i, j)] = TargetScore(
+                name=docs[i].entities[j].name,
+                label=LABELS[best],
+                negativity=round(float(p[0]), 4),
+                confidence=round(float(p[best]), 4),
+                mentions=len({m.sentence for m in found[i][j]}),
+                evidence=evidence,
+                phrases=phrases,
+            )
         return out
 
     def _mention_proba(

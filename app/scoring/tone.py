@@ -1,0 +1,314 @@
+"""Tone toward a watched entity in an Indonesian article: is it bad, neutral or good for it?
+
+One linear model over the whole (article, entity) pair, trained on pairs labelled by reading
+(``labels/tone-id/``). The entity's names never reach the features: every name of the entity
+is replaced by one mask token before tokenising, so "KPK menggelar rapat" and "Polri menggelar
+rapat" give the same row (the name-swap test holds this). The row has blocks:
+
+- the headline (its own block when the headline names the entity, a weaker one when not);
+- the sentences naming the entity, weighted by where they stand (headline, lead, rest);
+- the words on each side of the mask (left and right kept apart: "X menangkap" is not
+  "menangkap X");
+- the whole article as a bag of words (what the story is about);
+- where and how often the entity is named;
+- a dense block: the sentence model's probabilities of the masked mention sentences and
+  headline (the headline model's knowledge of Indonesian news tone, with the name removed).
+
+The explanation is linear too: each mention sentence's push toward the label, and the
+phrases (words, word pairs, words beside the name) that pushed most.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from app.scoring.model import CLASSES, Calibrator, LinearModel, softmax
+from app.scoring.result import Entity
+from app.scoring.targets import alias_pattern, position_weight
+from app.scoring.text import MARK_TOKENS, normalise, split_sentences, tokens
+
+# Replaces every name of the entity; not a word of either language.
+MASK = "qqentitas"
+KIND = "tone"
+# Dense block: mean and max negativity-class probabilities of mention sentences (3 + 1), the
+# headline's (3), and whether the headline / lead names the entity (2).
+N_DENSE = 9
+MAX_SENTENCES = 400  # sentences of one article read (a hostile text cannot grow the row)
+
+
+@dataclass(frozen=True)
+class ToneConfig:
+    bits: int = 20
+    window: int = 5
+    headline_weight: float = 1.0  # the headline block when it names the entity
+    headline_other_weight: float = 0.5  # ... and when it does not
+    mention_weight: float = 1.0
+    window_weight: float = 1.0
+    article_weight: float = 1.0
+    position_weight: float = 0.5
+    dense_weight: float = 2.0
+    c: float = 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ToneConfig:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Pair:
+    """What the model reads of one (article, entity): masked token rows and positions."""
+
+    sentences: list[str]  # the article's sentences, original text (for evidence)
+    toks: list[list[str]]  # masked tokens per sentence
+    mentions: list[int]  # indices of sentences naming the entity
+    has_title: bool
+
+    @property
+    def found(self) -> bool:
+        return bool(self.mentions)
+
+
+def read_pair(sentences: Sequence[str], entity: Entity, *, has_title: bool) -> Pair:
+    """Mask the entity's names in each sentence and tokenise; remember where it is named."""
+    pattern = alias_pattern(entity.names)
+    kept = list(sentences[:MAX_SENTENCES])
+    toks: list[list[str]] = []
+    mentions: list[int] = []
+    for j, sentence in enumerate(kept):
+        masked, n = pattern.subn(f" {MASK} ", sentence)
+        if n:
+            mentions.append(j)
+        toks.append(tokens(masked) if n else _plain_tokens(sentence))
+    return Pair(kept, toks, mentions, has_title)
+
+
+@lru_cache(maxsize=65536)
+def _cached_tokens(sentence: str) -> tuple[str, ...]:
+    return tuple(tokens(sentence))
+
+
+def _plain_tokens(sentence: str) -> list[str]:
+    return list(_cached_tokens(sentence))
+
+
+@lru_cache(maxsize=1 << 18)
+def _slot(key: str, bits: int) -> int:
+    return zlib.crc32(key.encode("utf-8")) & ((1 << bits) - 1)
+
+
+def _words(toks: Sequence[str]) -> list[str]:
+    return [t for t in toks if t not in MARK_TOKENS]
+
+
+def _grams(toks: Sequence[str]) -> list[str]:
+    words = _words(toks)
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
+
+
+class _Block:
+    """One block's feature weights, L2-normalised at the end and scaled by the block weight."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.values: dict[str, float] = {}
+
+    def add(self, terms: Sequence[str], weight: float = 1.0) -> None:
+        for t in terms:
+            self.values[t] = self.values.get(t, 0.0) + weight
+
+    def items(self, scale: float) -> list[tuple[str, float]]:
+        if not self.values or scale == 0.0:
+            return []
+        logged = {t: math.log1p(v) for t, v in self.values.items()}
+        norm = math.sqrt(sum(v * v for v in logged.values())) or 1.0
+        return [(self.prefix + t, scale * v / norm) for t, v in logged.items()]
+
+
+def _side_words(toks: Sequence[str], window: int) -> tuple[list[str], list[str]]:
+    words = _words(toks)
+    left: list[str] = []
+    right: list[str] = []
+    for k, w in enumerate(words):
+        if w != MASK:
+            continue
+        left += [x for x in words[max(0, k - window) : k] if x != MASK]
+        right += [x for x in words[k + 1 : k + 1 + window] if x != MASK]
+    return left, right
+
+
+def sparse_terms(pair: Pair, cfg: ToneConfig) -> list[tuple[str, float]]:
+    """The named features of a pair with their values (before hashing)."""
+    title = 0 if pair.has_title and pair.toks else None
+    out: list[tuple[str, float]] = []
+    if title is not None:
+        named = title in pair.mentions
+        head = _Block("h:" if named else "H:")
+        head.add(_grams(pair.toks[title]))
+        out += head.items(cfg.headline_weight if named else cfg.headline_other_weight)
+    mention = _Block("m:")
+    window = _Block("w")
+    for j in pair.mentions:
+        weight = position_weight(j, pair.has_title)
+        mention.add(_grams(pair.toks[j]), weight)
+        left, right = _side_words(pair.toks[j], cfg.window)
+        window.add(["l:" + w for w in left], weight)
+        window.add(["r:" + w for w in right], weight)
+    out += mention.items(cfg.mention_weight)
+    out += window.items(cfg.window_weight)
+    article = _Block("a:")
+    for toks in pair.toks:
+        article.add(_words(toks))
+    out += article.items(cfg.article_weight)
+    place = _Block("p:")
+    n = len(pair.mentions)
+    place.add([f"n{min(n, 4)}", f"share{min(4, int(10 * n / max(1, len(pair.toks))))}"])
+    out += place.items(cfg.position_weight)
+    return out
+
+
+def pair_row(pair: Pair, cfg: ToneConfig) -> dict[int, float]:
+    row: dict[int, float] = {}
+    for term, value in sparse_terms(pair, cfg):
+        k = _slot(term, cfg.bits)
+        row[k] = row.get(k, 0.0) + value
+    return row
+
+
+def dense_rows(pairs: Sequence[Pair], sentence_model: LinearModel) -> np.ndarray:
+    """The dense block of each pair, from one batch of the sentence model."""
+    out = np.zeros((len(pairs), N_DENSE))
+    rows: list[list[str]] = []
+    where: list[tuple[int, str]] = []
+    for i, pair in enumerate(pairs):
+        for j in pair.mentions:
+            rows.append(pair.toks[j])
+            where.append((i, "m"))
+        if pair.has_title and pair.toks:
+            rows.append(pair.toks[0])
+            where.append((i, "h"))
+    if not rows:
+        return out
+    proba = sentence_model.proba(sentence_model.featurizer.counts(rows))
+    sums = np.zeros((len(pairs), 3))
+    counts = np.zeros(len(pairs))
+    top = np.zeros(len(pairs))
+    for (i, part), p in zip(where, proba, strict=True):
+        if part == "m":
+            sums[i] += p
+            counts[i] += 1
+            top[i] = max(top[i], p[0])
+        else:
+            out[i, 4:7] = p
+    out[:, 0:3] = sums / np.maximum(counts, 1)[:, None]
+    out[:, 3] = top
+    for i, pair in enumerate(pairs):
+        out[i, 7] = float(pair.has_title and 0 in pair.mentions)
+        out[i, 8] = float(any(position_weight(j, pair.has_title) > 1.0 for j in pair.mentions))
+    return out
+
+
+def design(pairs: Sequence[Pair], sentence_model: LinearModel, cfg: ToneConfig) -> sp.csr_matrix:
+    """The model's input rows: the hashed sparse block, then the weighted dense block."""
+    data: list[float] = []
+    indices: list[int] = []
+    indptr = [0]
+    for pair in pairs:
+        row = pair_row(pair, cfg)
+        indices.extend(row)
+        data.extend(row.values())
+        indptr.append(len(indices))
+    n = 1 << cfg.bits
+    x = sp.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(len(pairs), n),
+    )
+    dense = sp.csr_matrix(cfg.dense_weight * dense_rows(pairs, sentence_model))
+    return sp.hstack([x, dense], format="csr")
+
+
+@dataclass
+class ToneModel:
+    """The linear tone model; ``weights`` cover the hashed block then the dense block."""
+
+    config: ToneConfig
+    weights: np.ndarray  # (2**bits + N_DENSE, 3) float32
+    bias: np.ndarray
+    calibrator: Calibrator
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def proba(self, pairs: Sequence[Pair], sentence_model: LinearModel) -> np.ndarray:
+        if not pairs:
+            return np.zeros((0, len(CLASSES)))
+        x = design(pairs, sentence_model, self.config)
+        return self.calibrator.apply(softmax(np.asarray(x @ self.weights) + self.bias))
+
+    def explain(self, pair: Pair, label: int, limit: int = 3) -> tuple[list[int], list[str]]:
+        """Mention sentences (indices) and phrases that pushed most toward ``label``."""
+        others = [k for k in range(len(CLASSES)) if k != label]
+        direction = self.weights[:, label] - self.weights[:, others].mean(axis=1)
+        cfg = self.config
+        pushes: list[tuple[float, int]] = []
+        for j in pair.mentions:
+            block = _Block("m:")
+            block.add(_grams(pair.toks[j]))
+            push = sum(v * direction[_slot(t, cfg.bits)] for t, v in block.items(1.0))
+            if push > 0:
+                pushes.append((push, j))
+        pushes.sort(key=lambda pj: (-pj[0], pj[1]))
+        phrases: dict[str, float] = {}
+        for term, value in sparse_terms(pair, cfg):
+            prefix, _, text = term.partition(":")
+            if prefix not in ("h", "m", "wl", "wr") or MASK in text or text in MARK_TOKENS:
+                continue
+            push = value * float(direction[_slot(term, cfg.bits)])
+            if push > 0:
+                phrases[text] = phrases.get(text, 0.0) + push
+        ranked = sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [j for _, j in pushes[:limit]], [t for t, _ in ranked[: limit + 2]]
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        used = np.flatnonzero(np.any(self.weights != 0.0, axis=1)).astype(np.uint32)
+        arrays: dict[str, np.ndarray] = {
+            f"{prefix}/cols": used,
+            f"{prefix}/weights": self.weights[used].astype(np.float16),
+            f"{prefix}/bias": self.bias.astype(np.float32),
+        }
+        for k in range(len(CLASSES)):
+            arrays[f"{prefix}/cal_x{k}"] = self.calibrator.xs[k].astype(np.float32)
+            arrays[f"{prefix}/cal_y{k}"] = self.calibrator.ys[k].astype(np.float32)
+        return arrays
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: Mapping[str, np.ndarray], prefix: str, spec: Mapping[str, Any]
+    ) -> ToneModel:
+        config = ToneConfig.from_json(spec["config"])
+        weights = np.zeros(((1 << config.bits) + N_DENSE, len(CLASSES)), dtype=np.float32)
+        weights[arrays[f"{prefix}/cols"].astype(np.int64)] = arrays[f"{prefix}/weights"]
+        calibrator = Calibrator(
+            [arrays[f"{prefix}/cal_x{k}"].astype(np.float64) for k in range(len(CLASSES))],
+            [arrays[f"{prefix}/cal_y{k}"].astype(np.float64) for k in range(len(CLASSES))],
+        )
+        bias = arrays[f"{prefix}/bias"].astype(np.float32)
+        return cls(config, weights, bias, calibrator, dict(spec.get("meta", {})))
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": KIND, "config": self.config.to_json(), "meta": self.meta}
+
+
+def article_sentences(title: str | None, text: str) -> tuple[list[str], bool]:
+    """The article as the scorer reads it: the headline (if any) then the body's sentences."""
+    title_n = normalise(title) if title else ""
+    return ([title_n] if title_n else []) + split_sentences(normalise(text)), bool(title_n)
