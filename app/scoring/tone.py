@@ -264,9 +264,10 @@ class ToneModel:
             block = _Block("m:")
             block.add(_grams(pair.toks[j]))
             push = sum(v * direction[_slot(t, cfg.bits)] for t, v in block.items(1.0))
-            if push > 0:
-                pushes.append((push, j))
+            pushes.append((push, j))
         pushes.sort(key=lambda pj: (-pj[0], pj[1]))
+        # the sentences that pushed toward the label; at least the one that pushed most
+        pushes = pushes[:1] + [pj for pj in pushes[1:] if pj[0] > 0]
         phrases: dict[str, float] = {}
         for term, value in sparse_terms(pair, cfg):
             prefix, _, text = term.partition(":")
