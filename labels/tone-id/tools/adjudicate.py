@@ -13,7 +13,7 @@ import json
 import re
 import sys
 
-from label import LABELS, PASSES, HERE, _articles, _body
+from label import HERE, LABELS, PASSES, _articles, _body
 
 
 def _read(name: str) -> dict[str, dict]:
@@ -29,7 +29,9 @@ def disagreements(batch: int) -> list[dict]:
     return [
         {**p, "A": a[p["pair_id"]], "B": b[p["pair_id"]]}
         for p in pairs
-        if p["pair_id"] in a and p["pair_id"] in b and a[p["pair_id"]]["label"] != b[p["pair_id"]]["label"]
+        if p["pair_id"] in a
+        and p["pair_id"] in b
+        and a[p["pair_id"]]["label"] != b[p["pair_id"]]["label"]
     ]
 
 
@@ -37,12 +39,17 @@ def show(batch: int, start: int, count: int) -> None:
     entities = {e["name"]: e for e in json.loads((HERE / "entities.json").read_text())}
     items = disagreements(batch)[start : start + count]
     arts = _articles({d["article_id"] for d in items})
-    print(f"{len(disagreements(batch))} disagreements in batch {batch}; showing {start}..{start + len(items) - 1}")
+    print(
+        f"{len(disagreements(batch))} disagreements in batch {batch}; "
+        f"showing {start}..{start + len(items) - 1}"
+    )
     for n, d in enumerate(items, start):
         a = arts[d["article_id"]]
         e = entities[d["entity"]]
-        print(f"==================== disagreement {n}: {d['pair_id']}  entity: {d['entity']} "
-              f"({e['kind']}; also called: {', '.join(e['aliases'])}) ====================")
+        print(
+            f"==================== disagreement {n}: {d['pair_id']}  entity: {d['entity']} "
+            f"({e['kind']}; also called: {', '.join(e['aliases'])}) ===================="
+        )
         print(f"TITLE: {a['title']}\nOUTLET: {a['outlet']}  DATE: {a['published']}\n")
         print(_body(a["body"], [re.compile(e["pattern"])]))
         for p in ("A", "B"):
@@ -60,7 +67,10 @@ def write(batch: int) -> None:
         if not parts or parts[0].startswith("#"):
             continue
         if len(parts) < 3 or parts[0] not in valid or parts[1] not in LABELS:
-            print(f"REJECTED (not a disagreement of this batch, bad label, or no reason): {line.rstrip()}")
+            print(
+                "REJECTED (not a disagreement of this batch, bad label, or no reason): "
+                + line.rstrip()
+            )
             bad += 1
             continue
         rows[parts[0]] = {"pair_id": parts[0], "label": parts[1], "reason": parts[2]}
@@ -84,8 +94,11 @@ def main() -> None:
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--count", type=int, default=10)
     a = ap.parse_args()
-    {"show": lambda: show(a.batch, a.start, a.count), "write": lambda: write(a.batch),
-     "status": lambda: status(a.batch)}[a.cmd]()
+    {
+        "show": lambda: show(a.batch, a.start, a.count),
+        "write": lambda: write(a.batch),
+        "status": lambda: status(a.batch),
+    }[a.cmd]()
 
 
 if __name__ == "__main__":

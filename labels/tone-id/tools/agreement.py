@@ -42,11 +42,15 @@ def main() -> None:
         skips += s
         everything += labelled
         agree = sum(x == y for x, y in labelled) / max(1, len(labelled))
-        print(f"batch {b}: {len(labelled)} pairs labelled by both, kappa {kappa(labelled):.3f}, "
-              f"agreement {agree:.3f}, skip-vs-label {s}")
+        print(
+            f"batch {b}: {len(labelled)} pairs labelled by both, kappa {kappa(labelled):.3f}, "
+            f"agreement {agree:.3f}, skip-vs-label {s}"
+        )
     agree = sum(x == y for x, y in everything) / max(1, len(everything))
-    print(f"all: {len(everything)} pairs, kappa {kappa(everything):.3f}, agreement {agree:.3f}, "
-          f"skip-vs-label {skips}")
+    print(
+        f"all: {len(everything)} pairs, kappa {kappa(everything):.3f}, agreement {agree:.3f}, "
+        f"skip-vs-label {skips}"
+    )
 
 
 if __name__ == "__main__":

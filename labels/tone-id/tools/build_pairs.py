@@ -62,9 +62,13 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=Path("../shared/data/news/articles.jsonl"))
     ap.add_argument("--out", type=Path, default=HERE / "pairs.json")
     ap.add_argument("--batches", type=int, default=6)
-    ap.add_argument("--extend", type=float, default=0.0,
-                    help="keep pairs.json and add the articles that caps times this factor choose, "
-                         "as new batches of --batch-size articles")
+    ap.add_argument(
+        "--extend",
+        type=float,
+        default=0.0,
+        help="keep pairs.json and add the articles that caps times this factor choose, "
+        "as new batches of --batch-size articles",
+    )
     ap.add_argument("--batch-size", type=int, default=190)
     args = ap.parse_args()
     if args.extend:
@@ -106,8 +110,15 @@ def main() -> None:
     by_split: dict[str, int] = defaultdict(int)
     for p in pairs:
         by_split[p["split"]] += 1
-    print(len(chosen), "articles", len(pairs), "pairs", dict(by_split),
-          sum(1 for g in set(groups.values()) if list(groups.values()).count(g) > 1), "multi-article groups")
+    print(
+        len(chosen),
+        "articles",
+        len(pairs),
+        "pairs",
+        dict(by_split),
+        sum(1 for g in set(groups.values()) if list(groups.values()).count(g) > 1),
+        "multi-article groups",
+    )
 
 
 def extend(args: argparse.Namespace) -> None:
@@ -116,13 +127,19 @@ def extend(args: argparse.Namespace) -> None:
     old = json.loads(args.out.read_text())
     articles = [json.loads(line) for line in args.corpus.open(encoding="utf-8")]
     rx = {e["name"]: re.compile(e["pattern"]) for e in entities}
-    named = {a["id"]: [e["name"] for e in entities if rx[e["name"]].search(a["title"] + "\n" + a["body"])]
-             for a in articles}
+    named = {
+        a["id"]: [
+            e["name"] for e in entities if rx[e["name"]].search(a["title"] + "\n" + a["body"])
+        ]
+        for a in articles
+    }
     before = {p["article_id"] for p in old}
     chosen = set(before)
     for e in entities:
-        having = sorted((a["id"] for a in articles if e["name"] in named[a["id"]]),
-                        key=lambda i: _h("pick-" + e["name"] + i))
+        having = sorted(
+            (a["id"] for a in articles if e["name"] in named[a["id"]]),
+            key=lambda i: _h("pick-" + e["name"] + i),
+        )
         chosen.update(having[: int(e["cap"] * args.extend)])
     groups = story_groups([a for a in articles if a["id"] in chosen])
     old_split = {groups[p["article_id"]]: p["split"] for p in old}
@@ -137,15 +154,33 @@ def extend(args: argparse.Namespace) -> None:
     for n, aid in enumerate(new):
         g = groups[aid]
         r = _h("pantau-tone-" + g)
-        split = split_of.get(aid) or old_split.get(g) or (
-            "test" if r < 0.21 else "validation" if r < 0.33 else "train"
+        split = (
+            split_of.get(aid)
+            or old_split.get(g)
+            or ("test" if r < 0.21 else "validation" if r < 0.33 else "train")
         )
         for name in (x for x in named[aid] if (aid, x) not in paired):
-            pairs.append({"pair_id": f"p{len(pairs):05d}", "article_id": aid, "entity": name,
-                          "group": g, "split": split, "batch": first + n * n_batches // len(new)})
+            pairs.append(
+                {
+                    "pair_id": f"p{len(pairs):05d}",
+                    "article_id": aid,
+                    "entity": name,
+                    "group": g,
+                    "split": split,
+                    "batch": first + n * n_batches // len(new),
+                }
+            )
     args.out.write_text(json.dumps(pairs, ensure_ascii=False, indent=0) + "\n")
-    added = pairs[len(old):]
-    print(len(new), "articles added,", len(added), "pairs, batches", first, "to", first + n_batches - 1)
+    added = pairs[len(old) :]
+    print(
+        len(new),
+        "articles added,",
+        len(added),
+        "pairs, batches",
+        first,
+        "to",
+        first + n_batches - 1,
+    )
 
 
 if __name__ == "__main__":

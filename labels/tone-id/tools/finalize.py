@@ -13,6 +13,8 @@ from collections import Counter, defaultdict
 
 from label import HERE, PASSES
 
+BY = "reading: two independent passes, third reader on disagreements"
+
 
 def _read(name: str) -> dict[str, dict]:
     path = PASSES / name
@@ -48,23 +50,37 @@ def main() -> None:
             tally[f"split {p['split']}"] += 1
             e = entities[p["entity"]]
             per_article[p["article_id"]].append(
-                {"name": e["name"], "aliases": e["aliases"], "kind": e["kind"], "label": label,
-                 "pair_id": k, "how": how}
+                {
+                    "name": e["name"],
+                    "aliases": e["aliases"],
+                    "kind": e["kind"],
+                    "label": label,
+                    "pair_id": k,
+                    "how": how,
+                }
             )
             meta[p["article_id"]] = {"split": p["split"], "group": p["group"], "batch": b}
     out = HERE.parent / "labels.jsonl"
     with out.open("w", encoding="utf-8") as fh:
         for aid in sorted(per_article):
-            fh.write(json.dumps({
-                "article_id": aid,
-                "label": None,
-                "targets": per_article[aid],
-                "split": meta[aid]["split"],
-                "story_group": meta[aid]["group"],
-                "labelled_by": "reading: two independent passes, third reader on disagreements",
-                "note": f"CLICK-ID article, batch {meta[aid]['batch']}",
-            }, ensure_ascii=False) + "\n")
-    print(f"{len(per_article)} articles, {sum(len(v) for v in per_article.values())} pairs -> {out}")
+            fh.write(
+                json.dumps(
+                    {
+                        "article_id": aid,
+                        "label": None,
+                        "targets": per_article[aid],
+                        "split": meta[aid]["split"],
+                        "story_group": meta[aid]["group"],
+                        "labelled_by": BY,
+                        "note": f"CLICK-ID article, batch {meta[aid]['batch']}",
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    print(
+        f"{len(per_article)} articles, {sum(len(v) for v in per_article.values())} pairs -> {out}"
+    )
     print(dict(sorted(tally.items())))
 
 

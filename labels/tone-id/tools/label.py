@@ -20,12 +20,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PASSES = HERE.parent / "passes"
-CORPUS = Path(os.environ.get("PANTAU_NEWS_CORPUS", HERE.parents[3] / "shared/data/news/articles.jsonl"))
+CORPUS = Path(
+    os.environ.get("PANTAU_NEWS_CORPUS", HERE.parents[3] / "shared/data/news/articles.jsonl")
+)
 LABELS = {"negative", "neutral", "positive", "skip"}
 LEAD_CHARS = 3000
 
 
-def _pairs(batch: int) -> "OrderedDict[str, list[dict]]":
+def _pairs(batch: int) -> OrderedDict[str, list[dict]]:
     by_article: OrderedDict[str, list[dict]] = OrderedDict()
     for p in json.loads((HERE / "pairs.json").read_text()):
         if p["batch"] == batch:
@@ -71,13 +73,16 @@ def show(batch: int, start: int, count: int) -> None:
     for n, aid in enumerate(ids, start):
         a = arts[aid]
         pats = [re.compile(entities[p["entity"]]["pattern"]) for p in by_article[aid]]
-        print(f"==================== article {n} of {len(by_article)} (batch {batch}) ====================")
+        print(f"========== article {n} of {len(by_article)} (batch {batch}) ==========")
         print(f"TITLE: {a['title']}\nOUTLET: {a['outlet']}  DATE: {a['published']}\n")
         print(_body(a["body"], pats))
         print("\nLABEL THESE PAIRS:")
         for p in by_article[aid]:
             e = entities[p["entity"]]
-            print(f"  {p['pair_id']}  {p['entity']}  ({e['kind']}; also called: {', '.join(e['aliases'])})")
+            print(
+                f"  {p['pair_id']}  {p['entity']}  "
+                f"({e['kind']}; also called: {', '.join(e['aliases'])})"
+            )
         print()
 
 
@@ -104,9 +109,15 @@ def write(pass_: str, batch: int) -> None:
             print(f"REJECTED (skip needs a note): {line.rstrip()}")
             bad += 1
             continue
-        rows[parts[0]] = {"pair_id": parts[0], "label": parts[1], "note": parts[2] if len(parts) > 2 else ""}
+        rows[parts[0]] = {
+            "pair_id": parts[0],
+            "label": parts[1],
+            "note": parts[2] if len(parts) > 2 else "",
+        }
     tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.values()), encoding="utf-8")
+    tmp.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.values()), encoding="utf-8"
+    )
     tmp.replace(path)
     print(f"{len(rows)} of {len(valid)} pairs labelled in {path.name}; {bad} rejected")
 
@@ -116,8 +127,14 @@ def status(pass_: str, batch: int) -> None:
     path = PASSES / f"{pass_}-b{batch}.jsonl"
     done = set()
     if path.exists():
-        done = {json.loads(l)["pair_id"] for l in path.read_text().splitlines() if l.strip()}
-    missing = [(n, p["pair_id"]) for n, ps in enumerate(by_article.values()) for p in ps if p["pair_id"] not in done]
+        lines = path.read_text().splitlines()
+        done = {json.loads(line)["pair_id"] for line in lines if line.strip()}
+    missing = [
+        (n, p["pair_id"])
+        for n, ps in enumerate(by_article.values())
+        for p in ps
+        if p["pair_id"] not in done
+    ]
     print(f"{len(done)} labelled, {len(missing)} missing")
     if missing:
         print("first articles with missing pairs:", sorted({n for n, _ in missing})[:20])
