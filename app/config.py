@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     # A robots.txt Crawl-delay or Request-rate spaces page fetches to its host up to this cap
     # (0: ignore them).
     max_crawl_delay_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Items read from one feed, sitemap or listing per poll (newest first); the rest are
+    # counted on the poll's attempt row. Also the most article pages one poll can queue.
+    max_items_per_feed: int = Field(default=2000, ge=1, le=100_000)
+    # Wall-clock limit on parsing one fetched body (feed, sitemap, listing, page) in the CPU
+    # pool; past it the worker process is killed and replaced, and the source records why.
+    parse_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     # A page whose host's next turn is further away than this goes back to the queue until then.
     page_max_host_wait_seconds: float = Field(default=5.0, ge=0, le=3600)
 

@@ -83,6 +83,8 @@ async def truncate_all(database: Database) -> None:
         else:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))
+            # As RESTART IDENTITY does on PostgreSQL: AUTOINCREMENT tables start again at 1.
+            await conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture

@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 import lxml.etree
 
+from app.crawlers.dates import bounded_time
 from app.crawlers.extract import ExtractJob, decode_html, extract_batch
 from app.crawlers.fetch import Fetcher, FetchError, FetchResult
 from app.crawlers.links import parse_listing
 from app.crawlers.parsers import (
+    MAX_ITEMS,
     SITEMAP_NS,
     FeedItem,
     ParsedFeed,
@@ -51,8 +53,10 @@ class SitemapChild:
     lastmod: datetime | None
 
 
-def sitemap_children(body: bytes) -> list[SitemapChild]:
-    """The child sitemaps of a sitemap index, newest `lastmod` first (unknown ones last)."""
+def sitemap_children(body: bytes, *, now: datetime | None = None) -> list[SitemapChild]:
+    """The child sitemaps of a sitemap index, newest `lastmod` first (unknown ones last; an
+    impossible `lastmod` is unknown)."""
+    now = now or datetime.now(UTC)
     check_xml_safety(body)
     parser = lxml.etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
@@ -66,7 +70,8 @@ def sitemap_children(body: bytes) -> list[SitemapChild]:
         loc = (node.findtext("sm:loc", namespaces=SITEMAP_NS) or "").strip()
         if loc:
             stamp = node.findtext("sm:lastmod", namespaces=SITEMAP_NS)
-            children.append(SitemapChild(loc, _iso(stamp.strip()) if stamp else None))
+            lastmod = bounded_time(_iso(stamp), now=now)[0] if stamp else None
+            children.append(SitemapChild(loc, lastmod))
     epoch = datetime.min.replace(tzinfo=UTC)
     return sorted(children, key=lambda c: c.lastmod or epoch, reverse=True)
 
@@ -79,6 +84,7 @@ async def sitemap_items(
     now: datetime,
     since: datetime | None = None,
     recent: timedelta | None = RECENT_CHILDREN,
+    max_items: int = MAX_SITEMAP_ITEMS,
 ) -> ParsedFeed:
     """Items of a sitemap, or of the recent leaf sitemaps under a sitemap index.
 
@@ -87,14 +93,16 @@ async def sitemap_items(
     time on. Children without a lastmod are always considered; at most `max_children` sitemaps
     are fetched, nested indexes included.
     """
-    feed, child_urls = parse_sitemap(result.body, now=now)
+    feed, child_urls = parse_sitemap(result.body, now=now, max_items=max_items)
     if not child_urls:
-        return _cap(feed, since)
+        return _cap(feed, since, max_items)
     merged = ParsedFeed(format="sitemapindex")
     walk = SitemapWalk(limit=max_children, since=since, recent=recent)
     async for _url, leaf in walk.leaves(fetcher, result, now=now):
         merged.items.extend(leaf.items)
-    return _cap(merged, since)
+        for reason, count in leaf.skipped.items():
+            merged.skip(reason, count)
+    return _cap(merged, since, max_items)
 
 
 @dataclass(slots=True)
@@ -125,7 +133,7 @@ class SitemapWalk:
     async def _walk(
         self, fetcher: Fetcher, body: bytes, *, now: datetime, depth: int
     ) -> AsyncIterator[tuple[str, ParsedFeed]]:
-        children = sitemap_children(body)
+        children = sitemap_children(body, now=now)
         newest = next((c.lastmod for c in children if c.lastmod), None)
         floor = self.since
         if self.recent is not None and newest is not None:
@@ -159,12 +167,14 @@ class SitemapWalk:
         self.skipped.append((url, reason))
 
 
-def _cap(feed: ParsedFeed, since: datetime | None) -> ParsedFeed:
-    """Newest first, not older than `since`, at most MAX_SITEMAP_ITEMS (bounded work per poll)."""
+def _cap(feed: ParsedFeed, since: datetime | None, max_items: int) -> ParsedFeed:
+    """Newest first, not older than `since`, at most `max_items` (bounded work per poll)."""
     epoch = datetime.min.replace(tzinfo=UTC)
     items = [i for i in feed.items if since is None or _recent(i, since)]
     items.sort(key=lambda i: i.published or epoch, reverse=True)
-    feed.items = items[:MAX_SITEMAP_ITEMS]
+    if len(items) > max_items:
+        feed.skip(f"items over the per-feed cap of {max_items} (not read)", len(items) - max_items)
+    feed.items = items[:max_items]
     return feed
 
 
@@ -176,26 +186,28 @@ def _recent(item: FeedItem, since: datetime) -> bool:
     return item.published is None or item.published >= since
 
 
-def listing_items(result: FetchResult, *, selector: str | None) -> ParsedFeed:
-    """Article links of a listing page as items without text."""
+def listing_items(
+    result: FetchResult, *, selector: str | None, max_items: int = MAX_ITEMS
+) -> ParsedFeed:
+    """Article links of a listing page as items without text (at most `max_items`)."""
     html = decode_html(result.body, result.headers)
     if not html.strip():
         raise ParseError("empty response body where a listing page was expected")
     links = parse_listing(html, url=result.url, selector=selector)
     if not links:
         raise ParseError("no article links found on the listing page")
-    return ParsedFeed(
-        format="listing",
-        items=[
-            FeedItem(
-                url=link.url,
-                title=link.title,
-                published=link.published,
-                published_trusted=link.published is not None,
-            )
-            for link in links
-        ],
-    )
+    feed = ParsedFeed(format="listing")
+    if len(links) > max_items:
+        feed.skip(f"items over the per-feed cap of {max_items} (not read)", len(links) - max_items)
+    for link in links[:max_items]:
+        published, trusted, note = bounded_time(link.published, now=datetime.now(UTC))
+        item = FeedItem(
+            url=link.url, title=link.title, published=published, published_trusted=trusted
+        )
+        if note:
+            feed.skip(note)
+        feed.items.append(item)
+    return feed
 
 
 async def article_items(pool: CpuPool, result: FetchResult) -> ParsedFeed:
@@ -228,6 +240,7 @@ class FeedJob:
     headers: dict[str, str]
     now: datetime
     source_id: int | None = None
+    max_items: int = MAX_ITEMS
 
 
 def parse_feed_batch(jobs: list[FeedJob]) -> list[ParsedFeed]:
@@ -236,8 +249,10 @@ def parse_feed_batch(jobs: list[FeedJob]) -> list[ParsedFeed]:
     fails the batch."""
     out = []
     for job in jobs:
-        feed = parse_feed(job.body, headers=job.headers, now=job.now)
-        feed.rows = article_rows(feed.items, source_id=job.source_id, fetched_at=job.now)
+        feed = parse_feed(job.body, headers=job.headers, now=job.now, max_items=job.max_items)
+        feed.rows = article_rows(
+            feed.items, source_id=job.source_id, fetched_at=job.now, skipped=feed.skipped
+        )
         out.append(feed)
     return out
 
@@ -252,8 +267,10 @@ async def gather_items(
     max_children: int,
     now: datetime,
     source_id: int | None = None,
+    max_items: int = MAX_ITEMS,
 ) -> ParsedFeed:
-    """The items a fetched source body yields, by the source's kind (one poll).
+    """The items a fetched source body yields, by the source's kind (one poll), at most
+    `max_items` of them (the excess counted in `ParsedFeed.skipped`).
 
     A feed is parsed in the CPU pool, which also builds its article rows for `source_id`
     stamped `now` (`ParsedFeed.rows`).
@@ -261,12 +278,14 @@ async def gather_items(
     if kind == SourceKind.FEED:
         # feedparser is pure-Python CPU work: in the pool it runs on another core, and the
         # event loop stays free for the other sources' database writes meanwhile.
-        job = FeedJob(result.body, dict(result.headers), now, source_id)
+        job = FeedJob(result.body, dict(result.headers), now, source_id, max_items)
         return (await pool.map_batch(parse_feed_batch, [job]))[0]
     if kind == SourceKind.SITEMAP:
-        return await sitemap_items(fetcher, result, max_children=max_children, now=now)
+        return await sitemap_items(
+            fetcher, result, max_children=max_children, now=now, max_items=max_items
+        )
     if kind == SourceKind.LISTING:
-        return listing_items(result, selector=selector)
+        return listing_items(result, selector=selector, max_items=max_items)
     if kind == SourceKind.ARTICLE:
         return await article_items(pool, result)
     raise ParseError(f"unknown source kind {kind!r}")

@@ -23,7 +23,7 @@ import lxml.html
 import trafilatura
 from charset_normalizer import from_bytes
 
-from app.crawlers.parsers import trusted_time
+from app.crawlers.dates import bounded_time, indonesian_date_line
 
 WIB = ZoneInfo("Asia/Jakarta")
 MIN_TEXT_CHARS = 80  # shorter than this is navigation or a teaser, not an article
@@ -129,16 +129,21 @@ def extract_page(
         doc = document if isinstance(document, dict) else document.as_dict()
     text = clean_text(str(doc.get("text") or ""))
     published, trusted = meta.published, meta.published_trusted
+    if published is None or not trusted:
+        # "Sabtu, 05 Desember 2026 - 06:00 WIB": the page's date line keeps the time of day
+        # that a date-only meta tag or htmldate's day loses.
+        line, zoned = indonesian_date_line(_date_line_text(tree))
+        if line is not None and (published is None or line.date() == published.date()):
+            published, trusted = line, zoned
     if published is None and isinstance(doc.get("date"), str):
         published, trusted = _htmldate_day(doc["date"])
-    if published is not None:
-        published, still_trusted = trusted_time(published, now=now)
-        trusted = trusted and still_trusted
+    published, still_trusted, _dropped = bounded_time(published, now=now)
+    trusted = trusted and still_trusted
     return PageContent(
         title=meta.title or _str(doc.get("title")),
         text=text if len(text) >= MIN_TEXT_CHARS else None,
         author=meta.author or _str(doc.get("author")),
-        published=published.astimezone(UTC) if published else None,
+        published=published,
         published_trusted=trusted if published else False,
         language=meta.language or _detect_language(text),
         canonical_url=meta.canonical_url,
@@ -213,6 +218,29 @@ def _parse_time(value: str) -> tuple[datetime | None, bool]:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=WIB), False
     return parsed, True
+
+
+_DATE_HINT = re.compile(r"date|time|tanggal|waktu|info|meta|publish|byline", re.IGNORECASE)
+
+
+def _date_line_text(tree: lxml.html.HtmlElement) -> str:
+    """Where a page's date line sits, likeliest first: elements after the headline whose class
+    or id names a date, the text after the headline, then such elements anywhere (a date in
+    the header or a sidebar is not the article's, so those come last)."""
+    headline = tree.xpath("//h1")
+    after = headline[0].xpath("following::*[@class or @id]")[:2000] if headline else []
+    anywhere = tree.xpath("//body//*[@class or @id]")[:2000]
+    rest = headline[0].xpath("following::text()")[:200] if headline else []
+    return "\n".join([*_hinted(after), " ".join(str(t) for t in rest), *_hinted(anywhere)])
+
+
+def _hinted(nodes: list[lxml.html.HtmlElement]) -> list[str]:
+    return [
+        " ".join(node.text_content().split())
+        for node in nodes
+        if _DATE_HINT.search(f"{node.get('class', '')} {node.get('id', '')}")
+        and len(node.text_content()) < 300
+    ]
 
 
 def _htmldate_day(value: str) -> tuple[datetime | None, bool]:

@@ -7,12 +7,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 import lxml.etree
 import lxml.html
+
+from app.crawlers.dates import bounded_time
 
 # feedparser is only ever given bytes, so it never touches the network or the file system. Its
 # HTML sanitiser and relative-URI rewriting are turned off per call (`parse_feed`): we store
@@ -34,7 +36,8 @@ _WIDE_BOMS = (
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
-MAX_FUTURE_SKEW = timedelta(hours=6)
+MAX_ITEMS = 2000  # items read from one feed per poll; the rest are counted, not read
+MAX_INT_DIGITS = 30  # a JSON number longer than this stays text (a million-digit `id`)
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -52,6 +55,7 @@ class FeedItem:
     author: str | None = None
     published: datetime | None = None
     published_trusted: bool = False
+    note: str | None = None  # what was dropped from the item (an impossible publish time)
 
 
 @dataclass(slots=True)
@@ -62,6 +66,16 @@ class ParsedFeed:
     format: str = ""
     # The items as article rows (crawlers/rows.article_rows), when built with the parse.
     rows: list[dict[str, Any]] | None = None
+    # Items skipped or mended, counted by reason; the poll's attempt row records them.
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+
+def item_time(value: datetime | None, *, now: datetime) -> tuple[datetime | None, bool, str | None]:
+    """(publish time, trusted, note): `dates.bounded_time`, the one gate for outside times."""
+    return bounded_time(value, now=now)
 
 
 def html_to_text(fragment: str | None) -> str | None:
@@ -140,17 +154,6 @@ def check_xml_safety(body: bytes) -> None:
     )
 
 
-def trusted_time(value: datetime | None, *, now: datetime) -> tuple[datetime | None, bool]:
-    """Keep a publish time only if it is plausible; otherwise flag it rather than invent one."""
-    if value is None:
-        return None, False
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    if value > now + MAX_FUTURE_SKEW or value.year < 1995:
-        return value, False
-    return value, True
-
-
 def _struct_to_datetime(parsed: Any) -> datetime | None:
     if not parsed:
         return None
@@ -161,15 +164,23 @@ def _struct_to_datetime(parsed: Any) -> datetime | None:
 
 
 def parse_feed(
-    body: bytes, *, headers: Mapping[str, str] | None = None, now: datetime | None = None
+    body: bytes,
+    *,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    max_items: int = MAX_ITEMS,
 ) -> ParsedFeed:
-    """Parse RSS 0.9x/1.0/2.0, Atom or JSON Feed from bytes."""
+    """Parse RSS 0.9x/1.0/2.0, Atom or JSON Feed from bytes.
+
+    At most `max_items` items are read (the first ones: feeds list the newest first); an item
+    that cannot be read is skipped, and both are counted in `ParsedFeed.skipped`.
+    """
     now = now or datetime.now(UTC)
     if not body.strip():
         raise ParseError("empty response body where a feed was expected")
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"{"):
-        return parse_json_feed(stripped, now=now)
+        return parse_json_feed(stripped, now=now, max_items=max_items)
     if _HTML_START.match(stripped):
         raise ParseError("got an HTML page where a feed was expected")
     check_xml_safety(stripped)
@@ -186,14 +197,29 @@ def parse_feed(
         detail = f": {problem}" if problem else ""
         raise ParseError(f"not a recognisable RSS/Atom feed{detail}"[:500])
     feed = ParsedFeed(title=parsed.feed.get("title"), format=parsed.version)
-    ttl = parsed.feed.get("ttl")
-    if ttl and str(ttl).strip().isdigit():
-        feed.ttl_minutes = int(str(ttl).strip())
-    for entry in parsed.entries:
-        item = _item_from_entry(entry, now=now)
+    ttl = str(parsed.feed.get("ttl") or "").strip()
+    if ttl.isascii() and ttl.isdigit() and len(ttl) <= 6:
+        feed.ttl_minutes = int(ttl)
+    entries = parsed.entries
+    if len(entries) > max_items:
+        feed.skip(
+            f"items over the per-feed cap of {max_items} (not read)", len(entries) - max_items
+        )
+    for entry in entries[:max_items]:
+        try:
+            item = _item_from_entry(entry, now=now)
+        except Exception as exc:  # one unreadable item must not lose the feed
+            feed.skip(f"unreadable item ({type(exc).__name__})")
+            continue
         if item is not None:
+            _note(feed, item)
             feed.items.append(item)
     return feed
+
+
+def _note(feed: ParsedFeed, item: FeedItem) -> None:
+    if item.note:
+        feed.skip(item.note)
 
 
 def _item_from_entry(entry: Any, *, now: datetime) -> FeedItem | None:
@@ -209,7 +235,7 @@ def _item_from_entry(entry: Any, *, now: datetime) -> FeedItem | None:
     title = entry.get("title") or ""
     if (entry.get("title_detail") or {}).get("type") in _HTML_TYPES:
         title = html_to_text(title) or ""  # markup in a title: its text, as for the summary
-    published, trusted = trusted_time(
+    published, trusted, note = item_time(
         _struct_to_datetime(entry.get("published_parsed") or entry.get("updated_parsed")), now=now
     )
     return FeedItem(
@@ -221,15 +247,22 @@ def _item_from_entry(entry: Any, *, now: datetime) -> FeedItem | None:
         author=(entry.get("author") or None),
         published=published,
         published_trusted=trusted,
+        note=note,
     )
 
 
-def parse_json_feed(body: bytes, *, now: datetime) -> ParsedFeed:
+def _json_int(text: str) -> int | str:
+    # Python refuses to convert integers of more than 4,300 digits (ValueError out of
+    # json.loads); an `id` that long is kept as the text it is.
+    return int(text) if len(text) <= MAX_INT_DIGITS else text
+
+
+def parse_json_feed(body: bytes, *, now: datetime, max_items: int = MAX_ITEMS) -> ParsedFeed:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(f"invalid JSON feed: {exc}") from None
+        data = json.loads(body, parse_int=_json_int)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise ParseError(f"invalid JSON feed: {exc}"[:500]) from None
     except RecursionError:  # `[[[[...` a hundred thousand deep: hostile, never a real feed
         raise ParseError("invalid JSON feed: nested too deeply") from None
     if not isinstance(data, dict) or "jsonfeed.org/version" not in str(data.get("version", "")):
@@ -240,43 +273,51 @@ def parse_json_feed(body: bytes, *, now: datetime) -> ParsedFeed:
     feed = ParsedFeed(
         title=data.get("title"), format="json" + str(data["version"]).rsplit("/", 1)[-1]
     )
-    for raw in items:
-        if not isinstance(raw, dict):
+    if len(items) > max_items:
+        feed.skip(f"items over the per-feed cap of {max_items} (not read)", len(items) - max_items)
+    for raw in items[:max_items]:
+        try:
+            item = _json_item(raw, now=now)
+        except Exception as exc:  # one unreadable item must not lose the feed
+            feed.skip(f"unreadable item ({type(exc).__name__})")
             continue
-        link = raw.get("url") or raw.get("external_url") or ""
-        if not isinstance(link, str) or not link:
-            continue
-        published, trusted = trusted_time(
-            _iso(raw.get("date_published") or raw.get("date_modified")), now=now
-        )
-        authors = raw.get("authors") or (
-            [raw["author"]] if isinstance(raw.get("author"), dict) else []
-        )
-        author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict)) or None
-        body_text = html_to_text(raw.get("content_html")) or _tidy(
-            str(raw.get("content_text") or "")
-        )
-        summary = _tidy(str(raw.get("summary") or "")) if raw.get("summary") else None
-        feed.items.append(
-            FeedItem(
-                url=link.strip(),
-                guid=str(raw.get("id")) if raw.get("id") is not None else None,
-                title=_tidy(str(raw.get("title") or "")) or "",
-                summary=summary,
-                body=body_text if body_text != summary else None,  # a summary is not the text
-                author=author,
-                published=published,
-                published_trusted=trusted,
-            )
-        )
+        if item is not None:
+            _note(feed, item)
+            feed.items.append(item)
     return feed
+
+
+def _json_item(raw: Any, *, now: datetime) -> FeedItem | None:
+    if not isinstance(raw, dict):
+        return None
+    link = raw.get("url") or raw.get("external_url") or ""
+    if not isinstance(link, str) or not link:
+        return None
+    published, trusted, note = item_time(
+        _iso(raw.get("date_published") or raw.get("date_modified")), now=now
+    )
+    authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
+    author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict)) or None
+    body_text = html_to_text(raw.get("content_html")) or _tidy(str(raw.get("content_text") or ""))
+    summary = _tidy(str(raw.get("summary") or "")) if raw.get("summary") else None
+    return FeedItem(
+        url=link.strip(),
+        guid=str(raw.get("id"))[:2000] if raw.get("id") is not None else None,
+        title=_tidy(str(raw.get("title") or "")) or "",
+        summary=summary,
+        body=body_text if body_text != summary else None,  # a summary is not the text
+        author=author,
+        published=published,
+        published_trusted=trusted,
+        note=note,
+    )
 
 
 def _iso(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip()[:64].replace("Z", "+00:00"))
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -288,8 +329,12 @@ SITEMAP_NS = {
 }
 
 
-def parse_sitemap(body: bytes, *, now: datetime | None = None) -> tuple[ParsedFeed, list[str]]:
-    """Parse a news or plain sitemap; returns its items and, for an index, the child sitemaps."""
+def parse_sitemap(
+    body: bytes, *, now: datetime | None = None, max_items: int = MAX_ITEMS
+) -> tuple[ParsedFeed, list[str]]:
+    """Parse a news or plain sitemap; returns its items and, for an index, the child sitemaps.
+
+    At most `max_items` URLs are read; the rest are counted in `ParsedFeed.skipped`."""
     now = now or datetime.now(UTC)
     if not body.strip():
         raise ParseError("empty response body where a sitemap was expected")
@@ -310,23 +355,27 @@ def parse_sitemap(body: bytes, *, now: datetime | None = None) -> tuple[ParsedFe
     if tag != "urlset":
         raise ParseError(f"not a sitemap (root element <{tag}>)")
     feed = ParsedFeed(format="sitemap")
-    for node in root.xpath("sm:url", namespaces=SITEMAP_NS):
+    nodes = root.xpath("sm:url", namespaces=SITEMAP_NS)
+    if len(nodes) > max_items:
+        feed.skip(f"items over the per-feed cap of {max_items} (not read)", len(nodes) - max_items)
+    for node in nodes[:max_items]:
         loc = node.findtext("sm:loc", namespaces=SITEMAP_NS)
         if not loc:
             continue
         date_text = node.findtext("news:news/news:publication_date", namespaces=SITEMAP_NS) or (
             node.findtext("sm:lastmod", namespaces=SITEMAP_NS)
         )
-        published, trusted = trusted_time(_iso(date_text.strip()) if date_text else None, now=now)
+        published, trusted, note = item_time(_iso(date_text) if date_text else None, now=now)
         title = node.findtext("news:news/news:title", namespaces=SITEMAP_NS)
-        feed.items.append(
-            FeedItem(
-                url=loc.strip(),
-                title=_tidy(title or "") or "",
-                published=published,
-                published_trusted=trusted,
-            )
+        item = FeedItem(
+            url=loc.strip(),
+            title=_tidy(title or "") or "",
+            published=published,
+            published_trusted=trusted,
+            note=note,
         )
+        _note(feed, item)
+        feed.items.append(item)
     if feed.items and any(f.title for f in feed.items):
         feed.format = "news-sitemap"
     return feed, []

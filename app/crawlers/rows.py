@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from app.crawlers.dates import bounded_time
 from app.crawlers.parsers import FeedItem, storable
 from app.crawlers.urls import InvalidURLError, host_of, normalise_url, url_hash
 from app.models import TextState
@@ -39,16 +40,20 @@ def title_key(title: str | None) -> str | None:
 def article_row(
     item: FeedItem, *, source_id: int | None, fetched_at: datetime
 ) -> dict[str, Any] | None:
-    """The row for one item, or None when its URL is not one we can store."""
+    """The row for one item, or None when its URL is not one we can store.
+
+    The publish time passes `dates.bounded_time` once more (listing links and callers outside
+    the parsers build items too): an impossible one becomes the fetch time, untrusted.
+    """
     try:
         url = normalise_url(item.url)
     except InvalidURLError:
         return None
+    published, trusted, _dropped = bounded_time(item.published, now=fetched_at)
     # Control characters out first: PostgreSQL refuses NUL, and one would fail the whole feed.
     title = storable(item.title) or ""
     summary, body, author = storable(item.summary), storable(item.body), storable(item.author)
     text = body or summary
-    published = item.published or fetched_at
     return {
         "source_id": source_id,
         "url": url,
@@ -59,8 +64,8 @@ def article_row(
         "summary": summary,
         "body": body,
         "author": (author or None) and author[:300],
-        "published_at": published,
-        "published_trusted": item.published_trusted,
+        "published_at": published or fetched_at,
+        "published_trusted": bool(published) and trusted and item.published_trusted,
         "fetched_at": fetched_at,
         "content_hash": content_hash(title, text) if text else None,
         "title_key": title_key(title),
@@ -72,12 +77,26 @@ def article_row(
 
 
 def article_rows(
-    items: Sequence[FeedItem], *, source_id: int | None, fetched_at: datetime
+    items: Sequence[FeedItem],
+    *,
+    source_id: int | None,
+    fetched_at: datetime,
+    skipped: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows for these items, one per URL (feeds repeat GUIDs and links)."""
+    """The rows for these items, one per URL (feeds repeat GUIDs and links).
+
+    An item that cannot become a row is left out and counted by reason in `skipped`; the
+    others are kept whatever it was (one bad item never loses the feed).
+    """
     rows: dict[str, dict[str, Any]] = {}
     for item in items:
-        row = article_row(item, source_id=source_id, fetched_at=fetched_at)
+        try:
+            row = article_row(item, source_id=source_id, fetched_at=fetched_at)
+            reason = "unusable URL" if row is None else None
+        except Exception as exc:  # any other surprise in one item: skip that item only
+            row, reason = None, f"item could not be stored ({type(exc).__name__})"
         if row is not None:
             rows.setdefault(row["url_hash"], row)
+        elif skipped is not None and reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
     return list(rows.values())

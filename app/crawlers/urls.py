@@ -51,6 +51,7 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_", "oly_", "vero_", "_hs
 _AMP_PATH = re.compile(r"(^|/)amp(/|$)")
 _AMP_SUFFIX = re.compile(r"[./-]amp(?=$|\.html?$|/$)")
 _MOBILE_HOST = re.compile(r"^(m|mobile|amp)\.")
+MAX_URL_CHARS = 4096
 
 
 class InvalidURLError(ValueError):
@@ -70,13 +71,29 @@ def normalise_url(url: str) -> str:
     removed, remaining parameters sorted.
     """
     text = url.strip()
+    if len(text) > MAX_URL_CHARS:
+        raise InvalidURLError(f"URL longer than {MAX_URL_CHARS} characters: {url[:200]!r}")
+    try:
+        return _normalise(text)
+    except InvalidURLError:
+        raise
+    except (ValueError, UnicodeError, TypeError) as exc:
+        # IDNA refusing a host (U+202E, an empty label), a bad port, a bad IPv6 literal: the
+        # URL is unusable, and every caller handles exactly that.
+        raise InvalidURLError(
+            f"cannot normalise URL ({type(exc).__name__}): {url[:200]!r}"
+        ) from exc
+
+
+def _normalise(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidURLError(f"not an absolute http(s) URL: {url[:200]!r}")
+        raise InvalidURLError(f"not an absolute http(s) URL: {text[:200]!r}")
     normalised = url_normalize(text)
     if not normalised:
-        raise InvalidURLError(f"cannot normalise URL: {url[:200]!r}")
+        raise InvalidURLError(f"cannot normalise URL: {text[:200]!r}")
     parts = urlsplit(normalised)
+    parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
     query = [
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
     ]

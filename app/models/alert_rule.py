@@ -11,6 +11,8 @@ from app.models.base import Base, JSONType, TimestampMixin
 
 class AlertRule(Base, TimestampMixin):
     __tablename__ = "alert_rules"
+    # SQLite never reuses a deleted id (migration a18000000001): ids are held outside.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

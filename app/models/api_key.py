@@ -23,6 +23,8 @@ class Role(StrEnum):
 
 class ApiKey(Base):
     __tablename__ = "api_keys"
+    # SQLite never reuses a deleted id (migration a18000000001): ids are held outside.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -28,4 +28,6 @@ class FetchAttempt(Base):
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     new_items: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # Items of an otherwise good poll that were skipped or mended, counted by reason.
+    notes: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(100))

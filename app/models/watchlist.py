@@ -10,6 +10,8 @@ from app.models.base import Base, JSONType, TimestampMixin
 
 class Watchlist(Base, TimestampMixin):
     __tablename__ = "watchlists"
+    # SQLite never reuses a deleted id (migration a18000000001): ids are held outside.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from app.crawlers.discover import PAGE_KINDS, gather_items
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
-from app.crawlers.parsers import ParseError, storable
+from app.crawlers.parsers import MAX_ITEMS, ParseError, storable
 from app.crawlers.pool import CpuPool
 from app.crawlers.rows import article_rows
 from app.crawlers.scheduling import (
@@ -40,6 +40,26 @@ from app.services import sources as source_service
 from app.services.sources import ClaimedSource, Poll, PollFailure
 
 logger = logging.getLogger(__name__)
+
+
+MAX_ETAG_CHARS = 1000
+MAX_LAST_MODIFIED_CHARS = 100  # the column's width; a real HTTP date is 29 characters
+MAX_NOTES_CHARS = 2000
+
+
+def validator(value: str | None, limit: int) -> str | None:
+    """A conditional-GET validator worth storing and sending back, or None."""
+    if value is None or len(value) > limit or not value.isprintable():
+        return None
+    return value
+
+
+def skip_summary(skipped: dict[str, int]) -> str | None:
+    """'3 × unusable URL; 1 × publish time ...': the attempt row's record of what was left out."""
+    if not skipped:
+        return None
+    text = storable("; ".join(f"{n} × {reason}" for reason, n in sorted(skipped.items())))
+    return (text or "")[:MAX_NOTES_CHARS] or None
 
 
 def worker_name() -> str:
@@ -65,6 +85,7 @@ class CrawlStage:
     worker: str
     clock: Callable[[], datetime]
     sitemap_max_children: int = 5
+    max_items: int = MAX_ITEMS
 
     async def run_pending(self, *, stored: asyncio.Event | None = None) -> list[SourceOutcome]:
         """Claim and crawl due sources batch by batch until none is due.
@@ -169,10 +190,13 @@ class CrawlStage:
             max_children=self.sitemap_max_children,
             now=now,
             source_id=source.id,
+            max_items=self.max_items,
         )
         rows = feed.rows
         if rows is None:
-            rows = article_rows(feed.items, source_id=source.id, fetched_at=now)
+            rows = article_rows(
+                feed.items, source_id=source.id, fetched_at=now, skipped=feed.skipped
+            )
         async with self.database.writer.begin() as session:
             new_ids = await article_service.insert_rows(session, source_id=source.id, rows=rows)
         elapsed = (now - source.last_fetched_at).total_seconds() if source.last_fetched_at else None
@@ -188,6 +212,11 @@ class CrawlStage:
             ),
             elapsed_seconds=elapsed,
         )
+        notes = skip_summary(feed.skipped)
+        if notes:
+            logger.warning(
+                "items skipped", extra={"source_id": source.id, "url": source.url, "notes": notes}
+            )
         poll = self._poll(
             source,
             result,
@@ -197,6 +226,7 @@ class CrawlStage:
             new_items=len(new_ids),
             items_seen=len(feed.items),
             body_hash=body_hash,
+            notes=notes,
         )
         await self._record([poll])
         return SourceOutcome(source.id, FetchStatus.OK, new_items=len(new_ids))
@@ -236,6 +266,7 @@ class CrawlStage:
         new_items: int = 0,
         items_seen: int = 0,
         body_hash: str | None = None,
+        notes: str | None = None,
     ) -> Poll:
         now = self.clock()
         values: dict[str, object] = {
@@ -252,8 +283,11 @@ class CrawlStage:
             "claimed_by": None,
         }
         if status == FetchStatus.OK:
-            values["etag"] = result.headers.get("etag")
-            values["last_modified"] = result.headers.get("last-modified")
+            # A validator too long to be real is not kept (a cut one would be wrong to send).
+            values["etag"] = validator(result.headers.get("etag"), MAX_ETAG_CHARS)
+            values["last_modified"] = validator(
+                result.headers.get("last-modified"), MAX_LAST_MODIFIED_CHARS
+            )
             values["body_hash"] = body_hash
         attempt: dict[str, object] = {
             "source_id": source.id,
@@ -266,6 +300,7 @@ class CrawlStage:
             "items_seen": items_seen,
             "new_items": new_items,
             "worker": self.worker,
+            "notes": notes,
         }
         return Poll(source=values, attempt=attempt)
 

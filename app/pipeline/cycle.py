@@ -71,6 +71,7 @@ class Crawler:
     # Longer waits for a host's turn defer the page.
     page_max_host_wait: float = default("page_max_host_wait_seconds")
     sitemap_max_children: int = 5
+    max_items_per_feed: int = default("max_items_per_feed")
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 
     def _crawl(self) -> CrawlStage:
@@ -84,6 +85,7 @@ class Crawler:
             worker=self.worker,
             clock=self.clock,
             sitemap_max_children=self.sitemap_max_children,
+            max_items=self.max_items_per_feed,
         )
 
     async def crawl_due(self, *, stored: asyncio.Event | None = None) -> list[SourceOutcome]:

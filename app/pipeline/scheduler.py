@@ -80,6 +80,7 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
         concurrency=settings.crawl_concurrency,
         batch_size=settings.crawl_batch_size,
         page_max_host_wait=settings.page_max_host_wait_seconds,
+        max_items_per_feed=settings.max_items_per_feed,
         feed=build_feed_config(settings),
     )
 

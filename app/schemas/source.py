@@ -111,6 +111,12 @@ class FetchAttemptRead(BaseModel):
     items_seen: int
     new_items: int
     error: str | None
+    notes: str | None = Field(
+        default=None,
+        description="Items of this poll skipped or mended, counted by reason (an unusable URL, "
+        "an impossible publish time, items over the per-feed cap).",
+        examples=["2 × unusable URL; 1 × publish time outside 1990 .. now + 2 days"],
+    )
     worker: str | None
 
 
