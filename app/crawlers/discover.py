@@ -31,7 +31,7 @@ from app.crawlers.parsers import (
     parse_feed,
     parse_sitemap,
 )
-from app.crawlers.pool import CpuPool
+from app.crawlers.pool import CpuPool, PoolTimeout
 from app.crawlers.rows import article_rows
 from app.models import SourceKind
 
@@ -85,6 +85,8 @@ async def sitemap_items(
     since: datetime | None = None,
     recent: timedelta | None = RECENT_CHILDREN,
     max_items: int = MAX_SITEMAP_ITEMS,
+    pool: CpuPool | None = None,
+    time_limit: float | None = None,
 ) -> ParsedFeed:
     """Items of a sitemap, or of the recent leaf sitemaps under a sitemap index.
 
@@ -93,7 +95,11 @@ async def sitemap_items(
     time on. Children without a lastmod are always considered; at most `max_children` sitemaps
     are fetched, nested indexes included.
     """
-    feed, child_urls = parse_sitemap(result.body, now=now, max_items=max_items)
+    job = SitemapJob(result.body, now, max_items)
+    if pool is None:
+        feed, child_urls = sitemap_batch([job])[0]
+    else:
+        feed, child_urls = (await pool.map_batch(sitemap_batch, [job], time_limit=time_limit))[0]
     if not child_urls:
         return _cap(feed, since, max_items)
     merged = ParsedFeed(format="sitemapindex")
@@ -210,10 +216,12 @@ def listing_items(
     return feed
 
 
-async def article_items(pool: CpuPool, result: FetchResult) -> ParsedFeed:
+async def article_items(
+    pool: CpuPool, result: FetchResult, *, time_limit: float | None = None
+) -> ParsedFeed:
     """One article page, extracted now (it is already fetched)."""
     job = ExtractJob(result.body, result.url, result.headers.get("content-type"))
-    (extracted,) = await pool.map_batch(extract_batch, [job])
+    (extracted,) = await pool.map_batch(extract_batch, [job], time_limit=time_limit)
     content = extracted.content
     if not content.text:
         raise ParseError("no article text found on the page")
@@ -268,24 +276,62 @@ async def gather_items(
     now: datetime,
     source_id: int | None = None,
     max_items: int = MAX_ITEMS,
+    time_limit: float | None = None,
 ) -> ParsedFeed:
     """The items a fetched source body yields, by the source's kind (one poll), at most
     `max_items` of them (the excess counted in `ParsedFeed.skipped`).
 
+    Parsing runs in the CPU pool under `time_limit` seconds of wall clock: past it the worker
+    is killed and the poll fails with a ParseError saying so.
+
     A feed is parsed in the CPU pool, which also builds its article rows for `source_id`
     stamped `now` (`ParsedFeed.rows`).
     """
-    if kind == SourceKind.FEED:
-        # feedparser is pure-Python CPU work: in the pool it runs on another core, and the
-        # event loop stays free for the other sources' database writes meanwhile.
-        job = FeedJob(result.body, dict(result.headers), now, source_id, max_items)
-        return (await pool.map_batch(parse_feed_batch, [job]))[0]
-    if kind == SourceKind.SITEMAP:
-        return await sitemap_items(
-            fetcher, result, max_children=max_children, now=now, max_items=max_items
-        )
-    if kind == SourceKind.LISTING:
-        return listing_items(result, selector=selector, max_items=max_items)
-    if kind == SourceKind.ARTICLE:
-        return await article_items(pool, result)
+    try:
+        if kind == SourceKind.FEED:
+            # feedparser is pure-Python CPU work: in the pool it runs on another core, and the
+            # event loop stays free for the other sources' database writes meanwhile.
+            job = FeedJob(result.body, dict(result.headers), now, source_id, max_items)
+            return (await pool.map_batch(parse_feed_batch, [job], time_limit=time_limit))[0]
+        if kind == SourceKind.SITEMAP:
+            return await sitemap_items(
+                fetcher,
+                result,
+                max_children=max_children,
+                now=now,
+                max_items=max_items,
+                pool=pool,
+                time_limit=time_limit,
+            )
+        if kind == SourceKind.LISTING:
+            listing = ListingJob(result, selector, max_items)
+            return (await pool.map_batch(listing_batch, [listing], time_limit=time_limit))[0]
+        if kind == SourceKind.ARTICLE:
+            return await article_items(pool, result, time_limit=time_limit)
+    except PoolTimeout as exc:
+        raise ParseError(f"parsing the {kind} {exc} (a hostile or broken document)") from None
     raise ParseError(f"unknown source kind {kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ListingJob:
+    result: FetchResult
+    selector: str | None
+    max_items: int
+
+
+def listing_batch(jobs: list[ListingJob]) -> list[ParsedFeed]:
+    """`listing_items` for a batch: the pool's entry point."""
+    return [listing_items(j.result, selector=j.selector, max_items=j.max_items) for j in jobs]
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapJob:
+    body: bytes
+    now: datetime
+    max_items: int
+
+
+def sitemap_batch(jobs: list[SitemapJob]) -> list[tuple[ParsedFeed, list[str]]]:
+    """`parse_sitemap` for a batch: the pool's entry point."""
+    return [parse_sitemap(j.body, now=j.now, max_items=j.max_items) for j in jobs]

@@ -22,8 +22,7 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from enum import StrEnum
 from ssl import SSLContext, create_default_context
 from urllib.parse import quote, urljoin, urlsplit
@@ -36,6 +35,7 @@ from app.config import default
 from app.crawlers.charset import decode_body
 from app.crawlers.connector import GuardedConnector, Network
 from app.crawlers.decoding import TooLarge, UndecodableBody, decode_chunk, decoders_for
+from app.crawlers.headers import header_int, retry_after_seconds
 from app.crawlers.politeness import HostLimiter
 from app.crawlers.robots import RobotsCache
 from app.crawlers.transport import BlockedAddressError, ResolveError, Resolver, system_resolver
@@ -110,19 +110,9 @@ class FetchResult:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header in either form (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    """Seconds to wait from a Retry-After header in either form (delta-seconds or HTTP date),
+    bounded (`headers.retry_after_seconds`): a hostile value never raises."""
+    return retry_after_seconds(value, now=now)
 
 
 class Fetcher:
@@ -381,10 +371,10 @@ class Fetcher:
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         cap = self.options.max_bytes
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > cap:
+        declared = header_int(response.headers.get("content-length"), maximum=2**62)
+        if declared is not None and declared > cap:
             raise FetchError(
-                f"body of {int(declared)} bytes exceeds the {cap}-byte limit", kind=FailureKind.HARD
+                f"body of {declared} bytes exceeds the {cap}-byte limit", kind=FailureKind.HARD
             )
         chain = decoders_for(response.headers.get("content-encoding"))
         chunks: list[bytes] = []

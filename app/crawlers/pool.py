@@ -1,7 +1,8 @@
 """The process pool for CPU-heavy stages: one per process, bounded, reused, fed with batches.
 
 Extraction (trafilatura) is pure-Python CPU work; threads would serialise on the GIL, so batches
-go to worker processes, one per core by default. The pool is started lazily with `forkserver`
+go to worker processes, one per core by default. The pool (pebble's, for its per-task time limit
+that kills the worker) is started lazily with `forkserver`
 (forking a process that runs an event loop and database pools is unsafe) and reused for the
 life of the process; each worker imports the extractor once.
 """
@@ -14,9 +15,12 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
+
+import pebble
+from pebble import ProcessExpired
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,8 +58,17 @@ def _exit_with(parent: int) -> None:
             os._exit(0)
 
 
+class PoolTimeout(Exception):
+    """A batch ran past its wall-clock limit; its worker process was killed and replaced."""
+
+
 class CpuPool:
-    """A lazily started process pool; `workers=0` runs batches inline (tests, one-off commands)."""
+    """A lazily started process pool; `workers=0` runs batches inline (tests, one-off commands).
+
+    Built on pebble's ProcessPool: a batch given a `timeout` that runs past it has its worker
+    process killed (not abandoned: the CPU and memory come back) and a fresh worker takes its
+    place, so one hostile document cannot pin a core or hang the pool's shutdown.
+    """
 
     def __init__(
         self, workers: int | None = None, *, setup: Callable[[], None] | None = None
@@ -64,34 +77,45 @@ class CpuPool:
         # Run once in each worker process as it starts (picklable: a module-level function or
         # a partial of one), for per-process state such as the encoder's thread count.
         self.setup = setup
-        self._executor: Executor | None = None
+        self._executor: pebble.ProcessPool | None = None
 
-    def _get(self) -> Executor:
-        if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            self._executor = ProcessPoolExecutor(
+    def _get(self) -> pebble.ProcessPool:
+        if self._executor is None or not self._executor.active:
+            self._executor = pebble.ProcessPool(
                 max_workers=self.workers,
-                mp_context=context,
+                context=multiprocessing.get_context("forkserver"),
                 initializer=_warm,
                 initargs=(os.getpid(), self.setup),
             )
         return self._executor
 
-    async def map_batch(self, function: Callable[[list[T]], list[R]], batch: list[T]) -> list[R]:
-        """Run `function(batch)` in a worker process (or inline when the pool has no workers)."""
+    async def map_batch(
+        self,
+        function: Callable[[list[T]], list[R]],
+        batch: list[T],
+        *,
+        time_limit: float | None = None,
+    ) -> list[R]:
+        """Run `function(batch)` in a worker process (or inline when the pool has no workers).
+
+        Past `time_limit` seconds the worker is killed and PoolTimeout raised (inline runs have no
+        limit: there is no process to kill). A worker that dies raises BrokenProcessPool.
+        """
         if not batch:
             return []
         if self.workers == 0:
             return function(batch)
-        loop = asyncio.get_running_loop()
-        executor = self._get()
+        future = self._get().schedule(function, args=(batch,), timeout=time_limit)
         try:
-            return await loop.run_in_executor(executor, function, batch)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): this batch fails, the next gets a new pool.
-            if self._executor is executor:
-                self._executor = None
-                executor.shutdown(wait=False, cancel_futures=True)
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise PoolTimeout(
+                f"took longer than {time_limit:g} s; its worker was stopped"
+            ) from None
+        except ProcessExpired as exc:  # killed, out of memory
+            raise BrokenProcessPool(f"a worker process died ({exc})") from None
+        except asyncio.CancelledError:
+            future.cancel()  # type: ignore[no-untyped-call]  # pebble is unannotated; stops the worker
             raise
 
     def spread(
@@ -110,10 +134,18 @@ class CpuPool:
 
         return run
 
-    def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+    def shutdown(self, *, grace: float = 10.0) -> None:
+        """Stop the workers: running batches get `grace` seconds, then the workers are killed
+        (a stuck batch never hangs a command's exit)."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        executor.close()  # type: ignore[no-untyped-call]  # pebble is unannotated
+        try:
+            executor.join(timeout=grace)
+        except TimeoutError:
+            executor.stop()  # type: ignore[no-untyped-call]  # pebble is unannotated
+            executor.join(timeout=grace)
 
 
 _shared: CpuPool | None = None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -150,6 +151,8 @@ class RobotsCache:
         rate = parser.request_rate(self.agent)
         if rate is not None and rate.requests > 0:
             asked = max(asked, rate.seconds / rate.requests)
+        if not math.isfinite(asked) or asked < 0:  # "Crawl-delay: inf", "nan", "-5"
+            asked = self.max_delay if asked == math.inf else 0.0
         if asked > self.max_delay:
             logger.info(
                 "robots.txt Crawl-delay or Request-rate capped",

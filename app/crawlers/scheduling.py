@@ -14,9 +14,9 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 from app.crawlers.fetch import FailureKind
+from app.crawlers.headers import finite_seconds, header_date, header_int, seconds_between
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,7 @@ class PollPolicy:
         return int(min(max(seconds, self.min_seconds), self.max_seconds))
 
 
+MAX_FRESHNESS = 30 * 24 * 3600  # a longer max-age or Expires is read as this (then clamped)
 RATE_WINDOW_ITEMS = 20  # newest items used to estimate the publishing rate
 RATE_HORIZON = timedelta(days=30)  # older items say nothing about today's rate
 
@@ -111,8 +112,9 @@ def error_delay(
     delay = min(base * (2 ** min(exponent, 16)), policy.max_error_backoff_seconds)
     jitter = (rng or random).uniform(0.9, 1.1)
     delay = int(delay * jitter)
-    if retry_after is not None:
-        delay = max(delay, int(retry_after))
+    wait = finite_seconds(retry_after, maximum=policy.max_error_backoff_seconds)
+    if wait is not None:  # inf, NaN or negative from a hostile header never reach int()
+        delay = max(delay, int(wait))
     return min(delay, policy.max_error_backoff_seconds)
 
 
@@ -120,10 +122,10 @@ def parse_max_age(cache_control: str | None) -> int | None:
     """`max-age` from a Cache-Control header, in seconds."""
     if not cache_control:
         return None
-    for directive in cache_control.split(","):
+    for directive in cache_control[:2000].split(","):
         name, _, value = directive.strip().partition("=")
-        if name.lower() == "max-age" and value.strip().isdigit():
-            return int(value.strip())
+        if name.lower() == "max-age":
+            return header_int(value.strip('" '), maximum=MAX_FRESHNESS)
     return None
 
 
@@ -139,15 +141,9 @@ def freshness_seconds(headers: Mapping[str, str], *, now: datetime | None = None
     if expires is None:
         return None
     base = _http_date(headers.get("date")) or now or datetime.now(UTC)
-    seconds = int((expires - base).total_seconds())
-    return seconds if seconds > 0 else None
+    seconds = finite_seconds(seconds_between(expires, base), maximum=MAX_FRESHNESS)
+    return int(seconds) if seconds else None
 
 
 def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return header_date(value)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.config import default
 from app.crawlers.discover import PAGE_KINDS, gather_items
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
 from app.crawlers.parsers import MAX_ITEMS, ParseError, storable
@@ -86,6 +87,7 @@ class CrawlStage:
     clock: Callable[[], datetime]
     sitemap_max_children: int = 5
     max_items: int = MAX_ITEMS
+    parse_time_limit: float | None = default("parse_timeout_seconds")
 
     async def run_pending(self, *, stored: asyncio.Event | None = None) -> list[SourceOutcome]:
         """Claim and crawl due sources batch by batch until none is due.
@@ -99,11 +101,14 @@ class CrawlStage:
         outcomes: list[SourceOutcome] = []
         claiming = asyncio.create_task(self._claim())
         writing: asyncio.Task[None] | None = None
+        held: set[int] = set()  # leased to this call: renewed while in flight
+        keeper = asyncio.create_task(self._keep_leases(held))
         try:
             while True:
                 claimed = await claiming
                 if not claimed:
                     return outcomes
+                held.update(s.id for s in claimed)
                 claiming = asyncio.create_task(self._claim())
                 unchanged: list[Poll] = []
                 try:
@@ -113,12 +118,17 @@ class CrawlStage:
                         await writing
                     writing = asyncio.create_task(self._record(unchanged))
         finally:
+            keeper.cancel()
             if writing is not None:
                 await writing
             if not claiming.done():
                 claiming.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await claiming  # a claim made and not crawled stays leased until it expires
+                extra = await claiming
+                held.update(s.id for s in extra)
+            # Whatever is still leased here was claimed and not polled (a cancelled cycle, a
+            # shutdown): released now rather than left until the lease runs out.
+            await self._release(held)
 
     async def _crawl_batch(
         self, claimed: list[ClaimedSource], unchanged: list[Poll], stored: asyncio.Event | None
@@ -134,20 +144,46 @@ class CrawlStage:
 
         return list(await asyncio.gather(*(run(s) for s in claimed)))
 
+    @property
+    def lease_seconds(self) -> int:
+        """One fetch's whole budget twice over, plus a minute; `_keep_leases` renews the leases
+        of a batch still in flight, so a crashed worker's sources are free again in minutes
+        (the lease used to cover a whole batch: 27 minutes by default)."""
+        return int(self.fetcher.options.total_timeout * 2 + 60)
+
     async def _claim(self) -> list[ClaimedSource]:
-        # Long enough for the worst case: this batch waits for the one in flight, then every
-        # fetch of both takes its whole time budget. A shorter lease could expire mid-batch and
-        # let another worker fetch the same source again in the same cycle.
-        rounds = 2 * -(-self.batch_size // self.concurrency)
-        lease = int(self.fetcher.options.total_timeout * rounds + 60)
         async with self.database.writer.begin() as session:
             return await source_service.claim_due_sources(
                 session,
                 worker=self.worker,
                 now=self.clock(),
                 limit=self.batch_size,
-                lease_seconds=lease,
+                lease_seconds=self.lease_seconds,
             )
+
+    async def _keep_leases(self, held: set[int]) -> None:
+        """Renew this call's leases every third of a lease until cancelled."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                async with self.database.writer.begin() as session:
+                    await source_service.extend_claims(
+                        session,
+                        worker=self.worker,
+                        source_ids=sorted(held),
+                        until=self.clock() + timedelta(seconds=self.lease_seconds),
+                    )
+            except Exception:  # a missed renewal only shortens the lease
+                logger.exception("lease renewal failed", extra={"worker": self.worker})
+
+    async def _release(self, source_ids: set[int]) -> None:
+        try:
+            async with self.database.writer.begin() as session:
+                await source_service.release_claims(
+                    session, worker=self.worker, source_ids=sorted(source_ids)
+                )
+        except Exception:  # the leases then expire on their own, minutes later
+            logger.exception("lease release failed", extra={"worker": self.worker})
 
     async def crawl_source(
         self, source: ClaimedSource, *, unchanged: list[Poll] | None = None
@@ -191,6 +227,7 @@ class CrawlStage:
             now=now,
             source_id=source.id,
             max_items=self.max_items,
+            time_limit=self.parse_time_limit,
         )
         rows = feed.rows
         if rows is None:
@@ -314,8 +351,30 @@ class CrawlStage:
     async def _record_failure(
         self, source: ClaimedSource, exc: Exception, started: datetime
     ) -> SourceOutcome:
+        """Record a failed poll. Never raises: the failure handler is where a hostile value
+        (a header, a reason) would otherwise end the batch with the source still leased."""
         now = self.clock()
-        failure = self._failure(source, exc, now)
+        try:
+            failure = self._failure(source, exc, now)
+        except Exception:
+            logger.exception("failure classification failed", extra={"source_id": source.id})
+            failure = PollFailure(
+                reason=f"internal error: {type(exc).__name__}",
+                kind=FailureKind.SOFT.value,
+                http_status=None,
+                errors=source.error_count + 1,
+                retry_at=now + timedelta(seconds=self.policy.soft_error_base_seconds),
+            )
+        try:
+            return await self._write_failure(source, failure, started, now)
+        except Exception:
+            logger.exception("recording a failure failed", extra={"source_id": source.id})
+            await self._release({source.id})
+            return SourceOutcome(source.id, FetchStatus.ERROR, error=failure.reason)
+
+    async def _write_failure(
+        self, source: ClaimedSource, failure: PollFailure, started: datetime, now: datetime
+    ) -> SourceOutcome:
         logger.warning(
             "source fetch failed",
             extra={

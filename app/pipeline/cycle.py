@@ -72,6 +72,7 @@ class Crawler:
     page_max_host_wait: float = default("page_max_host_wait_seconds")
     sitemap_max_children: int = 5
     max_items_per_feed: int = default("max_items_per_feed")
+    parse_time_limit: float = default("parse_timeout_seconds")
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 
     def _crawl(self) -> CrawlStage:
@@ -86,6 +87,7 @@ class Crawler:
             clock=self.clock,
             sitemap_max_children=self.sitemap_max_children,
             max_items=self.max_items_per_feed,
+            parse_time_limit=self.parse_time_limit,
         )
 
     async def crawl_due(self, *, stored: asyncio.Event | None = None) -> list[SourceOutcome]:
@@ -103,6 +105,7 @@ class Crawler:
             batch_size=self.page_batch_size,
             max_host_wait=self.page_max_host_wait,
             clock=self.clock,
+            parse_time_limit=self.parse_time_limit,
         )
         stats = await stage.run_pending()
         return stats.claimed - stats.deferred

@@ -25,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from app.config import default
 from app.crawlers.discover import ACCEPT_HTML
-from app.crawlers.extract import ExtractJob, extract_batch
+from app.crawlers.extract import Extracted, ExtractJob, extract_batch
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
 from app.crawlers.politeness import HostBusy
-from app.crawlers.pool import CpuPool
+from app.crawlers.pool import CpuPool, PoolTimeout
 from app.db import Database
 from app.models import utcnow
 from app.services import pages as page_service
@@ -56,6 +57,7 @@ class PageStage:
     batch_size: int = 32
     # Seconds a page may wait for its host's next turn; beyond that it is deferred.
     max_host_wait: float = 5.0
+    parse_time_limit: float | None = default("parse_timeout_seconds")  # per page
     clock: Callable[[], datetime] = utcnow
     stats: PageStats = field(default_factory=PageStats)
 
@@ -126,13 +128,42 @@ class PageStage:
             ExtractJob(result.body, result.url, result.headers.get("content-type"))
             for _, result in ready
         ]
+        limit = self.parse_time_limit
         try:
-            extracted = await self.pool.map_batch(extract_batch, jobs)
+            extracted = await self.pool.map_batch(
+                extract_batch, jobs, time_limit=limit * len(jobs) if limit else None
+            )
+        except PoolTimeout:
+            # A page that takes the whole batch's time: extract one by one, so only it fails.
+            for one in ready:
+                await self._extract_alone(one)
+            return
         except Exception as exc:  # a crashed pool process: retry these pages later
             logger.exception("extraction batch failed", extra={"pages": len(jobs)})
             for job, _ in ready:
                 await self._fail(job, f"extraction failed: {exc!r}", permanent=False)
             return
+        await self._store(ready, extracted)
+
+    async def _extract_alone(self, page: tuple[PageJob, FetchResult]) -> None:
+        job, result = page
+        extract = ExtractJob(result.body, result.url, result.headers.get("content-type"))
+        try:
+            extracted = await self.pool.map_batch(
+                extract_batch, [extract], time_limit=self.parse_time_limit
+            )
+        except PoolTimeout as exc:
+            await self._fail(job, f"extraction {exc}", permanent=True)
+            return
+        except Exception as exc:
+            logger.exception("extraction failed", extra={"article_id": job.article_id})
+            await self._fail(job, f"extraction failed: {exc!r}", permanent=False)
+            return
+        await self._store([page], extracted)
+
+    async def _store(
+        self, ready: list[tuple[PageJob, FetchResult]], extracted: list[Extracted]
+    ) -> None:
         outcomes = [
             PageOutcome(job.article_id, item.content, result.url, item.signature)
             for (job, result), item in zip(ready, extracted, strict=True)

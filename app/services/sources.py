@@ -257,6 +257,36 @@ async def record_polls(session: AsyncSession, *, polls: Sequence[Poll]) -> None:
     await session.execute(insert(FetchAttempt), [p.attempt for p in polls])
 
 
+async def release_claims(
+    session: AsyncSession, *, worker: str, source_ids: Sequence[int] | None = None
+) -> int:
+    """Give back `worker`'s leases (all of them, or those of `source_ids`) without a poll: the
+    sources are due again at once for any worker. Returns how many were released."""
+    query = update(Source).where(Source.claimed_by == worker, Source.claimed_until.is_not(None))
+    if source_ids is not None:
+        if not source_ids:
+            return 0
+        query = query.where(Source.id.in_(list(source_ids)))
+    result = await session.execute(query.values(claimed_until=None, claimed_by=None))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def extend_claims(
+    session: AsyncSession, *, worker: str, source_ids: Sequence[int], until: datetime
+) -> None:
+    """Renew `worker`'s leases still held on `source_ids` (the batch in flight) until `until`."""
+    if source_ids:
+        await session.execute(
+            update(Source)
+            .where(
+                Source.id.in_(list(source_ids)),
+                Source.claimed_by == worker,
+                Source.claimed_until.is_not(None),
+            )
+            .values(claimed_until=until)
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class PollFailure:
     """A failed poll: why, and when the source is due again."""
