@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.db import SessionDep
 from app.models import AlertRule, Webhook
@@ -115,13 +115,19 @@ def _hook(row: Webhook) -> WebhookRead:
     responses={201: {"description": "The webhook; `secret` is never shown again"}},
 )
 async def create_webhook(
-    body: WebhookCreate, session: SessionDep, key: CurrentKey
+    body: WebhookCreate, session: SessionDep, key: CurrentKey, request: Request
 ) -> WebhookCreated:
-    """Register a receiver; the response carries the signing secret, once."""
+    """Register a receiver; the response carries the signing secret, once. A URL that is (or
+    resolves to) a private, loopback or link-local address is refused with 422."""
     data = webhook_service.WebhookData(
         name=body.name, url=body.url, format=body.format, active=body.active
     )
-    row = await webhook_service.create_webhook(session, data=data, actor=key.name)
+    row = await webhook_service.create_webhook(
+        session,
+        data=data,
+        actor=key.name,
+        allow_private_networks=request.app.state.settings.allow_private_networks,
+    )
     return WebhookCreated(**_hook(row).model_dump(), secret=row.secret)
 
 
@@ -139,13 +145,20 @@ async def get_webhook(webhook_id: PathId, session: SessionDep) -> WebhookRead:
 
 @hooks.patch("/{webhook_id}", summary="Change a webhook")
 async def update_webhook(
-    webhook_id: PathId, body: WebhookUpdate, session: SessionDep
+    webhook_id: PathId, body: WebhookUpdate, session: SessionDep, request: Request
 ) -> WebhookRead:
-    """Rename, re-point, change the format, or pause (active=false) a webhook."""
+    """Rename, re-point, change the format, or pause (active=false) a webhook; a private
+    address is refused as at creation."""
     data = webhook_service.WebhookData(
         name=body.name, url=body.url, format=body.format, active=body.active
     )
-    return _hook(await webhook_service.update_webhook(session, webhook_id=webhook_id, data=data))
+    row = await webhook_service.update_webhook(
+        session,
+        webhook_id=webhook_id,
+        data=data,
+        allow_private_networks=request.app.state.settings.allow_private_networks,
+    )
+    return _hook(row)
 
 
 @hooks.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a webhook")

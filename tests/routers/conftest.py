@@ -23,6 +23,9 @@ async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
         etag_cache_seconds=0,  # every request sees the database as it is
         api_key_cache_seconds=0,
         rate_limit_per_minute=0,
+        # Webhook receivers in these tests listen on loopback (the 422 for private addresses
+        # is tested with the guard on: tests/hardening/test_webhook_receivers.py).
+        allow_private_networks=True,
     )
     app = create_app(settings, database=db)
     app.state.database = db  # ASGITransport does not run the lifespan
