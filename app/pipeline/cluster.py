@@ -2,15 +2,19 @@
 
 Each batch is one transaction: the article is placed by story group first, else by similarity
 to the open issues (feed/clustering.py), and the touched issues' metrics and severity are
-recomputed (services/issue_metrics.py).
+recomputed (services/issue_metrics.py). An article whose placing fails alone is set aside
+(pipeline/isolation.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.db import Database
-from app.services.clustering import cluster_pending
+from app.pipeline.isolation import IsolatedQueue
+from app.services.clustering import cluster_pending, skip_unclusterable
 from app.services.feed_config import FeedConfig
 
 
@@ -22,10 +26,10 @@ class ClusterStage:
 
     async def run_pending(self) -> int:
         """Cluster until no matched article is left ungrouped; returns how many were placed."""
-        grouped = 0
-        while True:
-            async with self.database.writer.begin() as session:
-                outcome = await cluster_pending(session, limit=self.batch_size, config=self.feed)
-            grouped += outcome.clustered
-            if outcome.clustered < self.batch_size:
-                return grouped
+
+        async def run(session: AsyncSession, limit: int) -> int:
+            outcome = await cluster_pending(session, limit=limit, config=self.feed)
+            return outcome.clustered
+
+        queue = IsolatedQueue(self.database, "cluster", run, skip_unclusterable, self.batch_size)
+        return await queue.drain()

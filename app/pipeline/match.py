@@ -1,14 +1,18 @@
 """The match stage: scored articles against every active watchlist (services/watchlists.py).
 
 The score stage matches its own batches from the texts it loaded; this stage takes the scored
-rows still unmatched (`matched_at` NULL), such as articles scored elsewhere.
+rows still unmatched (`matched_at` NULL), such as articles scored elsewhere. An article whose
+matching fails alone is set aside (pipeline/isolation.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.db import Database
+from app.pipeline.isolation import IsolatedQueue
 from app.services import watchlists as watchlist_service
 
 
@@ -19,10 +23,11 @@ class MatchStage:
 
     async def run_pending(self) -> int:
         """Match until no scored article is left unmatched; returns how many were matched."""
-        matched = 0
-        while True:
-            async with self.database.writer.begin() as session:
-                done = await watchlist_service.match_pending(session, limit=self.batch_size)
-            matched += done
-            if done < self.batch_size:
-                return matched
+
+        async def run(session: AsyncSession, limit: int) -> int:
+            return await watchlist_service.match_pending(session, limit=limit)
+
+        queue = IsolatedQueue(
+            self.database, "match", run, watchlist_service.skip_unmatchable, self.batch_size
+        )
+        return await queue.drain()

@@ -2,16 +2,20 @@
 
 The score stage gives most articles their group with their score (one row write); this stage
 takes the rest, such as articles scored elsewhere (`pantau score`) without a group. Their
-MinHash signatures are computed in the CPU pool.
+MinHash signatures are computed in the CPU pool. An article whose assignment fails alone gets
+a group of its own (pipeline/isolation.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.crawlers.neardup import signatures
 from app.crawlers.pool import CpuPool
 from app.db import Database
+from app.pipeline.isolation import IsolatedQueue
 from app.services import stories as story_service
 
 
@@ -24,15 +28,13 @@ class StoryStage:
     async def run_pending(self, *, scored_only: bool = False) -> int:
         """Every settled article (with `scored_only`, every scored one) joins a story group;
         returns how many did."""
-        assigned = 0
-        while True:
-            async with self.database.writer.begin() as session:
-                done = await story_service.assign_pending_stories(
-                    session,
-                    limit=self.batch_size,
-                    sign=self.pool.spread(signatures),
-                    scored_only=scored_only,
-                )
-            assigned += done
-            if done < self.batch_size:
-                return assigned
+
+        async def run(session: AsyncSession, limit: int) -> int:
+            return await story_service.assign_pending_stories(
+                session, limit=limit, sign=self.pool.spread(signatures), scored_only=scored_only
+            )
+
+        async def skip(session: AsyncSession) -> int | None:
+            return await story_service.skip_unassignable(session, scored_only=scored_only)
+
+        return await IsolatedQueue(self.database, "story", run, skip, self.batch_size).drain()

@@ -365,3 +365,23 @@ async def rebuild_states(
             watchlists=frozenset().union(*(i.watchlists for i in items)),
         )
     return out
+
+
+async def skip_unclusterable(session: AsyncSession) -> int | None:
+    """Set aside the next article `cluster_pending` would take (it failed alone): marked
+    grouped, in no issue. Returns its id."""
+    article_id = await session.scalar(
+        select(Article.id)
+        .where(
+            Article.scored_at.is_not(None),
+            Article.matched_at.is_not(None),
+            Article.grouped_at.is_(None),
+        )
+        .order_by(Article.id)
+        .limit(1)
+    )
+    if article_id is not None:
+        await session.execute(
+            update(Article).where(Article.id == article_id).values(grouped_at=utcnow())
+        )
+    return article_id

@@ -399,3 +399,38 @@ async def recount_group(session: AsyncSession, *, group_id: int) -> None:
     group.copy_count = group.outlet_count = 0
     group.first_article_id = None
     await _recount_many(session, {group_id})
+
+
+async def skip_unassignable(session: AsyncSession, *, scored_only: bool = False) -> int | None:
+    """Set aside the next article `assign_pending_stories` would take (it failed alone): a story
+    group of its own, stamped with its fetch time, no bands. Returns its id."""
+    settled = [
+        Article.story_group_id.is_(None),
+        Article.deleted_at.is_(None),
+        or_(Article.text_state.is_(None), Article.text_state != TextState.PENDING),
+    ]
+    if scored_only:
+        settled.append(Article.scored_at.is_not(None))
+    row = (
+        await session.execute(
+            select(Article.id, Article.title, Article.outlet, Article.fetched_at)
+            .where(*settled)
+            .order_by(Article.published_at, Article.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    article_id, title, outlet, fetched_at = row
+    group = StoryGroup(
+        title=title or "",
+        first_article_id=article_id,
+        first_outlet=outlet,
+        first_published_at=fetched_at,
+    )
+    session.add(group)
+    await session.flush()
+    await session.execute(
+        update(Article).where(Article.id == article_id).values(story_group_id=group.id)
+    )
+    return int(article_id)

@@ -492,3 +492,19 @@ def mentions_entities(session: AsyncSession, entities: Sequence[str]) -> ColumnE
     clause = _MENTIONS_PG if is_postgres(session) else _MENTIONS_SQLITE
     names = [e.casefold() for e in entities]
     return clause.bindparams(names=names)  # type: ignore[return-value]
+
+
+async def skip_unmatchable(session: AsyncSession) -> int | None:
+    """Set aside the next article `match_pending` would take (it failed alone): marked matched,
+    with no watchlist. Returns its id."""
+    article_id = await session.scalar(
+        select(Article.id)
+        .where(Article.scored_at.is_not(None), Article.matched_at.is_(None))
+        .order_by(Article.id)
+        .limit(1)
+    )
+    if article_id is not None:
+        await session.execute(
+            update(Article).where(Article.id == article_id).values(matched_at=utcnow())
+        )
+    return article_id
