@@ -32,6 +32,7 @@ from app.schemas.alert import (
     WebhookRead,
     WebhookUpdate,
 )
+from app.schemas.common import MAX_ID
 from app.schemas.issue import IssueRead
 from app.services import alerts as alert_service
 from app.services import digest as digest_service
@@ -179,6 +180,12 @@ async def list_deliveries(
     return DeliveryList(items=[DeliveryRead.model_validate(d) for d in rows])
 
 
+# A digest is for a day Pantau can have seen: outside these, day arithmetic in a zone
+# overflows (9999-12-31 + 1 day) and nothing was ever stored anyway.
+EARLIEST_DAY = date(1990, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
 @feed.get("/spikes", summary="Detected spikes")
 async def list_spikes(
     session: SessionDep,
@@ -186,7 +193,9 @@ async def list_spikes(
         Literal["watchlist", "issue"] | None,
         Query(description="Only spikes of this kind of series."),
     ] = None,
-    subject_id: Annotated[int | None, Query(description="Only this watchlist or issue.")] = None,
+    subject_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only this watchlist or issue.")
+    ] = None,
     days: Annotated[int, Query(ge=1, le=90, description="Buckets of the last N days.")] = 7,
 ) -> SpikeList:
     """Volume and negative-share spikes found by the scheduler, newest bucket first."""
@@ -208,8 +217,10 @@ async def get_digest(
         date | None,
         Query(
             alias="date",
-            description="The local day (default: today in `tz`).",
+            description=f"The local day (default: today in `tz`), {EARLIEST_DAY} .. {LATEST_DAY}.",
             examples=["2026-11-20"],
+            ge=EARLIEST_DAY,
+            le=LATEST_DAY,
         ),
     ] = None,
     tz: Tz = "Asia/Jakarta",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-Alias = Field(min_length=1, max_length=200)
+# Each alias is bounded like the name (it was not: a 200 KB alias was stored and matched).
+Alias = Annotated[str, Field(max_length=200)]  # blank ones are dropped, not refused
 
 
 class EntityCreate(BaseModel):
@@ -22,7 +24,7 @@ class EntityCreate(BaseModel):
     )
 
     name: str = Field(min_length=1, max_length=200, description="Display name; matched too.")
-    aliases: list[str] = Field(
+    aliases: list[Alias] = Field(
         default_factory=list,
         max_length=50,
         description="Other spellings, matched case-insensitively on word boundaries.",
@@ -32,7 +34,7 @@ class EntityCreate(BaseModel):
 
 class EntityUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    aliases: list[str] | None = Field(default=None, max_length=50)
+    aliases: list[Alias] | None = Field(default=None, max_length=50)
     active: StrictBool | None = None
 
 

@@ -101,15 +101,20 @@ async def list_rules(session: AsyncSession) -> Sequence[AlertRule]:
 
 async def update_rule(session: AsyncSession, *, rule_id: int, data: RuleData) -> AlertRule:
     rule = await get_rule(session, rule_id=rule_id)
-    for name in ("kind", "threshold", "watchlist_id", "webhook_id", "cooldown_minutes", "active"):
-        value = getattr(data, name)
-        if value is not None:
-            setattr(rule, name, value)
-    if data.name is not None:
-        rule.name = " ".join(data.name.split()) or rule.name
-    if data.spike_kinds is not None:
-        rule.spike_kinds = list(data.spike_kinds)
-    await _check(session, rule)
+    # Checked before anything is flushed: an autoflush of a rule naming a missing webhook
+    # raised the foreign-key error (a 500) before the check could answer 422.
+    with session.no_autoflush:
+        for name in ("kind", "threshold", "watchlist_id", "webhook_id", "cooldown_minutes"):
+            value = getattr(data, name)
+            if value is not None:
+                setattr(rule, name, value)
+        if data.active is not None:
+            rule.active = data.active
+        if data.name is not None:
+            rule.name = " ".join(data.name.split()) or rule.name
+        if data.spike_kinds is not None:
+            rule.spike_kinds = list(data.spike_kinds)
+        await _check(session, rule)
     await session.flush()
     return rule
 

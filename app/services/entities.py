@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, InvalidInput, NotFound
@@ -35,12 +35,13 @@ def clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
 
 
 async def _check_name_free(session: AsyncSession, name: str, entity_id: int | None) -> None:
-    query = select(WatchedEntity.id).where(func.lower(WatchedEntity.name) == name.lower())
-    if entity_id is not None:
-        query = query.where(WatchedEntity.id != entity_id)
-    existing = await session.scalar(query)
-    if existing is not None:
-        raise Conflict(f"entity {name!r} already exists as id {existing}", entity_id=existing)
+    # Compared case-folded in Python: SQLite's lower() folds ASCII only, so "Ökonomi" twice
+    # slipped past it and hit the unique index (a 500). The list is small (watched entities).
+    key = name.casefold()
+    rows = await session.execute(select(WatchedEntity.id, WatchedEntity.name))
+    for existing, other in rows:
+        if existing != entity_id and other.casefold() == key:
+            raise Conflict(f"entity {name!r} already exists as id {existing}", entity_id=existing)
 
 
 async def create_entity(
