@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     response_cache_bytes: int = Field(default=32_000_000, ge=0)
     rate_limit_per_minute: int = Field(default=600, ge=0)
     rate_limit_burst: int = Field(default=120, ge=1)
+    # Failed API-key attempts per client address (each costs a key lookup): past the burst, a
+    # 429 answers without looking (0: no limit).
+    invalid_key_per_minute: int = Field(default=30, ge=0)
+    invalid_key_burst: int = Field(default=20, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
     metrics_public: bool = False

@@ -129,6 +129,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.rate_limiter = RateLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
+    app.state.invalid_keys = RateLimiter(
+        per_minute=settings.invalid_key_per_minute, burst=settings.invalid_key_burst
+    )
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_conditional_handlers(app)

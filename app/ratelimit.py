@@ -1,10 +1,11 @@
-"""Per-key token buckets: in-process, so each worker enforces the limit on its own share."""
+"""Token buckets per API key (and per client address for failed keys): in-process, so each
+worker enforces the limit on its own share."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 
@@ -40,18 +41,25 @@ class RateLimiter:
         self.burst = burst
         self._rate = per_minute / 60.0
         self._clock = clock
-        self._buckets: dict[int, tuple[float, float]] = {}  # key id -> (tokens, at)
+        self._buckets: dict[Hashable, tuple[float, float]] = {}  # key -> (tokens, at)
 
     @property
     def enabled(self) -> bool:
         return self.per_minute > 0
 
-    def take(self, key_id: int) -> Verdict:
+    def peek(self, key_id: Hashable) -> Verdict:
+        """What `take` would answer, without taking a token."""
+        return self._verdict(key_id, spend=False)
+
+    def take(self, key_id: Hashable) -> Verdict:
+        return self._verdict(key_id, spend=True)
+
+    def _verdict(self, key_id: Hashable, *, spend: bool) -> Verdict:
         now = self._clock()
         tokens, at = self._buckets.get(key_id, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - at) * self._rate)
         allowed = tokens >= 1.0
-        if allowed:
+        if allowed and spend:
             tokens -= 1.0
         self._buckets[key_id] = (tokens, now)
         if len(self._buckets) > 100_000:  # idle keys refill to full anyway; forget them

@@ -59,6 +59,28 @@ class KeyCache:
         self._keys = {d: v for d, v in self._keys.items() if v[1].id != key_id}
 
 
+async def _look_up(request: Request, secret: str) -> KeyInfo:
+    """The key for `secret` from the database. Failed attempts are counted per client address;
+    an address past its limit gets a 429 without a lookup (guessing costs nothing otherwise)."""
+    failures: RateLimiter = request.app.state.invalid_keys
+    address = request.client.host if request.client else "unknown"
+    if failures.enabled and not failures.peek(address).allowed:
+        verdict = failures.peek(address)
+        raise RateLimited(
+            f"too many invalid API keys from {address}; retry in {verdict.retry_after} s",
+            headers=verdict.headers(),
+        )
+    database: Database = request.app.state.database
+    try:
+        async with database.sessionmaker() as session:  # a reader: never SQLite's write lock
+            row = await api_keys.authenticate(session, secret=secret)
+    except Unauthorized:
+        if failures.enabled:
+            failures.take(address)
+        raise
+    return KeyInfo(id=row.id, name=row.name, role=row.role)
+
+
 async def current_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -71,10 +93,7 @@ async def current_key(
     digest = hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
     key = cache.get(digest)
     if key is None:
-        database: Database = request.app.state.database
-        async with database.sessionmaker() as session:  # a reader: never takes SQLite's write lock
-            row = await api_keys.authenticate(session, secret=secret)
-            key = KeyInfo(id=row.id, name=row.name, role=row.role)
+        key = await _look_up(request, secret)
         cache.put(digest, key)
     request.state.api_key_id = key.id
     limiter: RateLimiter = request.app.state.rate_limiter

@@ -5,6 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from app.config import Settings
+from app.db import Database
+from app.main import create_app
+
 
 async def test_the_same_non_ascii_entity_name_twice_is_a_conflict(
     client: httpx.AsyncClient, analyst: dict[str, str]
@@ -102,3 +106,30 @@ async def test_validators_answer_422_for_any_length(
     ]:
         response = await client.post(path, json=body, headers=analyst)
         assert response.status_code in (413, 422), (path, response.status_code)
+
+
+async def test_invalid_keys_are_limited_per_client_address(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """Each invalid key costs a lookup; past the burst an address gets 429 without one."""
+    settings = Settings(
+        database_url=db.url,
+        scheduler_enabled=False,
+        environment="test",
+        rate_limit_per_minute=0,
+        invalid_key_per_minute=6,
+        invalid_key_burst=5,
+    )
+    app = create_app(settings, database=db)
+    app.state.database = db
+    statuses = []
+    for client_address in (("10.0.0.1", 1000), ("10.0.0.2", 1000)):
+        transport = httpx.ASGITransport(app=app, client=client_address)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pantau.test") as http:
+            for n in range(8):
+                bad = {"Authorization": f"Bearer pnt_{'x' * 20}{n}"}
+                statuses.append((await http.get("/v1/articles", headers=bad)).status_code)
+            limited = await http.get("/v1/articles", headers={"Authorization": "Bearer pnt_y"})
+            assert "Retry-After" in limited.headers
+    # Five tries, then 429 for that address; the next address has its own five.
+    assert statuses == [401] * 5 + [429] * 3 + [401] * 5 + [429] * 3
