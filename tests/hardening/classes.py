@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -239,6 +240,10 @@ class ClassServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def respond(self, path: str) -> Response:
+        path = path.split("?", 1)[0]  # copies of a member differ by query only (bench/)
+        if path == "/slow":  # answers after 20 s: a poll still in flight when a cycle stops
+            time.sleep(20)
+            return Response(body=rss(healthy_items(self.base, "slow")))
         if path in self.routes:
             return self.routes[path]
         if path.startswith("/article/"):

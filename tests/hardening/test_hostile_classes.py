@@ -8,6 +8,8 @@ hostile source has an attempt with its reason; no impossible date is stored.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -186,3 +188,33 @@ async def test_crawl_once_exits_0_over_the_hostile_classes(db: Database, farm: C
             select(func.count()).select_from(Source).where(Source.claimed_until.is_not(None))
         )
     assert leased == 0
+
+
+@pytest.mark.timeout(120)
+async def test_a_cancelled_cycle_releases_its_leases_at_once(
+    db: Database, crawler: Crawler, farm: ClassServer
+) -> None:
+    """A worker stopped mid-batch (shutdown) gives its sources back instead of leaving them
+    leased until the lease runs out; and the lease itself is a fetch budget, not a batch's."""
+    async with db.writer.begin() as session:
+        for n in range(3):
+            data = source_service.NewSource(url=farm.url(f"/slow?n={n}"), kind=SourceKind.FEED)
+            await source_service.create_source(session, data=data)
+    assert crawler._crawl().lease_seconds <= OPTIONS.total_timeout * 2 + 60
+    cycle = asyncio.create_task(crawler.run_once())
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        async with db.sessionmaker() as session:
+            leased = await session.scalar(
+                select(func.count()).select_from(Source).where(Source.claimed_until.is_not(None))
+            )
+        if leased == 3:
+            break
+    assert leased == 3
+    cycle.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await cycle
+    async with db.sessionmaker() as session:
+        sources = (await session.scalars(select(Source))).all()
+    assert [s.claimed_until for s in sources] == [None, None, None]
+    assert all(s.claimed_by is None for s in sources)
