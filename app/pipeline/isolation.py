@@ -5,7 +5,8 @@ rolled back and redone one article at a time; an article that fails alone is set
 stage's `skip` (marked done for that stage, without its result) and logged with its id and the
 exception, and the queue goes on. Without this, one poison row (an impossible date stored
 before the parsers bounded them, say) failed the same batch in every cycle and every article
-queued behind it waited forever.
+queued behind it waited forever. A database error (locked, connection lost) is not the
+article's fault: alone it is raised, never a reason to set an article aside.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
@@ -57,6 +59,8 @@ class IsolatedQueue:
             try:
                 async with self.database.writer.begin() as session:
                     one = await self.run(session, 1)
+            except DBAPIError:
+                raise  # the database's trouble (locked, gone), not this article's: never set aside
             except Exception as exc:
                 async with self.database.writer.begin() as session:
                     article_id = await self.skip(session)
