@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.config import Settings, get_settings
@@ -35,6 +35,7 @@ from app.routers import (
 from app.routers.conventions import install_conditional_handlers
 from app.routers.deps import JSON, KeyCache, Viewer
 from app.routers.gate import ConditionalGate
+from app.routers.params import QueryParamGuard
 from app.services.changes import VersionCache
 
 DESCRIPTION = """
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        dependencies=[Depends(QueryParamGuard())],
     )
     app.state.settings = settings
     install_request_id_logging()

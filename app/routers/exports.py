@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from app.db import Database
-from app.models import IssueStatus
 from app.routers.articles import ArticleQuery
 from app.routers.deps import ERROR_RESPONSES, accepts
-from app.routers.params import Since, Tz, Until, window
+from app.routers.issues import IssueQuery
 from app.services import exports as service
-from app.services.issues import IssueFilters
 
 router = APIRouter(
     prefix="/v1/exports",
@@ -48,24 +46,9 @@ async def export_articles(
 
 @router.get("/issues.csv", summary="Export issues as CSV")
 async def export_issues(
-    request: Request,
-    status: Annotated[
-        list[IssueStatus] | None, Query(description="Only issues in these triage statuses.")
-    ] = None,
-    min_severity: Annotated[float | None, Query(ge=0, le=100)] = None,
-    max_severity: Annotated[float | None, Query(ge=0, le=100)] = None,
-    since: Since = None,
-    until: Until = None,
-    tz: Tz = "Asia/Jakarta",
+    request: Request, params: Annotated[IssueQuery, Depends()]
 ) -> StreamingResponse:
-    """Every issue matching the filters (same as `GET /v1/issues`), streamed."""
-    lower, upper = window(since, until, tz)
-    filters = IssueFilters(
-        statuses=tuple(s.value for s in status or ()),
-        min_severity=min_severity,
-        max_severity=max_severity,
-        since=lower,
-        until=upper,
-    )
+    """Every issue matching the filters (same as `GET /v1/issues`: the team's feed unless
+    `scope=all`), streamed."""
     database: Database = request.app.state.database
-    return _csv(request, service.export_issues(database.sessionmaker, filters), "issues.csv")
+    return _csv(request, service.export_issues(database.sessionmaker, params.filters), "issues.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.db import SessionDep
 from app.errors import InvalidInput
@@ -13,7 +13,7 @@ from app.routers.conventions import collection_version, next_link, sync_page_inf
 from app.routers.deps import ERROR_RESPONSES, LIST_RESPONSES, Analyst, CurrentKey, Viewer
 from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, window
 from app.schemas.article import ArticleRead
-from app.schemas.common import PageInfo, Tombstone
+from app.schemas.common import DbId, PageInfo, Tombstone
 from app.schemas.issue import (
     IssueDetail,
     IssueEventList,
@@ -37,9 +37,64 @@ IssueSort = Literal[
 ]
 
 
+class IssueQuery:
+    """The issue filters, shared by the feed and the CSV export."""
+
+    def __init__(
+        self,
+        scope: Annotated[
+            Literal["watched", "all"],
+            Query(
+                description=(
+                    "`watched` (default): the team's feed, issues with an article matched by "
+                    "an active watchlist that are neither dismissed nor resolved (`status` "
+                    "replaces the status part). `all`: every issue, any status."
+                )
+            ),
+        ] = "watched",
+        status: Annotated[
+            list[IssueStatus] | None,
+            Query(description="Only issues in these triage statuses (repeat the parameter)."),
+        ] = None,
+        watchlist: Annotated[
+            list[DbId] | None,
+            Query(
+                description="Only issues with an article matched by one of these watchlists "
+                "(ids, repeatable; active or not)."
+            ),
+        ] = None,
+        min_severity: Annotated[
+            float | None, Query(ge=0, le=100, description="Severity at least this.")
+        ] = None,
+        max_severity: Annotated[
+            float | None, Query(ge=0, le=100, description="Severity at most this.")
+        ] = None,
+        since: Since = None,
+        until: Until = None,
+        tz: Tz = "Asia/Jakarta",
+    ) -> None:
+        lower, upper = window(since, until, tz)
+        statuses = tuple(s.value for s in status or ())
+        watched = scope == "watched"
+        self.tz = tz
+        self.filters = service.IssueFilters(
+            statuses=statuses,
+            min_severity=min_severity,
+            max_severity=max_severity,
+            since=lower,
+            until=upper,
+            watchlist_ids=tuple(watchlist or ()),
+            watched_only=watched,
+            open_only=watched and not statuses,
+        )
+        self.used = scope != "watched" or any(
+            v is not None for v in (status, watchlist, min_severity, max_severity, since, until)
+        )
+
+
 @router.get(
     "",
-    summary="The issue feed, newest activity first",
+    summary="The team's issue feed, newest activity first",
     dependencies=[collection_version("issue")],
     responses=LIST_RESPONSES,
 )
@@ -47,19 +102,7 @@ async def list_issues(
     request: Request,
     response: Response,
     session: SessionDep,
-    status: Annotated[
-        list[IssueStatus] | None,
-        Query(description="Only issues in these triage statuses (repeat the parameter)."),
-    ] = None,
-    min_severity: Annotated[
-        float | None, Query(ge=0, le=100, description="Severity at least this.")
-    ] = None,
-    max_severity: Annotated[
-        float | None, Query(ge=0, le=100, description="Severity at most this.")
-    ] = None,
-    since: Since = None,
-    until: Until = None,
-    tz: Tz = "Asia/Jakarta",
+    params: Annotated[IssueQuery, Depends()],
     sort: Annotated[IssueSort, Query(description="Order; `-` means descending.")] = (
         "-last_seen_at"
     ),
@@ -70,24 +113,19 @@ async def list_issues(
     """Issues ordered by `sort` (ties by id) with a keyset cursor, or, with `changed_after`,
     every issue changed since the cursor, plus tombstones for deleted and merged ones.
 
+    By default only what the team watches and still has to handle: issues with an article
+    matched by an active watchlist, not dismissed or resolved. `scope=all` lists every
+    issue; `status=` picks the statuses; `watchlist=` narrows to given watchlists.
     `since`/`until` bound the latest activity (`last_seen_at`). Send `If-None-Match` with the
     ETag of the previous answer: an unchanged feed answers 304 without running the query.
+    A query parameter the endpoint does not know answers 422 naming it.
     """
     if changed_after is not None:
-        used = [status, min_severity, max_severity, since, until, cursor]
-        if any(v is not None for v in used) or sort != "-last_seen_at":
+        if params.used or cursor is not None or sort != "-last_seen_at":
             raise InvalidInput("changed_after cannot be combined with filters, sort or cursor")
         return await _sync(request, response, session, changed_after, limit)
-    lower, upper = window(since, until, tz)
-    filters = service.IssueFilters(
-        statuses=tuple(s.value for s in status or ()),
-        min_severity=min_severity,
-        max_severity=max_severity,
-        since=lower,
-        until=upper,
-    )
     rows, next_cursor = await service.list_issues(
-        session, limit=limit, cursor=cursor, filters=filters, sort=sort
+        session, limit=limit, cursor=cursor, filters=params.filters, sort=sort
     )
     return IssuePage(
         items=[IssueRead.model_validate(i) for i in rows],

@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
-from app.models import Article, ChangeKind, Issue, IssueArticle
+from app.models import (
+    Article,
+    ArticleWatchlist,
+    ChangeKind,
+    Issue,
+    IssueArticle,
+    IssueStatus,
+    Watchlist,
+)
 from app.services.changes import ChangeBatch, Position, read_changes
 from app.services.pagination import SortKey, keyset_page, page_cursor, sort_key
 from app.services.timewindow import check_window
@@ -28,6 +36,10 @@ ISSUE_SORTS = {
 DEFAULT_ISSUE_SORT = "-last_seen_at"
 
 
+# What the team still has to look at: the default feed leaves these out.
+CLOSED_STATUSES = (IssueStatus.DISMISSED.value, IssueStatus.RESOLVED.value)
+
+
 @dataclass(frozen=True, slots=True)
 class IssueFilters:
     statuses: tuple[str, ...] = ()
@@ -35,6 +47,26 @@ class IssueFilters:
     max_severity: float | None = None
     since: datetime | None = None  # last activity at or after
     until: datetime | None = None  # last activity before
+    watchlist_ids: tuple[int, ...] = ()  # an article matched by one of these watchlists
+    watched_only: bool = False  # an article matched by an active watchlist
+    open_only: bool = False  # not dismissed or resolved (ignored when `statuses` is given)
+
+
+def _matches_watchlist(watchlist_ids: tuple[int, ...]) -> ColumnElement[bool]:
+    """An article of the issue was matched by one of `watchlist_ids`, or (empty) by any
+    active watchlist."""
+    query = (
+        select(IssueArticle.article_id)
+        .join(ArticleWatchlist, ArticleWatchlist.article_id == IssueArticle.article_id)
+        .where(IssueArticle.issue_id == Issue.id)
+    )
+    if watchlist_ids:
+        query = query.where(ArticleWatchlist.watchlist_id.in_(watchlist_ids))
+    else:
+        query = query.join(Watchlist, Watchlist.id == ArticleWatchlist.watchlist_id).where(
+            Watchlist.active.is_(True)
+        )
+    return exists(query)
 
 
 def filtered_issues(filters: IssueFilters) -> Select[Issue]:
@@ -43,6 +75,12 @@ def filtered_issues(filters: IssueFilters) -> Select[Issue]:
     query = select(Issue).where(Issue.merged_into_id.is_(None))  # merged ones are tombstones
     if filters.statuses:
         query = query.where(Issue.status.in_(filters.statuses))
+    elif filters.open_only:
+        query = query.where(Issue.status.not_in(CLOSED_STATUSES))
+    if filters.watchlist_ids:
+        query = query.where(_matches_watchlist(filters.watchlist_ids))
+    elif filters.watched_only:
+        query = query.where(_matches_watchlist(()))
     if filters.min_severity is not None:
         query = query.where(Issue.severity >= filters.min_severity)
     if filters.max_severity is not None:

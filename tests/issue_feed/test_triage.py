@@ -143,7 +143,7 @@ async def test_merge_leaves_a_tombstone_and_split_makes_a_new_issue(
     assert merged.status_code == 200 and merged.json()["article_count"] == 3
     synced, _ = await follow_sync(client, viewer, cursor)  # waits out other transactions
     assert {"id": park_issue, "deleted": True, "merged_into": flood_issue} in synced
-    listed = (await client.get("/v1/issues", headers=viewer)).json()["items"]
+    listed = (await client.get("/v1/issues?scope=all", headers=viewer)).json()["items"]
     assert [i["id"] for i in listed] == [flood_issue]
     again = await client.post(
         f"/v1/issues/{park_issue}/merge", json={"into": flood_issue}, headers=analyst
