@@ -15,6 +15,7 @@ from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, w
 from app.schemas.article import ArticleRead
 from app.schemas.common import DbId, PageInfo, Tombstone
 from app.schemas.issue import (
+    IssueComment,
     IssueDetail,
     IssueEventList,
     IssueEventRead,
@@ -152,9 +153,12 @@ async def _sync(
 async def get_issue(issue_id: PathId, session: SessionDep) -> IssueDetail:
     """One issue and its articles, newest first."""
     issue, articles = await service.get_issue(session, issue_id=issue_id)
+    comments = await triage.list_comments(session, issue_id=issue_id)
     base = IssueRead.model_validate(issue)
     return IssueDetail(
-        **base.model_dump(), articles=[ArticleRead.model_validate(a) for a in articles]
+        **base.model_dump(),
+        articles=[ArticleRead.model_validate(a) for a in articles],
+        comments=[IssueComment.model_validate(c) for c in comments],
     )
 
 
@@ -176,8 +180,10 @@ async def update_issue(
     issue_id: PathId, body: IssueUpdate, session: SessionDep, key: CurrentKey
 ) -> IssueRead:
     """Move the issue through new → monitoring → escalated → resolved, or dismiss it with a
-    reason; set the assignee or notes. Every change is recorded with the key's name
-    (`GET /v1/issues/{id}/events`)."""
+    reason; set the assignee or notes; or just comment. Every change is recorded with the
+    key's name and the comment (`GET /v1/issues/{id}/events`); a comment alone is a `comment`
+    event, shown in the issue's `comments`. A request that changes nothing and has no comment
+    answers 422."""
     changes = triage.IssueChanges(
         status=body.status,
         dismissed_reason=body.dismissed_reason,

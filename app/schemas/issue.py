@@ -55,8 +55,23 @@ class IssueRead(BaseModel):
     )
 
 
+class IssueComment(BaseModel):
+    """An analyst's comment: on its own (action `comment`) or with the change it explains."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    event_id: int = Field(validation_alias="id", description="The audit event carrying it.")
+    at: datetime
+    actor: str
+    action: str = Field(description="`comment`, or the change it came with (status, ...).")
+    text: str = Field(validation_alias="reason")
+
+
 class IssueDetail(IssueRead):
     articles: list[ArticleRead]
+    comments: list[IssueComment] = Field(
+        default_factory=list, description="Analysts' comments, oldest first."
+    )
 
 
 class IssuePage(BaseModel):
@@ -67,13 +82,17 @@ class IssuePage(BaseModel):
 
 
 class IssueUpdate(BaseModel):
-    """Triage: any subset of the fields; each change is recorded in the audit trail."""
+    """Triage: any subset of the fields; each change is recorded in the audit trail.
+
+    A `comment` alone is recorded as a `comment` event; a request that changes nothing and
+    has no comment is a 422."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {"status": "escalated", "assignee": "rina", "comment": "Menteri dikutip"},
                 {"status": "dismissed", "dismissed_reason": "false_positive"},
+                {"comment": "Humas sudah dihubungi, tunggu klarifikasi"},
             ]
         }
     )
@@ -88,7 +107,9 @@ class IssueUpdate(BaseModel):
     assignee: str | None = Field(default=None, max_length=200, description="Empty string clears.")
     notes: str | None = Field(default=None, max_length=20_000)
     comment: str | None = Field(
-        default=None, max_length=2000, description="Why: stored with the audit events."
+        default=None,
+        max_length=2000,
+        description="Why, stored with the change's events; alone, an event of its own.",
     )
 
 
@@ -124,6 +145,7 @@ class IssueEventRead(BaseModel):
             "split",
             "split_from",
             "reopened",
+            "comment",
         ]
         | str
     )
