@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.db import SessionDep
 from app.errors import InvalidInput
-from app.models import IssueStatus
+from app.models import Issue, IssueStatus
 from app.routers.conventions import collection_version, next_link, sync_page_info
 from app.routers.deps import ERROR_RESPONSES, LIST_RESPONSES, Analyst, CurrentKey, Viewer
 from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, window
@@ -23,6 +24,7 @@ from app.schemas.issue import (
     IssuePage,
     IssueRead,
     IssueSplit,
+    IssueStoryRead,
     IssueUpdate,
 )
 from app.services import issues as service
@@ -36,6 +38,23 @@ router = APIRouter(
 IssueSort = Literal[
     "-last_seen_at", "last_seen_at", "-first_seen_at", "-severity", "-article_count"
 ]
+
+
+async def to_reads(session: SessionDep, issues: Sequence[Issue]) -> list[IssueRead]:
+    """The issues as served, each with its story groups."""
+    stories = await service.issue_stories(session, issue_ids=[i.id for i in issues])
+    out = []
+    for issue in issues:
+        read = IssueRead.model_validate(issue)
+        count, top = stories.get(issue.id, (0, []))
+        read.story_count = count
+        read.stories = [IssueStoryRead.model_validate(s) for s in top]
+        out.append(read)
+    return out
+
+
+async def to_read(session: SessionDep, issue: Issue) -> IssueRead:
+    return (await to_reads(session, [issue]))[0]
 
 
 class IssueQuery:
@@ -129,7 +148,7 @@ async def list_issues(
         session, limit=limit, cursor=cursor, filters=params.filters, sort=sort
     )
     return IssuePage(
-        items=[IssueRead.model_validate(i) for i in rows],
+        items=list(await to_reads(session, rows)),
         page=PageInfo(next_cursor=next_cursor, next=next_link(request, cursor=next_cursor)),
     )
 
@@ -140,10 +159,9 @@ async def _sync(
     items, batch = await service.sync_issues(
         session, after=Position.decode(changed_after), limit=limit
     )
+    reads = {r.id: r for r in await to_reads(session, [i.issue for i in items if i.issue])}
     out: list[IssueRead | Tombstone] = [
-        IssueRead.model_validate(i.issue)
-        if i.issue is not None
-        else Tombstone(id=i.id, merged_into=i.merged_into)
+        reads[i.id] if i.issue is not None else Tombstone(id=i.id, merged_into=i.merged_into)
         for i in items
     ]
     return IssuePage(items=out, page=sync_page_info(request, response, batch))
@@ -154,7 +172,7 @@ async def get_issue(issue_id: PathId, session: SessionDep) -> IssueDetail:
     """One issue and its articles, newest first."""
     issue, articles = await service.get_issue(session, issue_id=issue_id)
     comments = await triage.list_comments(session, issue_id=issue_id)
-    base = IssueRead.model_validate(issue)
+    base = await to_read(session, issue)
     return IssueDetail(
         **base.model_dump(),
         articles=[ArticleRead.model_validate(a) for a in articles],
@@ -192,7 +210,7 @@ async def update_issue(
         comment=body.comment,
     )
     issue = await triage.update_issue(session, issue_id=issue_id, changes=changes, actor=key.name)
-    return IssueRead.model_validate(issue)
+    return await to_read(session, issue)
 
 
 @router.get("/{issue_id}/events", summary="The audit trail of an issue")
@@ -217,7 +235,7 @@ async def merge_issue(
     target = await triage.merge_issues(
         session, issue_id=issue_id, into=body.into, actor=key.name, comment=body.comment
     )
-    return IssueRead.model_validate(target)
+    return await to_read(session, target)
 
 
 @router.post(
@@ -239,4 +257,4 @@ async def split_issue(
         actor=key.name,
         comment=body.comment,
     )
-    return IssueRead.model_validate(new)
+    return await to_read(session, new)

@@ -23,6 +23,35 @@ class SeverityBreakdown(BaseModel):
     outlets_by_tier: dict[str, int] = Field(description="Distinct outlets per source tier.")
 
 
+class IssueStoryRead(BaseModel):
+    """A story group among the issue's articles: one story syndicated across outlets."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 311,
+                    "title": "KPK Tetapkan Tersangka Baru Kasus Suap",
+                    "in_issue": 4,
+                    "copies": 5,
+                    "outlets": 4,
+                    "first_outlet": "Antara",
+                    "first_published_at": "2026-11-20T01:05:00Z",
+                }
+            ]
+        },
+    )
+
+    id: int
+    title: str
+    in_issue: int = Field(description="This issue's articles that are copies of the story.")
+    copies: int = Field(description="Every stored copy of the story.")
+    outlets: int = Field(description="Distinct outlets that carried it.")
+    first_outlet: str | None = Field(description="Who published it first (source name).")
+    first_published_at: datetime
+
+
 class IssueRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -52,6 +81,13 @@ class IssueRead(BaseModel):
     dismissed_reason: str | None = None
     merged_into_id: int | None = Field(
         default=None, description="Set when the issue was merged into another one."
+    )
+    story_count: int = Field(
+        default=0,
+        description="Distinct stories among the articles (syndicated copies count once).",
+    )
+    stories: list[IssueStoryRead] = Field(
+        default_factory=list, description="The largest stories (up to 10), most copies first."
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
@@ -17,6 +17,8 @@ from app.models import (
     Issue,
     IssueArticle,
     IssueStatus,
+    Source,
+    StoryGroup,
     Watchlist,
 )
 from app.services.changes import ChangeBatch, Position, read_changes
@@ -152,3 +154,62 @@ async def get_issue(session: AsyncSession, *, issue_id: int) -> tuple[Issue, Seq
         )
     ).all()
     return issue, articles
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStory:
+    """One story group among an issue's articles: syndicated copies across outlets."""
+
+    id: int
+    title: str
+    in_issue: int  # this issue's articles that belong to the story
+    copies: int  # every stored copy of the story
+    outlets: int
+    first_outlet: str | None  # the first publisher's source name (its host if unknown)
+    first_published_at: datetime
+
+
+async def issue_stories(
+    session: AsyncSession, *, issue_ids: Sequence[int], per_issue: int = 10
+) -> dict[int, tuple[int, list[IssueStory]]]:
+    """For each issue: (how many story groups its articles form, the `per_issue` largest)."""
+    if not issue_ids:
+        return {}
+    in_issue = func.count(Article.id).label("in_issue")
+    rows = (
+        await session.execute(
+            select(IssueArticle.issue_id, StoryGroup, in_issue)
+            .join(Article, Article.id == IssueArticle.article_id)
+            .join(StoryGroup, StoryGroup.id == Article.story_group_id)
+            .where(IssueArticle.issue_id.in_(issue_ids), Article.deleted_at.is_(None))
+            .group_by(IssueArticle.issue_id, StoryGroup.id)
+        )
+    ).all()
+    first_ids = {g.first_article_id for _, g, _ in rows if g.first_article_id is not None}
+    names: dict[int, str] = {}
+    if first_ids:
+        found = await session.execute(
+            select(Article.id, Source.name)
+            .join(Source, Source.id == Article.source_id)
+            .where(Article.id.in_(first_ids))
+        )
+        names = {int(a): str(n) for a, n in found.all()}
+    grouped: dict[int, list[IssueStory]] = {}
+    for issue_id, group, count in rows:
+        first = names.get(group.first_article_id or 0) or group.first_outlet
+        grouped.setdefault(int(issue_id), []).append(
+            IssueStory(
+                group.id,
+                group.title,
+                int(count),
+                group.copy_count,
+                group.outlet_count,
+                first,
+                group.first_published_at,
+            )
+        )
+    out: dict[int, tuple[int, list[IssueStory]]] = {}
+    for issue_id, stories in grouped.items():
+        stories.sort(key=lambda s: (-s.copies, -s.outlets, s.first_published_at, s.id))
+        out[issue_id] = (len(stories), stories[:per_issue])
+    return out
