@@ -57,10 +57,17 @@ async def get_entity(entity_id: PathId, session: SessionDep) -> EntityRead:
     "/{entity_id}",
     dependencies=[Analyst],
     summary="Change a watched entity",
-    responses={409: {"description": "An entity with this name exists"}},
+    responses={
+        409: {
+            "description": "An entity with this name exists, or a watchlist query uses a "
+            "name or alias the change removes (the problem lists `watchlists`)"
+        }
+    },
 )
 async def update_entity(entity_id: PathId, body: EntityUpdate, session: SessionDep) -> EntityRead:
-    """Rename, replace the aliases, or (de)activate an entity."""
+    """Rename, replace the aliases, or (de)activate an entity. A rename or alias change that
+    would leave a watchlist's query naming nothing is refused with 409 naming the watchlists
+    (keep the old name as an alias, or edit the watchlists first)."""
     changes = service.EntityChanges(name=body.name, aliases=body.aliases, active=body.active)
     return to_read(await service.update_entity(session, entity_id=entity_id, changes=changes))
 
@@ -70,8 +77,28 @@ async def update_entity(entity_id: PathId, body: EntityUpdate, session: SessionD
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Analyst],
     summary="Stop watching an entity",
+    responses={
+        409: {
+            "description": "Watchlists use the entity (by id or in their query)",
+            "content": {
+                "application/problem+json": {
+                    "example": {
+                        "type": "https://pantau.id/problems/conflict",
+                        "title": "Conflict",
+                        "status": 409,
+                        "detail": "cannot delete entity 'KPK': watchlists 'Korupsi' (id 3) "
+                        "use it; edit or delete those watchlists first",
+                        "watchlists": [{"id": 3, "name": "Korupsi", "active": True}],
+                    }
+                }
+            },
+        }
+    },
 )
 async def delete_entity(entity_id: PathId, session: SessionDep) -> Response:
-    """Delete the entity; results already stored on articles stay as they are."""
+    """Delete the entity; results already stored on articles stay as they are. While a
+    watchlist (active or not) uses it, in `entity_ids` or its query, the answer is 409
+    naming them: a watchlist never silently matches nothing. Deactivating the entity
+    (`PATCH active=false`) stops scoring it and keeps the watchlists working."""
     await service.delete_entity(session, entity_id=entity_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

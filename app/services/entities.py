@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import WatchedEntity
 from app.scoring import Entity
+from app.services.watchlists import watchlists_needing
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +91,38 @@ async def update_entity(
     if changes.active is not None:
         entity.active = changes.active
     await session.flush()
+    if changes.name is not None or changes.aliases is not None:
+        await _refuse_if_used(session, entity, await _table(session), "change")
     return entity
 
 
+async def _refuse_if_used(
+    session: AsyncSession, entity: WatchedEntity, table: list[Entity], doing: str
+) -> None:
+    """409 naming the watchlists that the change would leave matching nothing."""
+    dropped = entity.id if doing == "delete" else None
+    users = await watchlists_needing(session, table=table, entity_id=dropped)
+    if users:
+        names = ", ".join(f"{w.name!r} (id {w.id})" for w in users)
+        raise Conflict(
+            f"cannot {doing} entity {entity.name!r}: watchlists {names} use it; "
+            "edit or delete those watchlists first",
+            watchlists=[{"id": w.id, "name": w.name, "active": w.active} for w in users],
+        )
+
+
 async def delete_entity(session: AsyncSession, *, entity_id: int) -> None:
+    """Delete the entity, or 409 when a watchlist uses it (by id or in its query)."""
     entity = await get_entity(session, entity_id=entity_id)
+    rest = [e for e in await _table(session) if e.name != entity.name]
+    await _refuse_if_used(session, entity, rest, "delete")
     await session.delete(entity)
     await session.flush()
+
+
+async def _table(session: AsyncSession) -> list[Entity]:
+    rows = await list_entities(session)
+    return [Entity(row.name, tuple(row.aliases or ())) for row in rows]
 
 
 async def active_entities(session: AsyncSession) -> list[Entity]:

@@ -101,6 +101,26 @@ async def _compiled(
     return out
 
 
+async def watchlists_needing(
+    session: AsyncSession, *, table: list[Entity], entity_id: int | None = None
+) -> list[Watchlist]:
+    """Watchlists that would break if the entity table became `table`: those whose query no
+    longer parses (it names a removed entity, or an alias that changed), and those listing
+    `entity_id` (one about to be deleted) in their entities."""
+    out = []
+    for watchlist in (await session.scalars(select(Watchlist).order_by(Watchlist.id))).all():
+        if entity_id is not None and entity_id in (watchlist.entity_ids or []):
+            out.append(watchlist)
+            continue
+        if not watchlist.query.strip():
+            continue
+        try:
+            parse(watchlist.query, entities=table)
+        except QuerySyntaxError:
+            out.append(watchlist)
+    return out
+
+
 # --- CRUD -------------------------------------------------------------------------------------
 
 
