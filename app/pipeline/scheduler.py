@@ -100,7 +100,9 @@ async def run_scheduler(crawler: Crawler, *, tick_seconds: float, stop: asyncio.
         try:
             await beat(crawler.database)
             summary = await crawler.run_once()
-            feed = await run_feed_jobs(crawler.database, config=crawler.feed, clock=crawler.clock)
+            feed = await run_feed_jobs(
+                crawler.database, config=crawler.feed, clock=crawler.clock, scorer=crawler.scorer
+            )
             if feed.queued or feed.delivered or feed.spikes:
                 logger.info(
                     "feed jobs done",

@@ -23,6 +23,7 @@ class FeedConfig:
     idf_ttl_seconds: float = 600.0
     rematch_batch: int = 1000
     rematch_seconds: float = 5.0  # time budget of re-matching per scheduler tick
+    entity_job_batch: int = 200  # articles re-scored per step of an entity re-scan
     webhook_timeout: float = 10.0
     allow_private_networks: bool = False  # webhook URLs pass the crawler's address guard
     retry: RetryPolicy = field(default_factory=RetryPolicy)

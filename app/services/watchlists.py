@@ -169,6 +169,20 @@ async def _start_rematch(session: AsyncSession, watchlist_id: int) -> RematchJob
     return job
 
 
+async def refresh_watchlists(session: AsyncSession, *, watchlist_ids: Sequence[int]) -> None:
+    """An entity they use changed: recompile their queries and re-match stored articles."""
+    if not watchlist_ids:
+        return
+    now = utcnow()
+    for watchlist in (
+        await session.scalars(select(Watchlist).where(Watchlist.id.in_(watchlist_ids)))
+    ).all():
+        watchlist.updated_at = now  # a new compiled-query cache key (the aliases changed)
+        if watchlist.active:
+            await _start_rematch(session, watchlist.id)
+    await session.flush()
+
+
 async def create_watchlist(
     session: AsyncSession, *, data: WatchlistData, actor: str
 ) -> tuple[Watchlist, RematchJob]:
