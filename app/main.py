@@ -33,7 +33,7 @@ from app.routers import (
     watchlists,
 )
 from app.routers.conventions import install_conditional_handlers
-from app.routers.deps import JSON, KeyCache, Viewer
+from app.routers.deps import JSON, KeyCache, UsageRecorder, Viewer
 from app.routers.gate import ConditionalGate
 from app.routers.params import QueryParamGuard
 from app.services.changes import VersionCache
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_request_id_logging()
     app.state.versions = VersionCache(settings.etag_cache_seconds)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.key_usage = UsageRecorder()
     app.state.rate_limiter = RateLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )

@@ -62,6 +62,7 @@ def build_feed_config(settings: Settings) -> FeedConfig:
         webhook_timeout=settings.webhook_timeout_seconds,
         allow_private_networks=settings.allow_private_networks,
         retention_days=settings.retention_days,
+        public_url=settings.public_url.rstrip("/") if settings.public_url else None,
     )
 
 

@@ -111,6 +111,7 @@ class ConditionalGate:
             self._bodies.move_to_end(_cache_key(scope, validators["ETag"]))
         state = scope.setdefault("state", {})
         state["api_key_id"] = key.id
+        await request.app.state.key_usage.touch(request.app.state.database, key.id)
         limiter = request.app.state.rate_limiter
         if limiter.enabled:  # charged only here, so a request passed on is charged once
             verdict = limiter.take(key.id)

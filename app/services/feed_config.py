@@ -30,3 +30,5 @@ class FeedConfig:
     alert_window: timedelta = timedelta(hours=1)  # how far back an issue alert's window reaches
     issue_spike_min_articles: int = 5
     retention_days: int = 30  # see app.services.retention
+    public_url: str | None = None  # alert links: {public_url}/v1/issues/{id}
+    alert_articles: int = 3  # top articles in an alert
