@@ -173,7 +173,24 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "The key's role does not allow this", "model": Problem},
     406: {"description": "Not acceptable: ask for JSON", "model": Problem},
     413: {"description": "Request body too large", "model": Problem},
-    422: {"description": "Invalid parameters", "model": Problem},
+    422: {
+        "description": "Invalid parameters, or a query parameter the endpoint does not know "
+        "(`unknown` lists it, `known` the accepted ones)",
+        "model": Problem,
+        "content": {
+            "application/problem+json": {
+                "example": {
+                    "type": "https://pantau.id/problems/invalid-input",
+                    "title": "Invalid input",
+                    "status": 422,
+                    "detail": "unknown query parameter 'watchlsit'; this endpoint accepts: "
+                    "cursor, limit, watchlist, ...",
+                    "unknown": ["watchlsit"],
+                    "known": ["cursor", "limit", "watchlist"],
+                }
+            }
+        },
+    },
     429: {
         "description": "Rate limited; retry after `Retry-After` seconds",
         "model": Problem,
