@@ -201,7 +201,8 @@ def crawl(
                 summary = await crawler.run_once()
             finally:
                 await crawler.aclose()
-            await run_feed_jobs(database, config=crawler.feed)  # re-match, spikes, alerts
+            # entity re-scans, re-match, spikes, alerts
+            await run_feed_jobs(database, config=crawler.feed, scorer=crawler.scorer)
             typer.echo(
                 f"sources: {len(summary.outcomes)} polled, {summary.count(FetchStatus.OK)} ok, "
                 f"{summary.count(FetchStatus.NOT_MODIFIED) + summary.count(FetchStatus.UNCHANGED)}"

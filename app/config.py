@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     cluster_window_hours: float = Field(default=72.0, gt=0, le=24 * 30)
     reopen_severity_margin: float = Field(default=20.0, ge=0, le=100)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Where analysts reach this API (e.g. https://pantau.example.go.id): alerts link to it.
+    public_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     # Fetch attempts and superseded change-log rows older than this are deleted.
     retention_days: int = Field(default=30, ge=1, le=3650)
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.config import Settings, get_settings
@@ -33,8 +33,9 @@ from app.routers import (
     watchlists,
 )
 from app.routers.conventions import install_conditional_handlers
-from app.routers.deps import JSON, KeyCache, Viewer
+from app.routers.deps import JSON, KeyCache, UsageRecorder, Viewer
 from app.routers.gate import ConditionalGate
+from app.routers.params import QueryParamGuard
 from app.services.changes import VersionCache
 
 DESCRIPTION = """
@@ -121,11 +122,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        dependencies=[Depends(QueryParamGuard())],
     )
     app.state.settings = settings
     install_request_id_logging()
     app.state.versions = VersionCache(settings.etag_cache_seconds)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.key_usage = UsageRecorder()
     app.state.rate_limiter = RateLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )

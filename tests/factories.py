@@ -7,7 +7,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.urls import url_hash
-from app.models import ApiKey, Article, Issue, Role, Source, utcnow
+from app.models import (
+    ApiKey,
+    Article,
+    ArticleWatchlist,
+    Issue,
+    IssueArticle,
+    Role,
+    Source,
+    Watchlist,
+    utcnow,
+)
 from app.services import api_keys
 
 _counter = iter(range(1, 10**9))
@@ -58,3 +68,22 @@ async def make_issue(session: AsyncSession, **overrides: Any) -> Issue:
     session.add(issue)
     await session.flush()
     return issue
+
+
+async def make_watchlist(session: AsyncSession, **overrides: Any) -> Watchlist:
+    n = next(_counter)
+    values: dict[str, Any] = {"name": f"Daftar {n}", "query": f"kata{n}", "entity_ids": []}
+    values.update(overrides)
+    watchlist = Watchlist(**values)
+    session.add(watchlist)
+    await session.flush()
+    return watchlist
+
+
+async def link(
+    session: AsyncSession, *, issue: Issue, article: Article, watchlists: tuple[Watchlist, ...] = ()
+) -> None:
+    """Put `article` in `issue` and mark it matched by `watchlists` (as the pipeline would)."""
+    session.add(IssueArticle(issue_id=issue.id, article_id=article.id))
+    session.add_all(ArticleWatchlist(article_id=article.id, watchlist_id=w.id) for w in watchlists)
+    await session.flush()

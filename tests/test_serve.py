@@ -83,8 +83,9 @@ def test_first_start_serves_api_and_crawls_on_schedule(
             json={"url": farm_server.feed_url("tempo"), "name": "Tempo farm"},
         )
         assert created.status_code == 201, created.text
+        everything = f"{base}/v1/issues?scope=all"  # no watchlist yet: the whole feed
         issues = wait_for(
-            lambda: httpx.get(f"{base}/v1/issues", headers=headers).json()["items"], 60, "issues"
+            lambda: httpx.get(everything, headers=headers).json()["items"], 60, "issues"
         )
         assert issues[0]["title"]
         articles = httpx.get(f"{base}/v1/articles", headers=headers).json()["items"]

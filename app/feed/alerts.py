@@ -55,10 +55,12 @@ class SpikeOnWatchlist:
 
 @dataclass(frozen=True, slots=True)
 class NewIssueOnWatchlist:
-    """Alert when a new issue touches the watchlist."""
+    """Alert when a new issue touches the watchlist (one created since the rule, when
+    ``since`` is given: a new rule does not alert on the backlog)."""
 
     rule_id: int
     watchlist_id: int
+    since: datetime | None = None
 
 
 Rule: TypeAlias = SeverityAbove | SpikeOnWatchlist | NewIssueOnWatchlist
@@ -118,7 +120,11 @@ def _fires(rule: Rule, event: Event, window: timedelta) -> Trigger | None:
         if isinstance(rule, SeverityAbove) and event.severity >= rule.threshold:
             reason = f"severity>={rule.threshold:g}"
             message = f"Issue '{event.title}' reached severity {event.severity:.0f}"
-        elif isinstance(rule, NewIssueOnWatchlist) and event.is_new:
+        elif (
+            isinstance(rule, NewIssueOnWatchlist)
+            and event.is_new
+            and (rule.since is None or event.at >= rule.since)
+        ):
             reason, message = "new-issue", f"New issue '{event.title}'"
         else:
             return None
@@ -224,7 +230,53 @@ def _source_dict(s: FailingSource) -> dict[str, Any]:
     }
 
 
-def json_payload(trigger: Trigger, *, failing_sources: Iterable[FailingSource]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class AlertArticle:
+    title: str
+    url: str
+    outlet: str  # the source's name (its host when the source is unknown)
+    published_at: datetime
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertContext:
+    """What an analyst acts on: the issue (or watchlist), a link, severity and its parts,
+    the top articles with their outlets."""
+
+    title: str
+    link: str | None = None
+    severity: float | None = None
+    severity_breakdown: Mapping[str, Any] | None = None
+    watchlists: tuple[str, ...] = ()
+    articles: tuple[AlertArticle, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "link": self.link,
+            "severity": self.severity,
+            "severity_breakdown": dict(self.severity_breakdown or {}) or None,
+            "watchlists": list(self.watchlists),
+            "top_articles": [
+                {
+                    "title": a.title,
+                    "url": a.url,
+                    "outlet": a.outlet,
+                    "published_at": a.published_at.isoformat(),
+                    "label": a.label,
+                }
+                for a in self.articles
+            ],
+        }
+
+
+def json_payload(
+    trigger: Trigger,
+    *,
+    failing_sources: Iterable[FailingSource],
+    context: AlertContext | None = None,
+) -> dict[str, Any]:
     """The generic webhook body."""
     failing = failing_in_window(failing_sources, trigger)
     return {
@@ -236,11 +288,34 @@ def json_payload(trigger: Trigger, *, failing_sources: Iterable[FailingSource]) 
         "message": trigger.message,
         "at": trigger.at.isoformat(),
         "window": {"start": trigger.window_start.isoformat(), "end": trigger.at.isoformat()},
+        **(context.as_dict() if context is not None else {}),
         "failing_sources": [_source_dict(s) for s in failing],
     }
 
 
-def slack_payload(trigger: Trigger, *, failing_sources: Iterable[FailingSource]) -> dict[str, Any]:
+def _context_blocks(context: AlertContext) -> list[dict[str, Any]]:
+    facts = []
+    if context.severity is not None:
+        parts = ", ".join(
+            f"{k} {float(v):.0f}"
+            for k, v in dict((context.severity_breakdown or {}).get("components") or {}).items()
+        )
+        facts.append(f"Severity *{context.severity:.0f}*" + (f" ({parts})" if parts else ""))
+    if context.watchlists:
+        facts.append("Watchlists: " + ", ".join(context.watchlists))
+    if context.link:
+        facts.append(f"<{context.link}|Open in Pantau>")
+    lines = [f"• <{a.url}|{a.title}> · {a.outlet}" for a in context.articles]
+    text = "\n".join(facts + lines)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}] if text else []
+
+
+def slack_payload(
+    trigger: Trigger,
+    *,
+    failing_sources: Iterable[FailingSource],
+    context: AlertContext | None = None,
+) -> dict[str, Any]:
     """A Slack incoming-webhook body: fallback ``text`` and Block Kit ``blocks``."""
     failing = failing_in_window(failing_sources, trigger)
     blocks: list[dict[str, Any]] = [
@@ -248,6 +323,7 @@ def slack_payload(trigger: Trigger, *, failing_sources: Iterable[FailingSource])
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"*Pantau alert*: {trigger.message}"},
         },
+        *(_context_blocks(context) if context is not None else []),
         {
             "type": "context",
             "elements": [

@@ -7,6 +7,7 @@ from app.models.article_watchlist import ArticleWatchlist
 from app.models.base import Base, utcnow
 from app.models.change import Change, ChangeKind
 from app.models.entity import WatchedEntity
+from app.models.entity_job import EntityJob
 from app.models.fetch_attempt import FetchAttempt
 from app.models.heartbeat import Heartbeat
 from app.models.issue import DismissReason, Issue, IssueArticle, IssueStatus
@@ -31,6 +32,7 @@ __all__ = [
     "ChangeKind",
     "DeliveryStatus",
     "DismissReason",
+    "EntityJob",
     "FetchAttempt",
     "FetchStatus",
     "Heartbeat",

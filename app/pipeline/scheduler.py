@@ -62,6 +62,7 @@ def build_feed_config(settings: Settings) -> FeedConfig:
         webhook_timeout=settings.webhook_timeout_seconds,
         allow_private_networks=settings.allow_private_networks,
         retention_days=settings.retention_days,
+        public_url=settings.public_url.rstrip("/") if settings.public_url else None,
     )
 
 
@@ -102,7 +103,9 @@ async def run_scheduler(crawler: Crawler, *, tick_seconds: float, stop: asyncio.
         try:
             await beat(crawler.database)
             summary = await crawler.run_once()
-            feed = await run_feed_jobs(crawler.database, config=crawler.feed, clock=crawler.clock)
+            feed = await run_feed_jobs(
+                crawler.database, config=crawler.feed, clock=crawler.clock, scorer=crawler.scorer
+            )
             if feed.queued or feed.delivered or feed.spikes:
                 logger.info(
                     "feed jobs done",

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.db import SessionDep
-from app.models import AlertRule, Webhook
+from app.models import AlertRule, Role, Webhook
 from app.routers.deps import ERROR_RESPONSES, Admin, Analyst, CurrentKey, Viewer
 from app.routers.params import PathId, Tz
 from app.schemas.alert import (
@@ -91,6 +91,26 @@ async def get_rule(rule_id: PathId, session: SessionDep) -> AlertRuleRead:
 async def update_rule(rule_id: PathId, body: AlertRuleUpdate, session: SessionDep) -> AlertRuleRead:
     """Change any field; the rule is validated again as a whole."""
     return _rule(await alert_service.update_rule(session, rule_id=rule_id, data=_rule_data(body)))
+
+
+@rules.get(
+    "/{rule_id}/deliveries",
+    dependencies=[Analyst],
+    summary="The delivery log of one of your alert rules",
+    responses={403: {"description": "The rule was made by another key (admins see all)"}},
+)
+async def list_rule_deliveries(
+    rule_id: PathId,
+    session: SessionDep,
+    key: CurrentKey,
+    limit: Annotated[int, Query(ge=1, le=500, description="Newest deliveries returned.")] = 50,
+) -> DeliveryList:
+    """The rule's deliveries newest first (payload, status, attempts with their HTTP answers),
+    for the analyst who made the rule, or an admin."""
+    rows = await alert_service.list_rule_deliveries(
+        session, rule_id=rule_id, limit=limit, actor=key.name, admin=key.role == Role.ADMIN
+    )
+    return DeliveryList(items=[DeliveryRead.model_validate(d) for d in rows])
 
 
 @rules.delete(

@@ -17,7 +17,7 @@ from app.db import Database
 from app.schemas.common import PageInfo
 from app.services.changes import ChangeBatch, Version, VersionCache, parse_token
 
-REPRESENTATION = "v1"  # bump when response bodies change shape, so old ETags stop matching
+REPRESENTATION = "v2"  # bump when response bodies change shape, so old ETags stop matching
 CACHEABLE = "private, no-cache"  # a client may keep it but must revalidate; proxies must not
 
 

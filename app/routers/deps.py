@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,10 +14,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.db import Database
 from app.errors import Forbidden, NotAcceptable, RateLimited, Unauthorized
-from app.models import Role
+from app.models import Role, utcnow
 from app.ratelimit import RateLimiter
 from app.schemas.common import Problem
 from app.services import api_keys
+
+logger = logging.getLogger(__name__)
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pnt_...`")
 
@@ -81,6 +84,30 @@ async def _look_up(request: Request, secret: str) -> KeyInfo:
     return KeyInfo(id=row.id, name=row.name, role=row.role)
 
 
+class UsageRecorder:
+    """Writes a key's `last_used_at` at most once a minute per key and process (and the
+    UPDATE's own condition keeps it to once a minute across processes), so a poll costs no
+    write; a failed write is logged, never the request's failure."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._written: dict[int, float] = {}
+
+    async def touch(self, database: Database, key_id: int) -> None:
+        now = self._clock()
+        last = self._written.get(key_id)
+        if last is not None and now - last < api_keys.USE_RESOLUTION.total_seconds():
+            return
+        if len(self._written) > 10_000:
+            self._written.clear()
+        self._written[key_id] = now
+        try:
+            async with database.writer.begin() as session:
+                await api_keys.record_use(session, key_id=key_id, now=utcnow())
+        except Exception:  # bookkeeping: the request goes on
+            logger.warning("could not record API key use", exc_info=True, extra={"key": key_id})
+
+
 async def current_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -96,6 +123,7 @@ async def current_key(
         key = await _look_up(request, secret)
         cache.put(digest, key)
     request.state.api_key_id = key.id
+    await request.app.state.key_usage.touch(request.app.state.database, key.id)
     limiter: RateLimiter = request.app.state.rate_limiter
     if limiter.enabled:
         verdict = limiter.take(key.id)
@@ -164,7 +192,24 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "The key's role does not allow this", "model": Problem},
     406: {"description": "Not acceptable: ask for JSON", "model": Problem},
     413: {"description": "Request body too large", "model": Problem},
-    422: {"description": "Invalid parameters", "model": Problem},
+    422: {
+        "description": "Invalid parameters, or a query parameter the endpoint does not know "
+        "(`unknown` lists it, `known` the accepted ones)",
+        "model": Problem,
+        "content": {
+            "application/problem+json": {
+                "example": {
+                    "type": "https://pantau.id/problems/invalid-input",
+                    "title": "Invalid input",
+                    "status": 422,
+                    "detail": "unknown query parameter 'watchlsit'; this endpoint accepts: "
+                    "cursor, limit, watchlist, ...",
+                    "unknown": ["watchlsit"],
+                    "known": ["cursor", "limit", "watchlist"],
+                }
+            }
+        },
+    },
     429: {
         "description": "Rate limited; retry after `Retry-After` seconds",
         "model": Problem,

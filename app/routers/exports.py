@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from app.db import Database
-from app.models import IssueStatus
 from app.routers.articles import ArticleQuery
 from app.routers.deps import ERROR_RESPONSES, accepts
-from app.routers.params import Since, Tz, Until, window
+from app.routers.issues import IssueQuery
 from app.services import exports as service
-from app.services.issues import IssueFilters
+from app.services.timewindow import zone
 
 router = APIRouter(
     prefix="/v1/exports",
@@ -39,33 +38,26 @@ async def export_articles(
     request: Request, params: Annotated[ArticleQuery, Depends()]
 ) -> StreamingResponse:
     """Every article matching the filters (same as `GET /v1/articles`), newest id first,
-    streamed in batches. Cells that a spreadsheet would run as a formula start with `'`."""
+    streamed in batches: `outlet` is the source's name (`host` the site), `story_copies` the
+    copies of its story, times in `tz` (Asia/Jakarta by default). Cells that a spreadsheet
+    would run as a formula start with `'`."""
     database: Database = request.app.state.database
-    return _csv(
-        request, service.export_articles(database.sessionmaker, params.filters), "articles.csv"
-    )
+    chunks = service.export_articles(database.sessionmaker, params.filters, tz=zone(params.tz))
+    return _csv(request, chunks, "articles.csv")
 
 
 @router.get("/issues.csv", summary="Export issues as CSV")
 async def export_issues(
-    request: Request,
-    status: Annotated[
-        list[IssueStatus] | None, Query(description="Only issues in these triage statuses.")
-    ] = None,
-    min_severity: Annotated[float | None, Query(ge=0, le=100)] = None,
-    max_severity: Annotated[float | None, Query(ge=0, le=100)] = None,
-    since: Since = None,
-    until: Until = None,
-    tz: Tz = "Asia/Jakarta",
+    request: Request, params: Annotated[IssueQuery, Depends()]
 ) -> StreamingResponse:
-    """Every issue matching the filters (same as `GET /v1/issues`), streamed."""
-    lower, upper = window(since, until, tz)
-    filters = IssueFilters(
-        statuses=tuple(s.value for s in status or ()),
-        min_severity=min_severity,
-        max_severity=max_severity,
-        since=lower,
-        until=upper,
-    )
+    """Every issue matching the filters (same as `GET /v1/issues`: the team's feed unless
+    `scope=all`), streamed: with assignee, watchlists (names, `; `-separated), its stories
+    (count; the largest one's copies, outlets, first outlet and time), a link (under
+    `PANTAU_PUBLIC_URL` when set), and times in `tz` (Asia/Jakarta by default)."""
     database: Database = request.app.state.database
-    return _csv(request, service.export_issues(database.sessionmaker, filters), "issues.csv")
+    public = request.app.state.settings.public_url
+    base = (public or str(request.base_url)).rstrip("/")
+    chunks = service.export_issues(
+        database.sessionmaker, params.filters, tz=zone(params.tz), link_base=base
+    )
+    return _csv(request, chunks, "issues.csv")

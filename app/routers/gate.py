@@ -28,6 +28,7 @@ from starlette.types import Scope
 from app.models import Role
 from app.routers.conventions import validate
 from app.routers.deps import acceptable, cached_key
+from app.routers.params import declared_query_params, unknown_params
 
 Headers = list[tuple[bytes, bytes]]
 MAX_BODY_BYTES = 1 << 20  # bigger pages are served by the handler every time
@@ -43,6 +44,7 @@ class _Conditional:
     salt: Callable[[Request], str] | None
     role: Role | None
     offered: tuple[set[str], ...]
+    params: frozenset[str]
 
 
 class ConditionalGate:
@@ -71,7 +73,8 @@ class ConditionalGate:
             offered = tuple(o for c in calls if (o := getattr(c, "offered", None)) is not None)
             entity, salt = conditional[0]
             role = max(roles, key=lambda r: r.rank) if roles else None
-            routes[path] = _Conditional(route, entity, salt, role, offered)
+            params = declared_query_params(route.dependant)
+            routes[path] = _Conditional(route, entity, salt, role, offered, params)
         return routes
 
     def handles(self, scope: Scope) -> bool:
@@ -87,6 +90,8 @@ class ConditionalGate:
         assert self._routes is not None
         target = self._routes[scope["path"]]
         request = Request(scope)
+        if unknown_params(request.query_params.keys(), target.params):
+            return None  # the full path answers 422 naming them
         headers = request.headers
         key = cached_key(request, headers.get("authorization"))
         if key is None or target.role is None or Role(key.role).rank < target.role.rank:
@@ -106,6 +111,7 @@ class ConditionalGate:
             self._bodies.move_to_end(_cache_key(scope, validators["ETag"]))
         state = scope.setdefault("state", {})
         state["api_key_id"] = key.id
+        await request.app.state.key_usage.touch(request.app.state.database, key.id)
         limiter = request.app.state.rate_limiter
         if limiter.enabled:  # charged only here, so a request passed on is charged once
             verdict = limiter.take(key.id)

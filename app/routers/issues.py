@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.db import SessionDep
 from app.errors import InvalidInput
-from app.models import IssueStatus
+from app.models import Issue, IssueStatus
 from app.routers.conventions import collection_version, next_link, sync_page_info
 from app.routers.deps import ERROR_RESPONSES, LIST_RESPONSES, Analyst, CurrentKey, Viewer
 from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, window
 from app.schemas.article import ArticleRead
-from app.schemas.common import PageInfo, Tombstone
+from app.schemas.common import DbId, PageInfo, Tombstone
 from app.schemas.issue import (
+    IssueComment,
     IssueDetail,
     IssueEventList,
     IssueEventRead,
@@ -22,6 +24,7 @@ from app.schemas.issue import (
     IssuePage,
     IssueRead,
     IssueSplit,
+    IssueStoryRead,
     IssueUpdate,
 )
 from app.services import issues as service
@@ -37,9 +40,81 @@ IssueSort = Literal[
 ]
 
 
+async def to_reads(session: SessionDep, issues: Sequence[Issue]) -> list[IssueRead]:
+    """The issues as served, each with its story groups."""
+    stories = await service.issue_stories(session, issue_ids=[i.id for i in issues])
+    out = []
+    for issue in issues:
+        read = IssueRead.model_validate(issue)
+        count, top = stories.get(issue.id, (0, []))
+        read.story_count = count
+        read.stories = [IssueStoryRead.model_validate(s) for s in top]
+        out.append(read)
+    return out
+
+
+async def to_read(session: SessionDep, issue: Issue) -> IssueRead:
+    return (await to_reads(session, [issue]))[0]
+
+
+class IssueQuery:
+    """The issue filters, shared by the feed and the CSV export."""
+
+    def __init__(
+        self,
+        scope: Annotated[
+            Literal["watched", "all"],
+            Query(
+                description=(
+                    "`watched` (default): the team's feed, issues with an article matched by "
+                    "an active watchlist that are neither dismissed nor resolved (`status` "
+                    "replaces the status part). `all`: every issue, any status."
+                )
+            ),
+        ] = "watched",
+        status: Annotated[
+            list[IssueStatus] | None,
+            Query(description="Only issues in these triage statuses (repeat the parameter)."),
+        ] = None,
+        watchlist: Annotated[
+            list[DbId] | None,
+            Query(
+                description="Only issues with an article matched by one of these watchlists "
+                "(ids, repeatable; active or not)."
+            ),
+        ] = None,
+        min_severity: Annotated[
+            float | None, Query(ge=0, le=100, description="Severity at least this.")
+        ] = None,
+        max_severity: Annotated[
+            float | None, Query(ge=0, le=100, description="Severity at most this.")
+        ] = None,
+        since: Since = None,
+        until: Until = None,
+        tz: Tz = "Asia/Jakarta",
+    ) -> None:
+        lower, upper = window(since, until, tz)
+        statuses = tuple(s.value for s in status or ())
+        watched = scope == "watched"
+        self.tz = tz
+        self.filters = service.IssueFilters(
+            statuses=statuses,
+            min_severity=min_severity,
+            max_severity=max_severity,
+            since=lower,
+            until=upper,
+            watchlist_ids=tuple(watchlist or ()),
+            watched_only=watched,
+            open_only=watched and not statuses,
+        )
+        self.used = scope != "watched" or any(
+            v is not None for v in (status, watchlist, min_severity, max_severity, since, until)
+        )
+
+
 @router.get(
     "",
-    summary="The issue feed, newest activity first",
+    summary="The team's issue feed, newest activity first",
     dependencies=[collection_version("issue")],
     responses=LIST_RESPONSES,
 )
@@ -47,19 +122,7 @@ async def list_issues(
     request: Request,
     response: Response,
     session: SessionDep,
-    status: Annotated[
-        list[IssueStatus] | None,
-        Query(description="Only issues in these triage statuses (repeat the parameter)."),
-    ] = None,
-    min_severity: Annotated[
-        float | None, Query(ge=0, le=100, description="Severity at least this.")
-    ] = None,
-    max_severity: Annotated[
-        float | None, Query(ge=0, le=100, description="Severity at most this.")
-    ] = None,
-    since: Since = None,
-    until: Until = None,
-    tz: Tz = "Asia/Jakarta",
+    params: Annotated[IssueQuery, Depends()],
     sort: Annotated[IssueSort, Query(description="Order; `-` means descending.")] = (
         "-last_seen_at"
     ),
@@ -70,27 +133,22 @@ async def list_issues(
     """Issues ordered by `sort` (ties by id) with a keyset cursor, or, with `changed_after`,
     every issue changed since the cursor, plus tombstones for deleted and merged ones.
 
+    By default only what the team watches and still has to handle: issues with an article
+    matched by an active watchlist, not dismissed or resolved. `scope=all` lists every
+    issue; `status=` picks the statuses; `watchlist=` narrows to given watchlists.
     `since`/`until` bound the latest activity (`last_seen_at`). Send `If-None-Match` with the
     ETag of the previous answer: an unchanged feed answers 304 without running the query.
+    A query parameter the endpoint does not know answers 422 naming it.
     """
     if changed_after is not None:
-        used = [status, min_severity, max_severity, since, until, cursor]
-        if any(v is not None for v in used) or sort != "-last_seen_at":
+        if params.used or cursor is not None or sort != "-last_seen_at":
             raise InvalidInput("changed_after cannot be combined with filters, sort or cursor")
         return await _sync(request, response, session, changed_after, limit)
-    lower, upper = window(since, until, tz)
-    filters = service.IssueFilters(
-        statuses=tuple(s.value for s in status or ()),
-        min_severity=min_severity,
-        max_severity=max_severity,
-        since=lower,
-        until=upper,
-    )
     rows, next_cursor = await service.list_issues(
-        session, limit=limit, cursor=cursor, filters=filters, sort=sort
+        session, limit=limit, cursor=cursor, filters=params.filters, sort=sort
     )
     return IssuePage(
-        items=[IssueRead.model_validate(i) for i in rows],
+        items=list(await to_reads(session, rows)),
         page=PageInfo(next_cursor=next_cursor, next=next_link(request, cursor=next_cursor)),
     )
 
@@ -101,10 +159,9 @@ async def _sync(
     items, batch = await service.sync_issues(
         session, after=Position.decode(changed_after), limit=limit
     )
+    reads = {r.id: r for r in await to_reads(session, [i.issue for i in items if i.issue])}
     out: list[IssueRead | Tombstone] = [
-        IssueRead.model_validate(i.issue)
-        if i.issue is not None
-        else Tombstone(id=i.id, merged_into=i.merged_into)
+        reads[i.id] if i.issue is not None else Tombstone(id=i.id, merged_into=i.merged_into)
         for i in items
     ]
     return IssuePage(items=out, page=sync_page_info(request, response, batch))
@@ -114,9 +171,12 @@ async def _sync(
 async def get_issue(issue_id: PathId, session: SessionDep) -> IssueDetail:
     """One issue and its articles, newest first."""
     issue, articles = await service.get_issue(session, issue_id=issue_id)
-    base = IssueRead.model_validate(issue)
+    comments = await triage.list_comments(session, issue_id=issue_id)
+    base = await to_read(session, issue)
     return IssueDetail(
-        **base.model_dump(), articles=[ArticleRead.model_validate(a) for a in articles]
+        **base.model_dump(),
+        articles=[ArticleRead.model_validate(a) for a in articles],
+        comments=[IssueComment.model_validate(c) for c in comments],
     )
 
 
@@ -138,8 +198,10 @@ async def update_issue(
     issue_id: PathId, body: IssueUpdate, session: SessionDep, key: CurrentKey
 ) -> IssueRead:
     """Move the issue through new → monitoring → escalated → resolved, or dismiss it with a
-    reason; set the assignee or notes. Every change is recorded with the key's name
-    (`GET /v1/issues/{id}/events`)."""
+    reason; set the assignee or notes; or just comment. Every change is recorded with the
+    key's name and the comment (`GET /v1/issues/{id}/events`); a comment alone is a `comment`
+    event, shown in the issue's `comments`. A request that changes nothing and has no comment
+    answers 422."""
     changes = triage.IssueChanges(
         status=body.status,
         dismissed_reason=body.dismissed_reason,
@@ -148,7 +210,7 @@ async def update_issue(
         comment=body.comment,
     )
     issue = await triage.update_issue(session, issue_id=issue_id, changes=changes, actor=key.name)
-    return IssueRead.model_validate(issue)
+    return await to_read(session, issue)
 
 
 @router.get("/{issue_id}/events", summary="The audit trail of an issue")
@@ -173,7 +235,7 @@ async def merge_issue(
     target = await triage.merge_issues(
         session, issue_id=issue_id, into=body.into, actor=key.name, comment=body.comment
     )
-    return IssueRead.model_validate(target)
+    return await to_read(session, target)
 
 
 @router.post(
@@ -195,4 +257,4 @@ async def split_issue(
         actor=key.name,
         comment=body.comment,
     )
-    return IssueRead.model_validate(new)
+    return await to_read(session, new)

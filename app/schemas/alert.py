@@ -134,7 +134,59 @@ class WebhookList(BaseModel):
 
 
 class DeliveryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "webhook_id": 1,
+                    "rule_id": 3,
+                    "idempotency_key": "9f2c4e6a8b0d1f3a5c7e9b1d3f5a7c9e",
+                    "subject": "issue:42",
+                    "reason": "new-issue",
+                    "status": "delivered",
+                    "attempts": 1,
+                    "next_attempt_at": "2026-11-23T02:00:00Z",
+                    "response_code": 200,
+                    "last_error": None,
+                    "delivered_at": "2026-11-23T02:00:01Z",
+                    "created_at": "2026-11-23T02:00:00Z",
+                    "payload": {
+                        "type": "pantau.alert",
+                        "id": "9f2c4e6a8b0d1f3a5c7e9b1d3f5a7c9e",
+                        "rule_id": 3,
+                        "subject": "issue:42",
+                        "reason": "new-issue",
+                        "message": "New issue 'KPK Tetapkan Tersangka Baru'",
+                        "at": "2026-11-23T02:00:00+00:00",
+                        "window": {
+                            "start": "2026-11-23T01:00:00+00:00",
+                            "end": "2026-11-23T02:00:00+00:00",
+                        },
+                        "title": "KPK Tetapkan Tersangka Baru",
+                        "link": "https://pantau.example.go.id/v1/issues/42",
+                        "severity": 64.0,
+                        "severity_breakdown": {
+                            "components": {"negativity": 30.0, "volume": 14.0, "priority": 20.0}
+                        },
+                        "watchlists": ["KPK"],
+                        "top_articles": [
+                            {
+                                "title": "KPK Tetapkan Tersangka Baru Kasus Suap",
+                                "url": "https://www.antaranews.com/berita/1",
+                                "outlet": "Antara",
+                                "published_at": "2026-11-23T01:40:00+00:00",
+                                "label": "negative",
+                            }
+                        ],
+                        "failing_sources": [],
+                    },
+                    "log": [{"at": "2026-11-23T02:00:01Z", "status": 200, "error": None}],
+                }
+            ]
+        },
+    )
 
     id: int
     webhook_id: int

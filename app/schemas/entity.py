@@ -38,6 +38,41 @@ class EntityUpdate(BaseModel):
     active: StrictBool | None = None
 
 
+class EntityJobRead(BaseModel):
+    """A background re-scan of the stored articles for a new or edited entity."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "entity_id": 9,
+                    "state": "running",
+                    "total": 5200,
+                    "done": 1800,
+                    "mentioned": 31,
+                    "error": None,
+                    "created_at": "2026-11-23T02:00:00Z",
+                    "updated_at": "2026-11-23T02:00:04Z",
+                    "finished_at": None,
+                }
+            ]
+        },
+    )
+
+    id: int
+    entity_id: int
+    state: str = Field(description="pending, running, done, cancelled (superseded) or failed.")
+    total: int = Field(description="Scored articles stored when the job started (an estimate).")
+    done: int = Field(description="Articles re-scanned so far.")
+    mentioned: int = Field(description="Re-scanned articles that mention the entity.")
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
 class EntityRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -47,6 +82,11 @@ class EntityRead(BaseModel):
     active: bool
     created_at: datetime
     updated_at: datetime
+    rescan: EntityJobRead | None = Field(
+        default=None,
+        description="On create and edit: the re-scan of stored articles the change started "
+        "(progress at `GET /v1/entities/{id}/rescan`).",
+    )
 
 
 class EntityList(BaseModel):

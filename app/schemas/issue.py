@@ -23,6 +23,35 @@ class SeverityBreakdown(BaseModel):
     outlets_by_tier: dict[str, int] = Field(description="Distinct outlets per source tier.")
 
 
+class IssueStoryRead(BaseModel):
+    """A story group among the issue's articles: one story syndicated across outlets."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 311,
+                    "title": "KPK Tetapkan Tersangka Baru Kasus Suap",
+                    "in_issue": 4,
+                    "copies": 5,
+                    "outlets": 4,
+                    "first_outlet": "Antara",
+                    "first_published_at": "2026-11-20T01:05:00Z",
+                }
+            ]
+        },
+    )
+
+    id: int
+    title: str
+    in_issue: int = Field(description="This issue's articles that are copies of the story.")
+    copies: int = Field(description="Every stored copy of the story.")
+    outlets: int = Field(description="Distinct outlets that carried it.")
+    first_outlet: str | None = Field(description="Who published it first (source name).")
+    first_published_at: datetime
+
+
 class IssueRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -53,10 +82,32 @@ class IssueRead(BaseModel):
     merged_into_id: int | None = Field(
         default=None, description="Set when the issue was merged into another one."
     )
+    story_count: int = Field(
+        default=0,
+        description="Distinct stories among the articles (syndicated copies count once).",
+    )
+    stories: list[IssueStoryRead] = Field(
+        default_factory=list, description="The largest stories (up to 10), most copies first."
+    )
+
+
+class IssueComment(BaseModel):
+    """An analyst's comment: on its own (action `comment`) or with the change it explains."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    event_id: int = Field(validation_alias="id", description="The audit event carrying it.")
+    at: datetime
+    actor: str
+    action: str = Field(description="`comment`, or the change it came with (status, ...).")
+    text: str = Field(validation_alias="reason")
 
 
 class IssueDetail(IssueRead):
     articles: list[ArticleRead]
+    comments: list[IssueComment] = Field(
+        default_factory=list, description="Analysts' comments, oldest first."
+    )
 
 
 class IssuePage(BaseModel):
@@ -67,13 +118,17 @@ class IssuePage(BaseModel):
 
 
 class IssueUpdate(BaseModel):
-    """Triage: any subset of the fields; each change is recorded in the audit trail."""
+    """Triage: any subset of the fields; each change is recorded in the audit trail.
+
+    A `comment` alone is recorded as a `comment` event; a request that changes nothing and
+    has no comment is a 422."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {"status": "escalated", "assignee": "rina", "comment": "Menteri dikutip"},
                 {"status": "dismissed", "dismissed_reason": "false_positive"},
+                {"comment": "Humas sudah dihubungi, tunggu klarifikasi"},
             ]
         }
     )
@@ -88,7 +143,9 @@ class IssueUpdate(BaseModel):
     assignee: str | None = Field(default=None, max_length=200, description="Empty string clears.")
     notes: str | None = Field(default=None, max_length=20_000)
     comment: str | None = Field(
-        default=None, max_length=2000, description="Why: stored with the audit events."
+        default=None,
+        max_length=2000,
+        description="Why, stored with the change's events; alone, an event of its own.",
     )
 
 
@@ -124,6 +181,7 @@ class IssueEventRead(BaseModel):
             "split",
             "split_from",
             "reopened",
+            "comment",
         ]
         | str
     )

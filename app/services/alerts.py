@@ -14,19 +14,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import insert_or_ignore
-from app.errors import InvalidInput, NotFound
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.feed import alerts as pure
 from app.feed.spikes import Spike
 from app.models import (
     AlertRule,
+    Article,
+    ArticleWatchlist,
     FetchAttempt,
     FetchStatus,
     Issue,
+    IssueArticle,
     IssueStatus,
     Source,
     SpikeEvent,
@@ -119,6 +123,25 @@ async def update_rule(session: AsyncSession, *, rule_id: int, data: RuleData) ->
     return rule
 
 
+async def list_rule_deliveries(
+    session: AsyncSession, *, rule_id: int, limit: int, actor: str, admin: bool
+) -> Sequence[WebhookDelivery]:
+    """A rule's deliveries, newest first: for the key that made the rule, or an admin."""
+    rule = await get_rule(session, rule_id=rule_id)
+    if not admin and rule.created_by != actor:
+        raise Forbidden(
+            f"alert rule {rule_id} was made by {rule.created_by!r}; only its author or an "
+            "admin may read its deliveries"
+        )
+    rows = await session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.rule_id == rule_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return rows.all()
+
+
 async def delete_rule(session: AsyncSession, *, rule_id: int) -> None:
     await session.delete(await get_rule(session, rule_id=rule_id))
     await session.flush()
@@ -134,7 +157,8 @@ def _pure_rule(rule: AlertRule) -> pure.Rule:
         return pure.SpikeOnWatchlist(
             rule.id, int(rule.watchlist_id or 0), frozenset(rule.spike_kinds or SPIKE_KINDS)
         )
-    return pure.NewIssueOnWatchlist(rule.id, int(rule.watchlist_id or 0))
+    # A new rule does not alert on the issues that were already there.
+    return pure.NewIssueOnWatchlist(rule.id, int(rule.watchlist_id or 0), since=rule.created_at)
 
 
 async def failing_sources(session: AsyncSession, *, since: datetime) -> list[pure.FailingSource]:
@@ -277,6 +301,8 @@ async def evaluate_alerts(
         rule = by_rule[trigger.rule_id]
         slack = formats.get(rule.webhook_id) == "slack"
         build = pure.slack_payload if slack else pure.json_payload
+        context, feeding = await _context(session, trigger, rule, config)
+        concerning = [f for f in failing if f.url in feeding]
         rows.append(
             {
                 "webhook_id": rule.webhook_id,
@@ -284,7 +310,7 @@ async def evaluate_alerts(
                 "idempotency_key": pure.idempotency_key(trigger),
                 "subject": trigger.subject,
                 "reason": trigger.reason,
-                "payload": build(trigger, failing_sources=failing),
+                "payload": build(trigger, failing_sources=concerning, context=context),
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -297,3 +323,90 @@ async def evaluate_alerts(
         insert_or_ignore(session, WebhookDelivery).values(rows).returning(WebhookDelivery.id)
     )
     return len((await session.scalars(statement)).all())
+
+
+# --- what an alert carries ----------------------------------------------------------------------
+
+
+async def _feeding_sources(session: AsyncSession, watchlist_ids: Sequence[int]) -> set[str]:
+    """URLs of the sources whose articles the watchlists matched."""
+    if not watchlist_ids:
+        return set()
+    rows = await session.scalars(
+        select(Source.url)
+        .where(
+            Source.id.in_(
+                select(Article.source_id)
+                .join(ArticleWatchlist, ArticleWatchlist.article_id == Article.id)
+                .where(ArticleWatchlist.watchlist_id.in_(watchlist_ids))
+            )
+        )
+        .distinct()
+    )
+    return set(rows.all())
+
+
+async def _top_articles(
+    session: AsyncSession, where: Any, *, limit: int
+) -> tuple[pure.AlertArticle, ...]:
+    rows = await session.execute(
+        select(Article.title, Article.url, Source.name, Article.outlet, Article.published_at)
+        .add_columns(Article.label)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(where, Article.deleted_at.is_(None))
+        .order_by(func.coalesce(Article.negativity, 0).desc(), Article.published_at.desc())
+        .limit(limit)
+    )
+    return tuple(
+        pure.AlertArticle(title, url, name or outlet or "", published, label)
+        for title, url, name, outlet, published, label in rows
+    )
+
+
+async def _context(
+    session: AsyncSession, trigger: pure.Trigger, rule: AlertRule, config: FeedConfig
+) -> tuple[pure.AlertContext | None, set[str]]:
+    """The alert's context, and the URLs of the sources that feed what it is about (only
+    their failures concern it)."""
+    kind, _, raw_id = trigger.subject.partition(":")
+    subject_id = int(raw_id) if raw_id.isdigit() else 0
+    names = {int(i): str(n) for i, n in await session.execute(select(Watchlist.id, Watchlist.name))}
+    if kind == "issue":
+        issue = await session.get(Issue, subject_id)
+        if issue is None:
+            return None, set()
+        lists = [rule.watchlist_id] if rule.watchlist_id else list(issue.watchlist_ids or [])
+        feeding = await _feeding_sources(session, lists)
+        members = select(IssueArticle.article_id).where(IssueArticle.issue_id == issue.id)
+        if not lists:  # an issue no watchlist matched: the sources of its own articles
+            feeding = set(
+                (
+                    await session.scalars(
+                        select(Source.url).where(
+                            Source.id.in_(select(Article.source_id).where(Article.id.in_(members)))
+                        )
+                    )
+                ).all()
+            )
+        link = f"{config.public_url}/v1/issues/{issue.id}" if config.public_url else None
+        context = pure.AlertContext(
+            title=issue.title,
+            link=link,
+            severity=issue.severity,
+            severity_breakdown=issue.severity_breakdown,
+            watchlists=tuple(names[w] for w in issue.watchlist_ids or [] if w in names),
+            articles=await _top_articles(
+                session, Article.id.in_(members), limit=config.alert_articles
+            ),
+        )
+        return context, feeding
+    matched = select(ArticleWatchlist.article_id).where(ArticleWatchlist.watchlist_id == subject_id)
+    recent = Article.id.in_(matched) & (Article.published_at >= trigger.window_start)
+    link = f"{config.public_url}/v1/issues?watchlist={subject_id}" if config.public_url else None
+    context = pure.AlertContext(
+        title=names.get(subject_id, trigger.subject),
+        link=link,
+        watchlists=(names[subject_id],) if subject_id in names else (),
+        articles=await _top_articles(session, recent, limit=config.alert_articles),
+    )
+    return context, await _feeding_sources(session, [subject_id])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound, Unauthorized
@@ -73,3 +74,21 @@ async def revoke_key(session: AsyncSession, *, key_id: int) -> ApiKey:
         key.revoked_at = utcnow()
         await session.flush()
     return key
+
+
+USE_RESOLUTION = timedelta(minutes=1)
+
+
+async def record_use(session: AsyncSession, *, key_id: int, now: datetime) -> bool:
+    """Set the key's `last_used_at` unless it was set less than a minute ago (by any
+    process); True when written."""
+    result = await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - USE_RESOLUTION),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -23,9 +23,12 @@ class FeedConfig:
     idf_ttl_seconds: float = 600.0
     rematch_batch: int = 1000
     rematch_seconds: float = 5.0  # time budget of re-matching per scheduler tick
+    entity_job_batch: int = 200  # articles re-scored per step of an entity re-scan
     webhook_timeout: float = 10.0
     allow_private_networks: bool = False  # webhook URLs pass the crawler's address guard
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     alert_window: timedelta = timedelta(hours=1)  # how far back an issue alert's window reaches
     issue_spike_min_articles: int = 5
     retention_days: int = 30  # see app.services.retention
+    public_url: str | None = None  # alert links: {public_url}/v1/issues/{id}
+    alert_articles: int = 3  # top articles in an alert

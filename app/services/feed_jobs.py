@@ -1,6 +1,7 @@
 """The issue feed's scheduled work, run once per scheduler tick after the crawl pipeline:
-re-match jobs, spike detection, alert evaluation, webhook delivery, retention. Each step owns its
-transactions; a failing step is logged and the others still run."""
+entity re-scans, re-match jobs, spike detection, alert evaluation, webhook delivery,
+retention. Each step owns its transactions; a failing step is logged and the others still
+run."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from datetime import datetime
 
 from app.db import Database
 from app.models import utcnow
-from app.services import alerts, retention, spikes, watchlists, webhooks
+from app.scoring import Scorer
+from app.services import alerts, entity_jobs, retention, spikes, watchlists, webhooks
 from app.services.feed_config import FeedConfig
 
 logger = logging.getLogger(__name__)
@@ -20,6 +22,7 @@ logger = logging.getLogger(__name__)
 @dataclass(slots=True)
 class FeedTick:
     rematch_steps: int = 0
+    entity_steps: int = 0
     spikes: int = 0
     queued: int = 0
     delivered: int = 0
@@ -31,9 +34,17 @@ async def run_feed_jobs(
     *,
     config: FeedConfig,
     clock: Callable[[], datetime] = utcnow,
+    scorer: Scorer | None = None,
 ) -> FeedTick:
-    """One pass of every feed job."""
+    """One pass of every feed job (entity re-scans only with a `scorer`)."""
     tick = FeedTick()
+    if scorer is not None:
+        try:
+            tick.entity_steps = await entity_jobs.run_entity_jobs(
+                database, scorer=scorer, config=config
+            )
+        except Exception:  # the job boundary
+            logger.exception("entity re-scans failed")
     try:
         tick.rematch_steps = await watchlists.run_rematch_jobs(database, config=config)
     except Exception:  # the job boundary

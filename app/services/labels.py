@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
-from app.models import Article, IssueArticle, LabelOverride
+from app.models import Article, IssueArticle, LabelOverride, WatchedEntity
 from app.services.issue_metrics import recompute_issues
 
 LABELS = ("negative", "neutral", "positive")
@@ -77,6 +77,7 @@ async def add_label(
         if label not in LABELS:
             raise InvalidInput(f"label must be one of {', '.join(LABELS)}, not {label!r}")
     names = [" ".join(name.split()) for name, _ in data.targets]
+    names = await _entity_names(session, names)
     if any(not n for n in names) or len({n.casefold() for n in names}) != len(names):
         raise InvalidInput("entity labels need distinct, non-blank entity names")
     override = LabelOverride(
@@ -93,6 +94,25 @@ async def add_label(
     apply_override(article, override)
     await refresh_issues(session, article_ids=[article.id])
     return override
+
+
+async def _entity_names(session: AsyncSession, names: Sequence[str]) -> list[str]:
+    """Each name as its watched entity's name (a name or alias, any case), or 422 naming those
+    that are no watched entity: a label must not invent an entity that stats then count."""
+    if not names:
+        return []
+    known: dict[str, str] = {}
+    for entity in (await session.scalars(select(WatchedEntity))).all():
+        for alias in (entity.name, *(entity.aliases or ())):
+            known.setdefault(" ".join(alias.split()).casefold(), entity.name)
+    unknown = [n for n in names if n and n.casefold() not in known]
+    if unknown:
+        raise InvalidInput(
+            f"entity labels must name watched entities; unknown: {', '.join(unknown)}",
+            unknown=unknown,
+            known=sorted(set(known.values())),
+        )
+    return [known[n.casefold()] if n else n for n in names]
 
 
 async def list_labels(

@@ -176,17 +176,24 @@ async def top_terms(
     return len(rows), counts.most_common(limit)
 
 
+def _mentioned(target: dict[str, Any]) -> bool:
+    count = target.get("mentions")
+    return isinstance(count, int | float) and count > 0
+
+
 async def top_entities(
     session: AsyncSession, *, filters: ArticleFilters, limit: int
 ) -> tuple[int, list[tuple[str, int, int]]]:
-    """Entities named in the scorer's per-target results: mentions and negative mentions."""
+    """Entities the window's articles mention, and how many of those articles are negative
+    toward each. The scorer stores a result for every watched entity on every article (with
+    `mentions: 0` when it is absent), so only results with mentions count."""
     rows = await _sample(session, filters, "targets")
     mentions: Counter[str] = Counter()
     negative: Counter[str] = Counter()
     for (targets,) in rows:
         for target in targets or []:
             name = target.get("name") if isinstance(target, dict) else None
-            if not name:
+            if not name or not _mentioned(target):
                 continue
             mentions[name] += 1
             if target.get("label") == "negative":

@@ -16,7 +16,7 @@ severity past ``reopen_margin`` (services/issue_metrics.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,7 @@ from app.models import DismissReason, Issue, IssueArticle, IssueEvent, IssueStat
 from app.services.changes import record_change
 from app.services.clustering import rebuild_states
 from app.services.feed_config import FeedConfig
-from app.services.issue_metrics import recompute_issues
+from app.services.issue_metrics import SYSTEM, recompute_issues
 
 S = IssueStatus
 TRANSITIONS: dict[IssueStatus, frozenset[IssueStatus]] = {
@@ -122,7 +122,13 @@ def _status_change(issue: Issue, changes: IssueChanges, actor: str) -> IssueEven
 async def update_issue(
     session: AsyncSession, *, issue_id: int, changes: IssueChanges, actor: str
 ) -> Issue:
-    """Apply a triage change; each changed field becomes an audit event."""
+    """Apply a triage change; each changed field becomes an audit event carrying the comment.
+
+    A comment alone is an event of its own (action ``comment``). A change that would change
+    nothing and says nothing is refused (422), so no request is silently dropped.
+    """
+    comment = (changes.comment or "").strip() or None
+    changes = replace(changes, comment=comment)
     issue = await _live_issue(session, issue_id)
     events: list[IssueEvent] = []
     status_event = _status_change(issue, changes, actor)
@@ -154,9 +160,31 @@ async def update_issue(
             )
         )
         issue.notes = changes.notes or None
+    if not events:
+        if comment is None:
+            raise InvalidInput(
+                "nothing to change: the request sets no field to a new value and has no comment",
+                current={"status": issue.status, "assignee": issue.assignee},
+            )
+        events.append(_event(issue.id, actor, "comment", reason=comment))
     session.add_all(events)
     await session.flush()
     return issue
+
+
+async def list_comments(session: AsyncSession, *, issue_id: int) -> Sequence[IssueEvent]:
+    """Every event of the issue that carries an analyst's comment, oldest first (the
+    system's reasons, such as a reopening, are not comments)."""
+    rows = await session.scalars(
+        select(IssueEvent)
+        .where(
+            IssueEvent.issue_id == issue_id,
+            IssueEvent.reason.is_not(None),
+            IssueEvent.actor != SYSTEM,
+        )
+        .order_by(IssueEvent.id)
+    )
+    return rows.all()
 
 
 async def list_events(session: AsyncSession, *, issue_id: int) -> Sequence[IssueEvent]:

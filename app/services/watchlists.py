@@ -101,6 +101,26 @@ async def _compiled(
     return out
 
 
+async def watchlists_needing(
+    session: AsyncSession, *, table: list[Entity], entity_id: int | None = None
+) -> list[Watchlist]:
+    """Watchlists that would break if the entity table became `table`: those whose query no
+    longer parses (it names a removed entity, or an alias that changed), and those listing
+    `entity_id` (one about to be deleted) in their entities."""
+    out = []
+    for watchlist in (await session.scalars(select(Watchlist).order_by(Watchlist.id))).all():
+        if entity_id is not None and entity_id in (watchlist.entity_ids or []):
+            out.append(watchlist)
+            continue
+        if not watchlist.query.strip():
+            continue
+        try:
+            parse(watchlist.query, entities=table)
+        except QuerySyntaxError:
+            out.append(watchlist)
+    return out
+
+
 # --- CRUD -------------------------------------------------------------------------------------
 
 
@@ -147,6 +167,20 @@ async def _start_rematch(session: AsyncSession, watchlist_id: int) -> RematchJob
     session.add(job)
     await session.flush()
     return job
+
+
+async def refresh_watchlists(session: AsyncSession, *, watchlist_ids: Sequence[int]) -> None:
+    """An entity they use changed: recompile their queries and re-match stored articles."""
+    if not watchlist_ids:
+        return
+    now = utcnow()
+    for watchlist in (
+        await session.scalars(select(Watchlist).where(Watchlist.id.in_(watchlist_ids)))
+    ).all():
+        watchlist.updated_at = now  # a new compiled-query cache key (the aliases changed)
+        if watchlist.active:
+            await _start_rematch(session, watchlist.id)
+    await session.flush()
 
 
 async def create_watchlist(

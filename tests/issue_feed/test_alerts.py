@@ -7,11 +7,12 @@ import json
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import select
 
 from app.crawlers.fetch import Fetcher
 from app.db import Database
 from app.feed.alerts import verify
-from app.models import utcnow
+from app.models import Source, utcnow
 from app.pipeline.cluster import ClusterStage
 from app.pipeline.cycle import Crawler
 from app.pipeline.match import MatchStage
@@ -20,7 +21,7 @@ from app.services import sources as source_service
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
 from app.services.webhooks import build_client, deliver_due
-from tests.factories import make_article, make_issue
+from tests.factories import make_article, make_issue, make_source
 from tests.farm.server import FarmServer
 from tests.fetching import local_fetch_options
 from tests.issue_feed.receiver import receiver
@@ -58,6 +59,14 @@ async def test_negative_burst_alerts_the_webhook_once_signed_with_failing_source
     now = utcnow()
     hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     async with db.writer.begin() as session:
+        # The failing source fed the watchlist; another one failing never did (an alert
+        # about KPK does not list every offline starter source).
+        feeding, outlet = (
+            await session.execute(select(Source.id, Source.name).where(Source.url == failing_url))
+        ).one()
+        offline = await make_source(
+            session, name="Offline", failing_since=now - timedelta(hours=2), last_error="503"
+        )
         for day in range(1, 8):  # a quiet week: one calm KPK story a day at this hour
             await make_article(
                 session,
@@ -74,6 +83,7 @@ async def test_negative_burst_alerts_the_webhook_once_signed_with_failing_source
                 title=f"Pegawai KPK ditangkap, dugaan korupsi meluas ({n})",
                 body="Kasus korupsi di tubuh KPK memicu kemarahan publik.",
                 published_at=hour + timedelta(minutes=5 * n),
+                source_id=feeding,
                 label="negative",
                 negativity=0.9,
                 scored_at=now,
@@ -121,6 +131,10 @@ async def test_negative_burst_alerts_the_webhook_once_signed_with_failing_source
     assert "8 of 8 articles negative" in payload["message"]
     assert [s["url"] for s in payload["failing_sources"]] == [failing_url]
     assert "503" in payload["failing_sources"][0]["reason"]
+    assert payload["title"] == "KPK" and payload["watchlists"] == ["KPK"]
+    assert len(payload["top_articles"]) == 3
+    assert {a["outlet"] for a in payload["top_articles"]} == {outlet}  # the source's name
+    assert payload["top_articles"][0]["title"].startswith("Pegawai KPK ditangkap")
 
     spikes = (await client.get("/v1/spikes", headers=viewer)).json()["items"]
     assert {s["kind"] for s in spikes} >= {"volume", "negative_share"}
@@ -131,7 +145,8 @@ async def test_negative_burst_alerts_the_webhook_once_signed_with_failing_source
         for d in (now.date(), hour.date())
     ]
     assert failing_day.status_code == burst_day.status_code == 200
-    assert [f["url"] for f in failing_day.json()["failing_sources"]] == [failing_url]
+    # The digest is about all coverage: every failing source.
+    assert {f["url"] for f in failing_day.json()["failing_sources"]} == {failing_url, offline.url}
     assert burst_day.json()["spikes"] and burst_day.json()["top_issues"]
 
 

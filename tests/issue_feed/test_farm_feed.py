@@ -111,6 +111,10 @@ async def test_one_event_across_outlets_is_one_issue_and_watchlists_match(
     assert set(detail["outlets"]) == set(host.values())  # three reports and the copy
     assert "habibie" in detail["top_terms"] and "pemakaman" in detail["top_terms"]
     assert "Habibie" in detail["title"]
+    # The syndicated report and its copy are one story carried by two outlets.
+    syndicated = [s for s in detail["stories"] if s["copies"] >= 2]
+    assert syndicated and syndicated[0]["outlets"] == 2 and syndicated[0]["in_issue"] == 2
+    assert detail["story_count"] == detail["article_count"] - 1
     assert 0 <= detail["severity"] <= 100
     assert abs(sum(detail["severity_breakdown"]["components"].values()) - detail["severity"]) < 0.1
 

@@ -119,6 +119,41 @@ async def test_triage_state_machine_and_audit_trail(
     assert all(a["at"] <= b["at"] for a, b in pairwise(events))
 
 
+async def test_a_comment_alone_is_an_event_and_a_patch_that_changes_nothing_is_422(
+    client: httpx.AsyncClient, db: Database, analyst: dict[str, str], viewer: dict[str, str]
+) -> None:
+    (article,) = await _articles(
+        db, ["Banjir Rendam Jakarta Utara"], body=FLOOD, label="negative", negativity=0.8
+    )
+    await _cluster(db)
+    issue_id = await _issue_of(db, article)
+
+    said = await _patch(client, analyst, issue_id, comment="  Humas sudah dihubungi  ")
+    assert said.status_code == 200 and said.json()["status"] == "new"
+    # The same status again with a comment: the comment is kept, as its own event.
+    again = await _patch(client, analyst, issue_id, status="new", comment="Menunggu klarifikasi")
+    assert again.status_code == 200
+    moved = await _patch(client, analyst, issue_id, status="monitoring", comment="Dipantau")
+    assert moved.status_code == 200
+    for nothing in ({}, {"status": "monitoring"}, {"comment": "   "}, {"assignee": ""}):
+        refused = await _patch(client, analyst, issue_id, **nothing)
+        assert refused.status_code == 422, (nothing, refused.text)
+        assert "nothing to change" in refused.json()["detail"]
+
+    events = (await client.get(f"/v1/issues/{issue_id}/events", headers=viewer)).json()["items"]
+    assert [(e["action"], e["reason"]) for e in events[1:]] == [
+        ("comment", "Humas sudah dihubungi"),
+        ("comment", "Menunggu klarifikasi"),
+        ("status", "Dipantau"),
+    ]
+    detail = (await client.get(f"/v1/issues/{issue_id}", headers=viewer)).json()
+    assert [(c["action"], c["text"], c["actor"]) for c in detail["comments"]] == [
+        ("comment", "Humas sudah dihubungi", "test analyst"),
+        ("comment", "Menunggu klarifikasi", "test analyst"),
+        ("status", "Dipantau", "test analyst"),
+    ]
+
+
 async def test_merge_leaves_a_tombstone_and_split_makes_a_new_issue(
     client: httpx.AsyncClient, db: Database, analyst: dict[str, str], viewer: dict[str, str]
 ) -> None:
@@ -143,7 +178,7 @@ async def test_merge_leaves_a_tombstone_and_split_makes_a_new_issue(
     assert merged.status_code == 200 and merged.json()["article_count"] == 3
     synced, _ = await follow_sync(client, viewer, cursor)  # waits out other transactions
     assert {"id": park_issue, "deleted": True, "merged_into": flood_issue} in synced
-    listed = (await client.get("/v1/issues", headers=viewer)).json()["items"]
+    listed = (await client.get("/v1/issues?scope=all", headers=viewer)).json()["items"]
     assert [i["id"] for i in listed] == [flood_issue]
     again = await client.post(
         f"/v1/issues/{park_issue}/merge", json={"into": flood_issue}, headers=analyst

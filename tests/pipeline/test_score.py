@@ -14,6 +14,7 @@ from app.pipeline.match import MatchStage
 from app.pipeline.score import ScoreStage
 from app.scoring import Scorer, load_scorer
 from app.services import entities, labels, rescoring, scoring, stories, watchlists
+from app.services.entities import create_entity
 from app.services.scoring import score_pending
 from tests.factories import make_article, make_source
 
@@ -64,6 +65,7 @@ async def test_analyst_label_wins_over_the_model_and_survives_rescoring(db: Data
         before = await session.get(Article, article_id)
         assert before is not None and before.label == "negative"
     async with db.writer.begin() as session:
+        await create_entity(session, name="Pemprov DKI")
         await labels.add_label(
             session,
             article_id=article_id,

@@ -83,7 +83,7 @@ async def test_cursor_is_stable_under_concurrent_inserts(
     async with db.writer.begin() as session:
         for n in range(10):
             await make_issue(session, last_seen_at=BASE + timedelta(hours=n))
-    first = (await client.get("/v1/issues?limit=4", headers=viewer)).json()
+    first = (await client.get("/v1/issues?scope=all&limit=4", headers=viewer)).json()
     seen = [i["id"] for i in first["items"]]
     # Inserts ahead of the cursor (newer) and behind it (older) while the client pages.
     async with db.writer.begin() as session:
@@ -118,7 +118,7 @@ async def test_sorted_pages_follow_the_whitelisted_order(
                 session, severity=float(n % 4) * 10, last_seen_at=BASE + timedelta(minutes=n % 3)
             )
     rows: list[dict[str, object]] = []
-    url: str | None = f"/v1/issues?limit=2&sort={sort}"
+    url: str | None = f"/v1/issues?scope=all&limit=2&sort={sort}"
     while url:
         page = (await client.get(url, headers=viewer)).json()
         rows += page["items"]
@@ -151,7 +151,7 @@ async def test_issue_filters_and_zones(
                 severity=n * 15.0,
                 last_seen_at=BASE + timedelta(hours=n * 4),  # 00:00 .. 20:00 UTC on the 20th
             )
-    get = lambda q: client.get(f"/v1/issues?{q}", headers=viewer)  # noqa: E731
+    get = lambda q: client.get(f"/v1/issues?scope=all&{q}", headers=viewer)  # noqa: E731
     assert len((await get("status=escalated")).json()["items"]) == 3
     assert len((await get("status=escalated&status=new")).json()["items"]) == 6
     assert len((await get("min_severity=30&max_severity=60")).json()["items"]) == 3
@@ -174,7 +174,7 @@ async def test_late_commit_changes_the_etag(
         await make_issue(early)
         await make_issue(late)
         await late.commit()
-        etag = (await client.get("/v1/issues", headers=viewer)).headers["etag"]
+        etag = (await client.get("/v1/issues?scope=all", headers=viewer)).headers["etag"]
         await early.commit()
-    response = await client.get("/v1/issues", headers={**viewer, "If-None-Match": etag})
+    response = await client.get("/v1/issues?scope=all", headers={**viewer, "If-None-Match": etag})
     assert response.status_code == 200 and len(response.json()["items"]) == 2

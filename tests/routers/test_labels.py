@@ -34,7 +34,9 @@ async def test_override_wins_in_article_issue_and_history(
     negative_severity = issue["severity"]
     assert negative_severity > 0 and issue["severity_breakdown"]["components"]["negativity"] > 0
 
-    body = {"label": "neutral", "targets": [{"name": "BPBD", "label": "neutral"}], "note": "ok"}
+    entity = await client.post("/v1/entities", json={"name": "BPBD"}, headers=analyst)
+    assert entity.status_code == 201
+    body = {"label": "neutral", "targets": [{"name": "bpbd", "label": "neutral"}], "note": "ok"}
     assert (
         await client.post(f"/v1/articles/{article_id}/label", json=body, headers=viewer)
     ).status_code == 403
@@ -73,6 +75,22 @@ async def test_label_errors(
         f"/v1/articles/{article_id}/label", json={"label": "bad"}, headers=analyst
     )
     assert bad.status_code == 422
-    twice = {"label": "negative", "targets": [{"name": "A", "label": "neutral"}] * 2}
+    await client.post("/v1/entities", json={"name": "KPK", "aliases": ["Komisi"]}, headers=analyst)
+    twice = {
+        "label": "negative",
+        "targets": [{"name": "KPK", "label": "neutral"}, {"name": "komisi", "label": "neutral"}],
+    }
     dup = await client.post(f"/v1/articles/{article_id}/label", json=twice, headers=analyst)
-    assert dup.status_code == 422
+    assert dup.status_code == 422 and "distinct" in dup.json()["detail"]
+    # A label cannot invent an entity (it would then show up in the stats).
+    for names in (["BPK"], ["KPK", "BPK", "Kejagung"]):
+        invented = {
+            "label": "negative",
+            "targets": [{"name": n, "label": "negative"} for n in names],
+        }
+        refused = await client.post(
+            f"/v1/articles/{article_id}/label", json=invented, headers=analyst
+        )
+        assert refused.status_code == 422
+        assert refused.json()["unknown"] == [n for n in names if n != "KPK"]
+        assert refused.json()["known"] == ["KPK"]

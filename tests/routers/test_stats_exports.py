@@ -25,7 +25,12 @@ async def _seed(db: Database) -> None:
             (T0 + timedelta(hours=1, minutes=5), None, "c.id", '=HYPERLINK("x")', None),
         ]
         for when, label, outlet, title, target in rows:
-            targets = [{"name": target, "label": "negative"}] if target else None
+            # The scorer stores a result for every watched entity, `mentions: 0` when absent.
+            absent = {"name": "KPK", "label": "neutral", "mentions": 0}
+            targets = [
+                absent,
+                *([{"name": target, "label": "negative", "mentions": 1}] * bool(target)),
+            ]
             await make_article(
                 session, published_at=when, label=label, outlet=outlet, title=title, targets=targets
             )

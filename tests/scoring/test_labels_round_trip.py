@@ -14,6 +14,7 @@ from app.scoring import Entity, Scorer
 from app.scoring.features import FeatureConfig
 from app.scoring.train import TrainConfig, train_all
 from app.services import labels
+from app.services.entities import create_entity
 from tests.factories import make_article
 from tests.scoring.tiny_data import tiny_dataset
 from tests.test_cli import pantau
@@ -23,6 +24,7 @@ async def test_exported_labels_train_the_next_model(db: Database, tmp_path: Path
     pytest.importorskip("torch", reason="training needs the optional `neural` extra")
     # a word the tiny data never saw, labelled by analysts in three articles
     async with db.writer.begin() as session:
+        await create_entity(session, name="Samsat")
         for n in range(3):
             article = await make_article(
                 session,
