@@ -11,11 +11,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.config import Settings, get_settings
+from app.crawlers.pool import shared_pool
+from app.crawlers.scheduling import PollPolicy
 from app.db import Database
 from app.errors import install_error_handlers
 from app.middleware import ApiMiddleware
 from app.observability import Metrics, install_request_id_logging
-from app.pipeline.scheduler import build_crawler, run_scheduler
+from app.pipeline.poll_now import SourcePoller
+from app.pipeline.scheduler import build_crawler, build_fetcher, run_scheduler
 from app.ratelimit import RateLimiter
 from app.routers import (
     alerts,
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 await task
             if crawler is not None:
                 await crawler.aclose()
+            await app.state.fetcher.aclose()
             if owned:
                 await db.dispose()
 
@@ -130,6 +134,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
     app.state.metrics = Metrics()
+    # The API's own fetches: kind detection when a source is registered, and "poll now".
+    app.state.fetcher = build_fetcher(settings)
+    app.state.source_poller = SourcePoller(
+        fetcher=app.state.fetcher,
+        pool=shared_pool(settings.cpu_workers),
+        policy=PollPolicy(
+            min_seconds=settings.poll_min_seconds, max_seconds=settings.poll_max_seconds
+        ),
+        min_gap_seconds=settings.poll_now_min_seconds,
+    )
     install_error_handlers(app)
     install_conditional_handlers(app)
     app.include_router(health.router)
