@@ -438,20 +438,39 @@ def extract(
 
 
 @sources_app.command("import")
-def sources_import(path: Annotated[Path, typer.Argument(help="An OPML file.")]) -> None:
-    """Register every feed of an OPML file (existing ones are skipped)."""
+def sources_import(
+    path: Annotated[Path, typer.Argument(help="An OPML file.")],
+    detect: Annotated[
+        bool,
+        typer.Option(
+            help="Fetch each outline without a pantauKind and detect its kind (feed, sitemap, "
+            "listing); unrecognisable URLs are reported, not registered."
+        ),
+    ] = True,
+) -> None:
+    """Register every source of an OPML file (existing ones are skipped)."""
+    from app.pipeline.scheduler import build_fetcher
 
     @run
     async def main() -> None:
         body = path.read_bytes()
+        settings = get_settings()
 
         async def job(database: Database) -> None:
+            detected = None
+            if detect:  # before the transaction: none waits on the network
+                async with build_fetcher(settings) as fetcher:
+                    detected = await sources.detect_opml(fetcher, body=body, now=datetime.now(UTC))
             async with database.writer.begin() as session:
-                report = await sources.import_opml(session, body=body)
+                report = await sources.import_opml(session, body=body, detected=detected)
             typer.echo(
                 f"imported {report.added} sources, {report.existing} already present, "
                 f"{len(report.invalid)} invalid"
             )
+            for url, note in report.detected.items():
+                typer.echo(f"  detected: {url}: {note}")
+            for url, reason in report.undetected.items():
+                typer.echo(f"  not detected (registered as stated): {url}: {reason}", err=True)
             for line in report.invalid:
                 typer.echo(f"  invalid: {line}", err=True)
 

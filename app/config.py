@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     page_max_host_wait_seconds: float = Field(default=5.0, ge=0, le=3600)
 
     poll_min_seconds: int = Field(default=300, ge=10)
+    # "Poll now" (POST /v1/sources/{id}/poll) fetches a source at most this often.
+    poll_now_min_seconds: int = Field(default=60, ge=0)
     poll_max_seconds: int = Field(default=6 * 3600, ge=60)
     starter_sources: str | None = "sources/indonesia.opml"
     # API conventions (see README, "Configuration")

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 
+from app.textsearch import sqlite_stem
+
 Sessionmaker = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
 WRITER_OPTION = "pantau_writer"
@@ -40,6 +42,8 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # The stemmed full-text index's triggers call it (textsearch.py; migration a17b00000001).
+    dbapi_conn.create_function("pantau_stem", 2, sqlite_stem, deterministic=True)
 
 
 def _sqlite_begin(conn: Any) -> None:

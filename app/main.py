@@ -5,17 +5,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
 
 from app.config import Settings, get_settings
+from app.crawlers.pool import shared_pool
+from app.crawlers.scheduling import PollPolicy
 from app.db import Database
 from app.errors import install_error_handlers
 from app.middleware import ApiMiddleware
 from app.observability import Metrics, install_request_id_logging
-from app.pipeline.scheduler import build_crawler, run_scheduler
+from app.pipeline.poll_now import SourcePoller
+from app.pipeline.scheduler import build_crawler, build_fetcher, run_scheduler
 from app.ratelimit import RateLimiter
 from app.routers import (
     alerts,
@@ -88,6 +97,38 @@ def document_common_responses(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+# Swagger UI and ReDoc as the fastapi-offline wheel ships them: /docs works without internet
+# (FastAPI's own pages load them from a CDN, blank on an office network without one).
+DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
+ASSETS_URL = "/docs/assets"
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc, with their scripts served from the installed package."""
+    app.mount(ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    async def swagger(_request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+        )
+
+    async def redoc(_request: Request) -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    app.add_route("/docs", swagger, include_in_schema=False)
+    app.add_route("/redoc", redoc, include_in_schema=False)
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -112,6 +153,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 await task
             if crawler is not None:
                 await crawler.aclose()
+            await app.state.fetcher.aclose()
             if owned:
                 await db.dispose()
 
@@ -120,10 +162,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # install_docs: the same pages with local assets
+        redoc_url=None,
         openapi_url="/openapi.json",
         dependencies=[Depends(QueryParamGuard())],
     )
+    install_docs(app)
     app.state.settings = settings
     install_request_id_logging()
     app.state.versions = VersionCache(settings.etag_cache_seconds)
@@ -136,6 +180,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         per_minute=settings.invalid_key_per_minute, burst=settings.invalid_key_burst
     )
     app.state.metrics = Metrics()
+    # The API's own fetches: kind detection when a source is registered, and "poll now".
+    app.state.fetcher = build_fetcher(settings)
+    app.state.source_poller = SourcePoller(
+        fetcher=app.state.fetcher,
+        pool=shared_pool(settings.cpu_workers),
+        policy=PollPolicy(
+            min_seconds=settings.poll_min_seconds, max_seconds=settings.poll_max_seconds
+        ),
+        min_gap_seconds=settings.poll_now_min_seconds,
+    )
     install_error_handlers(app)
     install_conditional_handlers(app)
     app.include_router(health.router)

@@ -23,7 +23,18 @@ APP = Path(__file__).resolve().parents[1] / "app"
 RANK = {
     # the base: configuration, engine, errors, logging, HTTP plumbing, the ORM
     **dict.fromkeys(
-        ("app", "config", "db", "errors", "logs", "observability", "ratelimit", "middleware"), 0
+        (
+            "app",
+            "config",
+            "db",
+            "errors",
+            "logs",
+            "observability",
+            "ratelimit",
+            "middleware",
+            "textsearch",
+        ),
+        0,
     ),
     **dict.fromkeys(("migrate", "models"), 0),
     "schemas": 1,

@@ -43,6 +43,13 @@ _SITE_PREFIX = re.compile(r"^(?:www|m|mobile|amp)\.")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# Parsed as trafilatura parses a page itself: an HTML comment left in the tree cut the text of
+# its paragraph at the comment (everything after `<!-- ad -->` in a <p> was lost).
+_HTML_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
+)
+
+
 @dataclass(slots=True)
 class PageContent:
     """What one article page says about itself."""
@@ -112,15 +119,15 @@ def extract_page(
     if isinstance(html, bytes):
         html = decode_html(html)
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = lxml.html.document_fromstring(html, parser=_HTML_PARSER)
     except (lxml.etree.ParserError, ValueError):
         return PageContent(None, None, None, None, False, None, None)
     meta = _page_metadata(tree, url=url)
     document = trafilatura.bare_extraction(
         tree,
         url=url,
-        include_comments=False,
-        include_tables=False,
+        include_comments=False,  # readers' comments, not the article
+        include_tables=True,  # tables in articles are text (lists of suspects, budgets, scores)
         with_metadata=True,
         deduplicate=False,
     )

@@ -21,6 +21,7 @@ class Outline:
     tier: int | None = None
     category: str | None = None
     selector: str | None = None  # a listing source's CSS selector for article links
+    kind_given: bool = True  # False when the outline does not state a Pantau kind
 
 
 def parse_opml(body: bytes) -> list[Outline]:
@@ -48,6 +49,7 @@ def parse_opml(body: bytes) -> list[Outline]:
                 url=url.strip(),
                 name=node.get("title") or node.get("text"),
                 kind=node.get("pantauKind") or "feed",
+                kind_given=bool(node.get("pantauKind")),
                 language=node.get("language") or node.get("pantauLanguage"),
                 tier=int(tier) if tier and tier.isdigit() else None,
                 category=category,

@@ -40,6 +40,11 @@ class FieldIndex:
         i = bisect_left(self._sorted, prefix)
         return i < len(self._sorted) and self._sorted[i].startswith(prefix)
 
+    @property
+    def words(self) -> list[str]:
+        """The tokens in text order (NEAR/n measures distances over them)."""
+        return self._list
+
     def has_phrase(self, needle: str) -> bool:
         """Whether `` a b `` (tokens with surrounding spaces) occurs in this field."""
         return needle in self.joined

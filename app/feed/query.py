@@ -6,8 +6,17 @@ Grammar (operators are upper-case words; lower-case ``and``/``or``/``not`` are o
     or_expr := and_expr ("OR" and_expr)*
     and_expr:= unary (["AND"] unary)*          adjacent terms are ANDed
     unary   := ("NOT" | "-") unary | primary    "-" must touch what it negates: -gosip
+    unary   := ("NOT" | "-") unary | near
+    near    := primary ["NEAR/" n primary]      both within n words, 1 <= n <= MAX_NEAR
     primary := "(" or_expr ")" | field ":" primary | WORD | "korup*" | '"a phrase"'
     field   := title | text | source | entity   (entity: takes a name from the alias table)
+
+``a NEAR/n b`` matches when an occurrence of ``a`` and one of ``b`` stand in the same field with
+at most ``n`` words between them, in either order (``NEAR/1``: adjacent or one word apart, as
+SQLite FTS5's NEAR counts). Each side is a word, prefix, phrase, ``entity:`` or an OR group of
+them (``(kpk OR polri) NEAR/5 periksa``); anything else, a chained NEAR or a bad distance is a
+syntax error with its position, never a phrase "near 5". The operator is recognised in any case
+(``near/5``) because the slash cannot be a word of the text.
 
 A term without a field looks in the title and the text. Words are case- and accent-folded and
 split like the articles (``app.feed.text.tokenize``), so a word that splits into several tokens
@@ -33,11 +42,13 @@ from app.scoring.result import Entity
 Field = Literal["any", "title", "text", "source"]
 MAX_QUERY_LENGTH = 2_000
 MAX_DEPTH = 32
+MAX_NEAR = 100  # words: a wider window is "the same article", which AND says
 FIELDS: dict[str, Field] = {"title": "title", "text": "text", "source": "source"}
 
 _EXPECT_OPERAND = "a term or '('"
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 _FIELD_RE = re.compile(r"([A-Za-z]+):")
+_NEAR_RE = re.compile(r"near/(.*)", re.IGNORECASE | re.DOTALL)
 
 
 class QuerySyntaxError(ValueError):
@@ -92,7 +103,17 @@ class Not:
     child: Node
 
 
-Node: TypeAlias = Term | And | Or | Not
+@dataclass(frozen=True, slots=True)
+class Near:
+    """An occurrence of a ``left`` term and one of a ``right`` term, in the same field, with at
+    most ``distance`` words between them (either order)."""
+
+    left: tuple[Term, ...]  # alternatives
+    right: tuple[Term, ...]
+    distance: int
+
+
+Node: TypeAlias = Term | And | Or | Not | Near
 Matcher: TypeAlias = Callable[[DocumentIndex], bool]
 
 
@@ -131,9 +152,63 @@ def _compile_term(term: Term) -> Matcher:
     return lambda ix: found(ix.field(where))
 
 
+_FIELDS_OF: dict[Field, tuple[str, ...]] = {
+    "any": ("title", "text"),
+    "title": ("title",),
+    "text": ("text",),
+    "source": ("source",),
+}
+
+
+def _spans(term: Term, words: list[str]) -> list[tuple[int, int]]:
+    """(first, last) word positions of each occurrence of ``term`` in ``words``."""
+    toks, size, last = term.tokens, len(term.tokens), len(term.tokens) - 1
+    found = []
+    for i in range(len(words) - size + 1):
+        if all(words[i + k] == toks[k] for k in range(last)) and (
+            words[i + last].startswith(toks[last]) if term.prefix else words[i + last] == toks[last]
+        ):
+            found.append((i, i + last))
+    return found
+
+
+def _within(a: list[tuple[int, int]], b: list[tuple[int, int]], distance: int) -> bool:
+    """Whether a span of ``a`` and a span of ``b`` do not overlap and have at most
+    ``distance`` words between them."""
+    for a0, a1 in a:
+        for b0, b1 in b:
+            gap = b0 - a1 - 1 if b0 > a1 else a0 - b1 - 1
+            if 0 <= gap <= distance:
+                return True
+    return False
+
+
+def _compile_near(node: Near) -> Matcher:
+    left_any = _compile(Or(node.left))
+    right_any = _compile(Or(node.right))
+    fields = sorted({f for t in node.left + node.right for f in _FIELDS_OF[t.field]})
+
+    def side(terms: tuple[Term, ...], name: str, words: list[str]) -> list[tuple[int, int]]:
+        return [s for t in terms if name in _FIELDS_OF[t.field] for s in _spans(t, words)]
+
+    def match(ix: DocumentIndex) -> bool:
+        if not (left_any(ix) and right_any(ix)):  # the cheap set look-ups first
+            return False
+        for name in fields:
+            words = ix.field(name).words
+            left = side(node.left, name, words)
+            if left and _within(left, side(node.right, name, words), node.distance):
+                return True
+        return False
+
+    return match
+
+
 def _compile(node: Node) -> Matcher:
     if isinstance(node, Term):
         return _compile_term(node)
+    if isinstance(node, Near):
+        return _compile_near(node)
     if isinstance(node, Not):
         inner = _compile(node.child)
         return lambda ix: not inner(ix)
@@ -180,6 +255,8 @@ def anchor(node: Node) -> Anchor | None:
         return Anchor(frozenset({node.tokens[0]}), ())
     if isinstance(node, Not):
         return None
+    if isinstance(node, Near):  # both sides must occur
+        return anchor(And((Or(node.left), Or(node.right))))
     found = [anchor(c) for c in node.children]
     known = [a for a in found if a is not None]
     if isinstance(node, And):
@@ -270,6 +347,9 @@ def _leaves(node: Node, *, negated: bool) -> Iterator[tuple[Term, bool]]:
         yield node, negated
     elif isinstance(node, Not):
         yield from _leaves(node.child, negated=not negated)
+    elif isinstance(node, Near):
+        for term in node.left + node.right:
+            yield term, negated
     else:
         for child in node.children:
             yield from _leaves(child, negated=negated)
@@ -280,7 +360,7 @@ def _leaves(node: Node, *, negated: bool) -> Iterator[tuple[Term, bool]]:
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    kind: str  # "(", ")", "AND", "OR", "NOT", "-", "FIELD", "WORD", "PHRASE" or "EOF"
+    kind: str  # "(", ")", "AND", "OR", "NOT", "NEAR", "-", "FIELD", "WORD", "PHRASE" or "EOF"
     value: str
     pos: int
 
@@ -312,6 +392,12 @@ def _lex(query: str) -> list[_Token]:
             if word in _OPERATORS:
                 out.append(_Token(word, word, start))
                 continue
+            if near := _NEAR_RE.fullmatch(word):
+                _near_distance(near.group(1), start + 5)  # checked here, where the position is
+                out.append(_Token("NEAR", word, start))
+                continue
+            if word == "NEAR":
+                raise QuerySyntaxError("NEAR needs a distance", start + 4, "NEAR/n, as in NEAR/5")
             # A word may carry field prefixes (title:banjir, or the faulty title:text:banjir,
             # which the parser then rejects with a position).
             offset = 0
@@ -322,6 +408,17 @@ def _lex(query: str) -> list[_Token]:
                 out.append(_Token("WORD", word[offset:], start + offset))
     out.append(_Token("EOF", "", n))
     return out
+
+
+def _near_distance(text: str, pos: int) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise QuerySyntaxError(
+            f"NEAR/ needs a whole number of words, not {text!r}", pos, f"1 to {MAX_NEAR}"
+        )
+    n = int(text)
+    if not 1 <= n <= MAX_NEAR:
+        raise QuerySyntaxError(f"NEAR/{n} is out of range", pos, f"1 to {MAX_NEAR}")
+    return n
 
 
 class _Parser:
@@ -369,7 +466,41 @@ class _Parser:
             tok = self.take()
             self._check_depth(depth + 1, tok.pos)
             return Not(self.unary(depth + 1, scope))
-        return self.primary(depth, scope)
+        return self.near(depth, scope)
+
+    def near(self, depth: int, scope: Field) -> Node:
+        start = self.peek.pos
+        left = self.primary(depth, scope)
+        if self.peek.kind != "NEAR":
+            return left
+        op = self.take()
+        right_start = self.peek.pos
+        right = self.primary(depth, scope)
+        if self.peek.kind == "NEAR":
+            raise QuerySyntaxError(
+                "NEAR/n cannot be chained", self.peek.pos, "(a NEAR/n b) AND (b NEAR/n c)"
+            )
+        sides = self._near_side(left, start), self._near_side(right, right_start)
+        shared = {f for t in sides[0] for f in _FIELDS_OF[t.field]} & {
+            f for t in sides[1] for f in _FIELDS_OF[t.field]
+        }
+        if not shared:  # it could never match
+            raise QuerySyntaxError(
+                "the two sides of NEAR/n look in different fields", op.pos, "terms in one field"
+            )
+        return Near(*sides, _near_distance(op.value[5:], op.pos + 5))
+
+    @staticmethod
+    def _near_side(node: Node, pos: int) -> tuple[Term, ...]:
+        if isinstance(node, Term):
+            return (node,)
+        if isinstance(node, Or) and all(isinstance(c, Term) for c in node.children):
+            return tuple(c for c in node.children if isinstance(c, Term))
+        raise QuerySyntaxError(
+            "NEAR/n joins words, prefixes, phrases, entity: or (x OR y) groups of them",
+            pos,
+            "a term or an OR group of terms (not AND, NOT or another NEAR)",
+        )
 
     def primary(self, depth: int, scope: Field) -> Node:
         tok = self.take()

@@ -39,6 +39,8 @@ class Source(Base, TimestampMixin):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     selector: Mapped[str | None] = mapped_column(String(500))
     category: Mapped[str | None] = mapped_column(String(200))
+    # What the URL serves, as detected or read by the latest good poll: rss20, news-sitemap...
+    format: Mapped[str | None] = mapped_column(String(32))
 
     poll_interval_override: Mapped[int | None] = mapped_column(Integer)
     poll_interval: Mapped[int] = mapped_column(Integer, default=900)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.config import default
+from app.crawlers.detect import mismatch_hint
 from app.crawlers.discover import PAGE_KINDS, gather_items
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
 from app.crawlers.parsers import MAX_ITEMS, ParseError, storable
@@ -217,18 +218,26 @@ class CrawlStage:
         body_hash = hashlib.sha256(result.body).hexdigest() if result.body else None
         if result.not_modified or (body_hash and body_hash == source.body_hash):
             return await self._unchanged(source, result, started, now, unchanged)
-        feed = await gather_items(
-            source.kind,
-            result,
-            fetcher=self.fetcher,
-            pool=self.pool,
-            selector=source.selector,
-            max_children=self.sitemap_max_children,
-            now=now,
-            source_id=source.id,
-            max_items=self.max_items,
-            time_limit=self.parse_time_limit,
-        )
+        try:
+            feed = await gather_items(
+                source.kind,
+                result,
+                fetcher=self.fetcher,
+                pool=self.pool,
+                selector=source.selector,
+                max_children=self.sitemap_max_children,
+                now=now,
+                source_id=source.id,
+                max_items=self.max_items,
+                time_limit=self.parse_time_limit,
+            )
+        except ParseError as exc:  # say what the body is instead, when it is something known
+            hint = mismatch_hint(
+                source.kind, result.body, url=result.url, headers=result.headers, now=now
+            )
+            if not hint:
+                raise
+            raise ParseError(f"{exc}{hint}") from None
         rows = feed.rows
         if rows is None:
             rows = article_rows(
@@ -264,6 +273,7 @@ class CrawlStage:
             items_seen=len(feed.items),
             body_hash=body_hash,
             notes=notes,
+            format=feed.format,
         )
         await self._record([poll])
         return SourceOutcome(source.id, FetchStatus.OK, new_items=len(new_ids))
@@ -304,6 +314,7 @@ class CrawlStage:
         items_seen: int = 0,
         body_hash: str | None = None,
         notes: str | None = None,
+        format: str | None = None,
     ) -> Poll:
         now = self.clock()
         values: dict[str, object] = {
@@ -326,6 +337,7 @@ class CrawlStage:
                 result.headers.get("last-modified"), MAX_LAST_MODIFIED_CHARS
             )
             values["body_hash"] = body_hash
+            values["format"] = (format or "")[:32] or None
         attempt: dict[str, object] = {
             "source_id": source.id,
             "started_at": started,

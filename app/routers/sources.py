@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.db import SessionDep
-from app.models import Source
+from app.models import Source, utcnow
 from app.routers.deps import ERROR_RESPONSES, Admin, Viewer
 from app.routers.params import PathId
 from app.schemas.common import PageInfo
@@ -16,10 +16,12 @@ from app.schemas.source import (
     FetchAttemptRead,
     SourceCreate,
     SourcePage,
+    SourcePollRead,
     SourceRead,
     SourceUpdate,
 )
 from app.services import sources as service
+from app.services.sources import SourcePolling
 
 router = APIRouter(
     prefix="/v1/sources", tags=["sources"], dependencies=[Viewer], responses=ERROR_RESPONSES
@@ -48,13 +50,46 @@ async def to_page(
     status_code=status.HTTP_201_CREATED,
     dependencies=[Admin],
     summary="Register a source",
-    responses={409: {"description": "The URL is already registered"}},
+    responses={
+        409: {"description": "The URL is already registered"},
+        422: {
+            "description": "Invalid input, or (kind omitted) the URL is not a feed, sitemap or "
+            "listing page: `detail` says what was found and what to try (also as `found`, "
+            "`hint`)",
+            "content": {
+                "application/problem+json": {
+                    "example": {
+                        "type": "https://pantau.id/problems/invalid-input",
+                        "title": "Invalid input",
+                        "status": 422,
+                        "detail": "not a feed, sitemap or listing page: an HTML page titled "
+                        "'Tentang Kami' with 0 article links. Try: register its advertised feed "
+                        "https://example.id/rss; or kind=listing with a CSS selector for its "
+                        "article links; or kind=article if the URL is a single article",
+                        "found": "an HTML page titled 'Tentang Kami' with 0 article links",
+                        "hint": "register its advertised feed https://example.id/rss; or ...",
+                    }
+                }
+            },
+        },
+    },
 )
-async def create_source(body: SourceCreate, session: SessionDep) -> SourceRead:
-    """Register a feed, sitemap, listing page or article URL; it is crawled at the next tick."""
+async def create_source(request: Request, body: SourceCreate, session: SessionDep) -> SourceRead:
+    """Register a feed, sitemap, listing page or article URL; it is crawled at the next tick.
+
+    Without `kind`, the URL is fetched once (politely, public addresses only) and its kind
+    detected; `format` and `detected` in the answer say what was found.
+    """
+    kind, detection = body.kind, None
+    if kind is None:  # detect before any query: no transaction waits on the network
+        detection = await service.detect_source(
+            request.app.state.fetcher, url=str(body.url), now=utcnow()
+        )
+        kind = detection.kind
     data = service.NewSource(
         url=str(body.url),
-        kind=body.kind,
+        kind=kind,
+        format=detection.format if detection else None,
         name=body.name,
         language=body.language,
         tier=body.tier,
@@ -62,7 +97,9 @@ async def create_source(body: SourceCreate, session: SessionDep) -> SourceRead:
         poll_interval_override=body.poll_interval_override,
         selector=body.selector,
     )
-    return to_read(await service.create_source(session, data=data))
+    read = to_read(await service.create_source(session, data=data))
+    read.detected = detection.note if detection else None
+    return read
 
 
 @router.get("", summary="List sources with their health")
@@ -115,7 +152,8 @@ async def get_source(source_id: PathId, session: SessionDep) -> SourceRead:
 
 @router.patch("/{source_id:int}", dependencies=[Admin], summary="Change a source")
 async def update_source(source_id: PathId, body: SourceUpdate, session: SessionDep) -> SourceRead:
-    """Enable or disable a source, rename it, change its tier, interval override or selector."""
+    """Enable or disable a source, rename it, change its kind, tier, interval override or
+    selector. A new kind keeps the source's articles and fetch log; it is fetched at once."""
     changes = body.model_dump(exclude_unset=True)
     source = await service.update_source(session, source_id=source_id, changes=changes)
     counts = await service.recent_item_counts(session, source_ids=[source_id])
@@ -153,3 +191,23 @@ async def list_attempts(
         items=[FetchAttemptRead.model_validate(a, from_attributes=True) for a in rows],
         page=PageInfo(next_cursor=next_cursor, next=next_url),
     )
+
+
+@router.post(
+    "/{source_id:int}/poll",
+    dependencies=[Admin],
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Fetch a source now",
+    responses={
+        409: {"description": "A worker is fetching this source right now"},
+        429: {"description": "Fetched too recently; `Retry-After` says when to ask again"},
+    },
+)
+async def poll_source(source_id: PathId, request: Request) -> SourcePollRead:
+    """Fetch this source now, as the scheduler would (politeness, robots.txt for pages, public
+    addresses only), and say what happened. 202: its new articles are stored; scoring,
+    matching and grouping follow at the next tick. A failure is recorded as for a scheduled
+    poll (see `/attempts`) and answered here with its reason in `error`."""
+    poller: SourcePolling = request.app.state.source_poller
+    report = await poller.poll(request.app.state.database, source_id)
+    return SourcePollRead.model_validate(report, from_attributes=True)

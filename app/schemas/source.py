@@ -20,13 +20,26 @@ class SourceCreate(BaseModel):
                     "kind": "feed",
                     "language": "id",
                     "tier": 1,
-                }
+                },
+                {"url": "https://www.tempo.co/sitemap-news.xml", "name": "Tempo (detected)"},
+                {
+                    "url": "https://www.kompas.com/tag/kpk",
+                    "kind": "listing",
+                    "selector": "article h3 a",
+                },
             ]
         }
     )
 
     url: AnyHttpUrl = Field(description="Feed, sitemap, listing page or article URL (http/https).")
-    kind: SourceKind = Field(default=SourceKind.FEED, description="How the URL is read.")
+    kind: SourceKind | None = Field(
+        default=None,
+        description=(
+            "How the URL is read. Omitted: the URL is fetched once and its kind detected (feed, "
+            "sitemap or news sitemap, listing page); a URL that is none of these is a 422 saying "
+            "what was found and what to try. Give it to register without fetching."
+        ),
+    )
     name: str | None = Field(default=None, max_length=200, description="Defaults to the host.")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", description="ISO 639-1.")
     tier: int = Field(default=2, ge=1, le=3, description="Reach: 1 national, 2 major, 3 niche.")
@@ -43,9 +56,15 @@ class SourceUpdate(BaseModel):
     """Fields to change; omitted fields stay as they are, null clears an optional one."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"enabled": False}, {"tier": 1}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"enabled": False}, {"tier": 1}, {"kind": "sitemap"}]},
     )
 
+    kind: SourceKind | None = Field(
+        default=None,
+        description="Read the URL as another kind; its articles and fetch log are kept and it "
+        "is fetched again at the next tick.",
+    )
     enabled: StrictBool | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     tier: int | None = Field(default=None, ge=1, le=3)
@@ -62,6 +81,15 @@ class SourceRead(BaseModel):
 
     id: int
     kind: str
+    format: str | None = Field(
+        default=None,
+        description="What the URL serves, as detected or read by the latest good poll: rss20, "
+        "atom10, json11, sitemap, news-sitemap, sitemapindex, listing, article.",
+    )
+    detected: str | None = Field(
+        default=None,
+        description="When this request detected the kind: what was found, readable.",
+    )
     url: str
     name: str
     language: str | None
@@ -123,3 +151,32 @@ class FetchAttemptRead(BaseModel):
 class FetchAttemptPage(BaseModel):
     items: list[FetchAttemptRead]
     page: PageInfo
+
+
+class SourcePollRead(BaseModel):
+    """What "poll now" did."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "source_id": 7,
+                    "status": "ok",
+                    "http_status": 200,
+                    "items_seen": 40,
+                    "new_items": 3,
+                    "error": None,
+                    "next_check_at": "2026-12-06T03:15:00Z",
+                }
+            ]
+        },
+    )
+
+    source_id: int
+    status: str = Field(description="ok, not_modified, unchanged or error.")
+    http_status: int | None
+    items_seen: int
+    new_items: int = Field(description="Articles stored by this poll; scored at the next tick.")
+    error: str | None = Field(description="Why the poll failed, readable; null when it did not.")
+    next_check_at: datetime

@@ -11,7 +11,10 @@ from app.schemas.common import DbId
 QUERY_HELP = (
     "Boolean query over title and text: AND (or juxtaposition), OR, NOT or -word, parentheses, "
     '"quoted phrases", prefix* wildcards, fields title:, text:, source:, and entity:NAME '
-    "(a watched entity with all its aliases). Operators are upper-case."
+    "(a watched entity with all its aliases), and `a NEAR/n b`: both within n words of each "
+    "other in one field, either order (n from 1 to 100; each side a term, phrase, prefix, "
+    "entity: or an (x OR y) group). Operators are upper-case (NEAR/n in any case); a bad one "
+    "answers 422 with its `position`."
 )
 
 
@@ -24,7 +27,8 @@ class WatchlistCreate(BaseModel):
                     "query": 'entity:KPK OR (korup* AND "operasi tangkap tangan") -gosip',
                     "priority": 4,
                     "entity_ids": [1],
-                }
+                },
+                {"name": "KPK memeriksa", "query": "entity:KPK NEAR/5 (periksa* OR memeriksa)"},
             ]
         }
     )

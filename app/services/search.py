@@ -3,9 +3,12 @@
 The query language is web-search style on both: words (all must match), "quoted phrases",
 `-word` to exclude, `OR` between alternatives. PostgreSQL hands the text to
 `websearch_to_tsquery` for the `indonesian` and `english` configurations (stemmed, weighted
-title > summary > body); SQLite gets an FTS5 expression built here from quoted tokens only, so
-user input can never be FTS5 syntax. Problems a user can fix (an unclosed quote, only
-exclusions) are 422s with the position.
+title > summary > body); SQLite gets FTS5 expressions built here from quoted tokens only, so
+user input can never be FTS5 syntax. On SQLite each term matches when its words occur as typed
+(bare words as prefixes, in `articles_fts`) or when their Snowball stems do (`articles_fts_stem`,
+the stemmers of PostgreSQL's two configurations, app/textsearch.py): "sadap" finds
+"penyadapan" on both backends. Problems a user can fix (an unclosed quote, only exclusions)
+are 422s with the position.
 """
 
 from __future__ import annotations
@@ -15,13 +18,25 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, ColumnElement, bindparam, literal_column, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    bindparam,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from app.db import is_postgres
 from app.errors import InvalidQuery
 from app.models import Article
+from app.textsearch import config_for, stem_word
 
 MAX_QUERY_LENGTH = 300
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -52,10 +67,32 @@ class SearchQuery:
             )
         return " OR ".join(parts)
 
+    def highlight_fts5(self) -> str:
+        """Any positive term as typed: what `snippet()` marks (stem-only matches get none)."""
+        terms = [_fts5_term(t) for g in self.groups for t in g if not t.negated]
+        return " OR ".join(dict.fromkeys(terms))
+
 
 def _fts5_term(term: Term) -> str:
     quoted = '"' + term.text.replace('"', '""') + '"'
     return quoted if term.phrase else quoted + "*"
+
+
+def _fts5_stems(term: Term) -> str | None:
+    """The term as stems, for `articles_fts_stem`: its words stemmed as Indonesian, or as
+    English (PostgreSQL ORs the two configurations); phrases keep their word order."""
+    alternatives = []
+    for language in ("id", "en"):
+        stems = [stem_word(w, config_for(language)) for w in _WORD_RUN.findall(term.text)]
+        if stems:
+            alternatives.append('"' + " ".join(stems).replace('"', '""') + '"')
+    unique = list(dict.fromkeys(alternatives))
+    if not unique:
+        return None
+    return unique[0] if len(unique) == 1 else "(" + " OR ".join(unique) + ")"
+
+
+_WORD_RUN = re.compile(r"\w+", re.UNICODE)
 
 
 def parse_query(raw: str) -> SearchQuery:
@@ -136,12 +173,37 @@ def match_condition(session: AsyncSession, query: SearchQuery) -> ColumnElement[
     """A WHERE condition on `articles` for the search; parameters are always bound."""
     if is_postgres(session):
         return text(_PG_MATCH).bindparams(q=query.raw)  # type: ignore[return-value]
-    matching = (
+    groups = []
+    for group in query.groups:
+        found = [_sqlite_term(t) for t in group if not t.negated]
+        excluded = [not_(_sqlite_term(t)) for t in group if t.negated]
+        groups.append(and_(*found, *excluded))
+    return or_(*groups)
+
+
+def _sqlite_term(term: Term) -> ColumnElement[bool]:
+    """Articles where `term` occurs as typed or as stems (constant SQL, values bound under
+    names unique in the statement)."""
+    typed = (
         select(literal_column("rowid", BigInteger()))
         .select_from(text("articles_fts"))
-        .where(text("articles_fts MATCH :fts").bindparams(fts=query.fts5()))
+        .where(
+            text("articles_fts MATCH :typed").bindparams(
+                bindparam("typed", _fts5_term(term), unique=True)
+            )
+        )
     )
-    return Article.id.in_(matching)
+    stems = _fts5_stems(term)
+    if stems is None:
+        return Article.id.in_(typed)
+    stemmed = (
+        select(literal_column("rowid", BigInteger()))
+        .select_from(text("articles_fts_stem"))
+        .where(
+            text("articles_fts_stem MATCH :stem").bindparams(bindparam("stem", stems, unique=True))
+        )
+    )
+    return Article.id.in_(union(typed, stemmed))
 
 
 async def highlights(
@@ -164,7 +226,7 @@ async def highlights(
         statement = text(
             "SELECT rowid, snippet(articles_fts, -1, :start, :stop, ' … ', 24) "
             "FROM articles_fts WHERE articles_fts MATCH :fts AND rowid IN :ids"
-        ).bindparams(ids, fts=query.fts5(), start=_START, stop=_STOP)
+        ).bindparams(ids, fts=query.highlight_fts5(), start=_START, stop=_STOP)
     rows = (await session.execute(statement)).all()
     return {int(row[0]): _marked(row[1] or "") for row in rows}
 

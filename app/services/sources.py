@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.crawlers.detect import Detection, UnrecognisedSource, detect_kind
+from app.crawlers.fetch import Fetcher, FetchError
 from app.crawlers.opml import Outline, parse_opml, render_opml
+from app.crawlers.parsers import ParseError
 from app.crawlers.urls import InvalidURLError, host_of, normalise_url, url_hash
-from app.db import skip_locked
-from app.errors import Conflict, InvalidInput, NotFound
+from app.db import Database, skip_locked
+from app.errors import Conflict, InvalidInput, NotFound, RateLimited
 from app.models import Article, FetchAttempt, FetchStatus, Source, SourceKind, utcnow
 from app.models.base import UTCDateTime
 from app.services.pagination import decode_cursor, encode_cursor
@@ -29,6 +34,7 @@ class NewSource:
     poll_interval_override: int | None = None
     selector: str | None = None
     category: str | None = None
+    format: str | None = None  # what detection found, when it ran
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +75,39 @@ async def create_source(session: AsyncSession, *, data: NewSource) -> Source:
         poll_interval=data.poll_interval_override or 900,
         selector=data.selector,
         category=data.category,
+        format=data.format,
         next_check_at=utcnow(),
     )
     session.add(source)
     await session.flush()
     return source
+
+
+async def detect_source(fetcher: Fetcher, *, url: str, now: datetime) -> Detection:
+    """Fetch `url` and tell what kind of source it is; InvalidInput (422) says what was found
+    and what to try when it is nothing Pantau reads, or cannot be fetched."""
+    try:
+        url = normalise_url(url)
+    except InvalidURLError as exc:
+        raise InvalidInput(str(exc)) from None
+    try:
+        result = await fetcher.fetch(url)
+    except FetchError as exc:
+        raise InvalidInput(
+            f"could not fetch {url} to detect its kind: {exc.reason}. Try: check the URL, "
+            "or give `kind` (feed, sitemap, listing, article) to register it without detection",
+            found=exc.reason,
+            hint="check the URL, or give kind explicitly",
+            fetched=False,
+        ) from None
+    try:
+        return detect_kind(result.body, url=result.url, headers=result.headers, now=now)
+    except UnrecognisedSource as exc:
+        raise InvalidInput(str(exc), found=exc.found, hint=exc.hint) from None
+    except ParseError as exc:  # refused before reading (an XML entity declaration, say)
+        raise InvalidInput(
+            f"{url} cannot be read safely: {exc}", found=str(exc), hint="give another URL"
+        ) from None
 
 
 async def get_source(session: AsyncSession, *, source_id: int) -> Source:
@@ -101,7 +135,16 @@ async def list_sources(
 
 
 UPDATABLE = frozenset(
-    {"enabled", "name", "tier", "language", "poll_interval_override", "selector", "category"}
+    {
+        "enabled",
+        "name",
+        "tier",
+        "language",
+        "poll_interval_override",
+        "selector",
+        "category",
+        "kind",
+    }
 )
 
 
@@ -115,10 +158,15 @@ async def update_source(
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
     if changes.get("name", "") is None:
         raise InvalidInput("name cannot be null")
-    for name in ("enabled", "tier"):
+    for name in ("enabled", "tier", "kind"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} cannot be null")
     now = utcnow()
+    if "kind" in changes and changes["kind"] != source.kind:
+        # Read the body afresh as its new kind at once: a 304 or the same body hash would
+        # otherwise skip the next poll. Its articles and fetch log stay.
+        source.etag = source.last_modified = source.body_hash = source.format = None
+        source.next_check_at = now
     if changes.get("enabled") is True and not source.enabled:
         source.next_check_at = now
     if "poll_interval_override" in changes:
@@ -218,22 +266,84 @@ async def claim_due_sources(
         .values(claimed_until=lease, claimed_by=worker)
         .returning(Source)
     )
-    return [
-        ClaimedSource(
-            id=s.id,
-            url=s.url,
-            kind=s.kind,
-            etag=s.etag,
-            last_modified=s.last_modified,
-            body_hash=s.body_hash,
-            poll_interval=s.poll_interval,
-            poll_interval_override=s.poll_interval_override,
-            error_count=s.error_count,
-            selector=s.selector,
-            last_fetched_at=s.last_fetched_at,
+    return [_claimed(s) for s in claimed.all()]
+
+
+def _claimed(s: Source) -> ClaimedSource:
+    return ClaimedSource(
+        id=s.id,
+        url=s.url,
+        kind=s.kind,
+        etag=s.etag,
+        last_modified=s.last_modified,
+        body_hash=s.body_hash,
+        poll_interval=s.poll_interval,
+        poll_interval_override=s.poll_interval_override,
+        error_count=s.error_count,
+        selector=s.selector,
+        last_fetched_at=s.last_fetched_at,
+    )
+
+
+async def claim_source(
+    session: AsyncSession,
+    *,
+    source_id: int,
+    worker: str,
+    now: datetime,
+    lease_seconds: int,
+    min_gap_seconds: int,
+) -> ClaimedSource:
+    """Lease one source now, due or not ("poll now"), under the same lease as the scheduler's
+    claims: a source another worker is fetching is a Conflict, and one fetched less than
+    `min_gap_seconds` ago is RateLimited (politeness towards the publisher)."""
+    source = await get_source(session, source_id=source_id)
+    if source.claimed_until is not None and source.claimed_until > now:
+        raise Conflict(
+            f"source {source_id} is being fetched by {source.claimed_by} right now; "
+            "its result will show in its attempts",
+            source_id=source_id,
         )
-        for s in claimed.all()
-    ]
+    if source.last_fetched_at is not None:
+        wait = min_gap_seconds - (now - source.last_fetched_at).total_seconds()
+        if wait > 0:
+            raise RateLimited(
+                f"source {source_id} was fetched {int(min_gap_seconds - wait)} s ago; to be "
+                f"polite to its publisher it is fetched at most once every {min_gap_seconds} s",
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
+    claimed = await session.scalars(
+        update(Source)
+        .where(
+            Source.id == source_id,
+            or_(Source.claimed_until.is_(None), Source.claimed_until < now),
+        )
+        .values(claimed_until=now + timedelta(seconds=lease_seconds), claimed_by=worker)
+        .returning(Source)
+    )
+    row = claimed.one_or_none()
+    if row is None:  # claimed by a worker between the read and the update
+        raise Conflict(f"source {source_id} is being fetched right now", source_id=source_id)
+    return _claimed(row)
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """What a "poll now" did: the poll's outcome and when the source is due again."""
+
+    source_id: int
+    status: str
+    http_status: int | None
+    items_seen: int
+    new_items: int
+    error: str | None
+    next_check_at: datetime
+
+
+class SourcePolling(Protocol):
+    """Polls one source at once (pipeline/poll_now.py); the API holds one in `app.state`."""
+
+    async def poll(self, database: Database, source_id: int) -> PollReport: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,21 +454,74 @@ class ImportReport:
     added: int
     existing: int
     invalid: list[str]
+    detected: dict[str, str] = field(default_factory=dict)  # url -> what detection found
+    undetected: dict[str, str] = field(default_factory=dict)  # url -> why it was not fetched
 
 
-async def import_opml(session: AsyncSession, *, body: bytes) -> ImportReport:
-    """Register every outline of an OPML document; existing URLs are left as they are."""
+@dataclass(frozen=True, slots=True)
+class OpmlDetection:
+    """Kinds detected for an OPML document's outlines, found before its import transaction."""
+
+    kinds: Mapping[str, Detection]
+    invalid: Mapping[str, str]  # url -> why it is not a source Pantau reads
+    unreached: Mapping[str, str]  # url -> why it could not be fetched (its stated kind stays)
+
+
+async def detect_opml(
+    fetcher: Fetcher, *, body: bytes, now: datetime, concurrency: int = 8
+) -> OpmlDetection:
+    """Detect the kind of every outline that does not state one (`pantauKind`).
+
+    OPML's `type="rss"` is what every reader writes, whatever the URL serves, so it is no
+    evidence; Pantau's own export states the kind, which is trusted. The fetcher's politeness
+    holds (per-host spacing and caps), and `concurrency` bounds the fetches in flight.
+    """
+    kinds: dict[str, Detection] = {}
+    invalid: dict[str, str] = {}
+    unreached: dict[str, str] = {}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(url: str) -> None:
+        async with gate:
+            try:
+                kinds[url] = await detect_source(fetcher, url=url, now=now)
+            except InvalidInput as exc:
+                # Unreachable now (down, offline) is not proof of a wrong URL: it is registered
+                # as stated and its polls will say why it fails; unreadable content is refused.
+                (unreached if exc.extra.get("fetched") is False else invalid)[url] = exc.detail
+
+    await asyncio.gather(*(one(o.url) for o in parse_opml(body) if o.kind_given is False))
+    return OpmlDetection(kinds=kinds, invalid=invalid, unreached=unreached)
+
+
+async def import_opml(
+    session: AsyncSession, *, body: bytes, detected: OpmlDetection | None = None
+) -> ImportReport:
+    """Register every outline of an OPML document; existing URLs are left as they are.
+
+    With `detected` (detect_opml, run before this transaction: no transaction waits on the
+    network), outlines without a stated kind get the detected one, and those detection found
+    unreadable are reported invalid with its explanation instead of being registered.
+    """
     added = existing = 0
     invalid: list[str] = []
+    notes: dict[str, str] = {}
     for outline in parse_opml(body):
+        found = detected.kinds.get(outline.url) if detected else None
+        if detected and outline.url in detected.invalid:
+            invalid.append(f"{outline.url}: {detected.invalid[outline.url]}")
+            continue
         try:
-            kind = SourceKind(outline.kind)
+            kind = SourceKind(found.kind if found else outline.kind)
         except ValueError:
             invalid.append(f"{outline.url}: unknown kind {outline.kind!r}")
             continue
+        if found:
+            notes[outline.url] = found.note
         data = NewSource(
             url=outline.url,
             kind=kind,
+            format=found.format if found else None,
             name=outline.name,
             language=outline.language,
             tier=outline.tier or 2,
@@ -373,7 +536,13 @@ async def import_opml(session: AsyncSession, *, body: bytes) -> ImportReport:
             existing += 1
         except InvalidInput as exc:
             invalid.append(f"{outline.url}: {exc.detail}")
-    return ImportReport(added=added, existing=existing, invalid=invalid)
+    return ImportReport(
+        added=added,
+        existing=existing,
+        invalid=invalid,
+        detected=notes,
+        undetected=dict(detected.unreached) if detected else {},
+    )
 
 
 async def export_opml(session: AsyncSession) -> bytes:

@@ -189,3 +189,45 @@ def test_signatures_equal_datasketch_hashing_each_shingle() -> None:
         b"banjir warga mengungsi",
         b"warga mengungsi lagi",
     }
+
+
+SENTENCE = (
+    "Komisi Pemberantasan Korupsi memeriksa tiga saksi kasus suap proyek jalan tol di Bandung."
+)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "<!-- iklan: slot tengah -->",
+        "<!--[if lt IE 9]><script src='x.js'></script><![endif]-->",
+        "<!-- -- -->",
+        "<?php echo $ad; ?>",
+    ],
+)
+def test_comments_and_instructions_inside_paragraphs_lose_no_text(marker: str) -> None:
+    """The pre-parsed tree kept HTML comments, and trafilatura then lost the text of a
+    paragraph after one: parsed as trafilatura parses, nothing is lost."""
+    html = (
+        f"<html><head><title>KPK</title></head><body><article><h1>KPK periksa saksi</h1>"
+        f"<p>{SENTENCE} {SENTENCE}</p>{marker}<p>Penyidik juga {marker} menyita dokumen "
+        f"penting dari kantor dinas. {SENTENCE}</p><p>{SENTENCE} {SENTENCE}</p>"
+        "</article></body></html>"
+    )
+    text = extract_page(html, url="https://x.example.id/read/2026/12/06/1/kpk").text or ""
+    assert "Penyidik juga menyita dokumen penting dari kantor dinas." in " ".join(text.split())
+    assert "iklan" not in text and "echo" not in text and "x.js" not in text
+
+
+def test_tables_in_articles_are_text() -> None:
+    rows = "".join(
+        f"<tr><td>{name}</td><td>{role}</td></tr>"
+        for name, role in (("Budi Santoso", "Kepala Dinas PU"), ("Siti Aminah", "Bendahara"))
+    )
+    html = (
+        f"<html><body><article><h1>Daftar tersangka</h1><p>{SENTENCE} {SENTENCE}</p>"
+        f"<table><tr><th>Nama</th><th>Jabatan</th></tr>{rows}</table><p>{SENTENCE}</p>"
+        "</article></body></html>"
+    )
+    text = extract_page(html, url="https://x.example.id/read/2026/12/06/2/daftar").text or ""
+    assert "Budi Santoso" in text and "Bendahara" in text

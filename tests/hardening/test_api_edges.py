@@ -50,7 +50,7 @@ async def test_booleans_are_not_coerced_from_numbers(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     created = await client.post(
-        "/v1/sources", headers=admin, json={"url": "https://example.com/rss.xml"}
+        "/v1/sources", headers=admin, json={"url": "https://example.com/rss.xml", "kind": "feed"}
     )
     assert created.status_code == 201
     source_id = created.json()["id"]

@@ -91,7 +91,7 @@ async def test_filter_values_are_data_not_sql(
     client: httpx.AsyncClient, admin: dict[str, str], viewer: dict[str, str]
 ) -> None:
     created = await client.post(
-        "/v1/sources", headers=admin, json={"url": "https://example.com/feed.xml"}
+        "/v1/sources", headers=admin, json={"url": "https://example.com/feed.xml", "kind": "feed"}
     )
     assert created.status_code == 201
     for params in ({"outlet": "x' OR '1'='1"}, {"language": "id' OR 1=1 --"}):

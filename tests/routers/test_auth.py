@@ -28,7 +28,7 @@ async def test_viewer_reads_but_cannot_register_sources(
     assert (await client.get("/v1/sources", headers=viewer)).status_code == 200
     for headers in (viewer, analyst):
         response = await client.post(
-            "/v1/sources", json={"url": "https://a.id/rss"}, headers=headers
+            "/v1/sources", json={"url": "https://a.id/rss", "kind": "feed"}, headers=headers
         )
         assert response.status_code == 403
         assert response.json()["type"].endswith("/forbidden")

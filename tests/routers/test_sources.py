@@ -11,6 +11,7 @@ async def test_register_list_and_get_a_source(
         "name": "ANTARA",
         "language": "id",
         "tier": 1,
+        "kind": "feed",
     }
     created = await client.post("/v1/sources", json=body, headers=admin)
     assert created.status_code == 201, created.text
@@ -26,8 +27,12 @@ async def test_register_list_and_get_a_source(
 async def test_duplicate_source_is_a_conflict(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
-    await client.post("/v1/sources", json={"url": "https://a.id/rss"}, headers=admin)
-    again = await client.post("/v1/sources", json={"url": "HTTPS://A.ID/rss#x"}, headers=admin)
+    await client.post(
+        "/v1/sources", json={"url": "https://a.id/rss", "kind": "feed"}, headers=admin
+    )
+    again = await client.post(
+        "/v1/sources", json={"url": "HTTPS://A.ID/rss#x", "kind": "feed"}, headers=admin
+    )
     assert again.status_code == 409
     assert again.json()["type"].endswith("/conflict")
 
@@ -55,7 +60,9 @@ async def test_source_list_pages_with_a_cursor(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     for n in range(5):
-        await client.post("/v1/sources", json={"url": f"https://s{n}.id/rss"}, headers=admin)
+        await client.post(
+            "/v1/sources", json={"url": f"https://s{n}.id/rss", "kind": "feed"}, headers=admin
+        )
     seen: list[int] = []
     url: str | None = "/v1/sources?limit=2"
     while url:
