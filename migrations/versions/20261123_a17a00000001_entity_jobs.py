@@ -1,7 +1,7 @@
 """entity_jobs: background re-scans of stored articles after an entity is created or edited
 
 Revision ID: a17a00000001
-Revises: a18000000001
+Revises: 9e4c2d7a1b53
 Create Date: 2026-11-23 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a17a00000001"
-down_revision: str | None = "a18000000001"
+down_revision: str | None = "9e4c2d7a1b53"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
