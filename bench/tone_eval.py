@@ -38,7 +38,7 @@ from app.scoring.artifact import artifact_paths, load_artifact
 from app.scoring.dataset import ToneExample, load_tone_pairs
 from app.scoring.metrics import f1_per_class, macro_f1
 from app.scoring.model import CLASSES
-from tests.scoring.tone_templates import NAMES, NEGATIVE, NEUTRAL, POSITIVE, article
+from tests.scoring.tone_templates import ACTS_AGAINST, NAMES, NEGATIVE, NEUTRAL, POSITIVE, article
 
 
 def per_pair(scorer: Scorer, rows: list[ToneExample]) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +71,17 @@ def article_level(rows: list[ToneExample], pred: np.ndarray) -> str:
         f"flagged wrongly {int((s & ~t).sum())}; precision {precision:.3f}, recall {recall:.3f}, "
         f"F1 {f1:.3f}"
     )
+
+
+def acts_against(scorer: Scorer) -> float:
+    """Share of "the entity arrests / names a suspect" sentences read negative for it."""
+    said = []
+    for name in NAMES:
+        for template in ACTS_AGAINST:
+            title, body = article(template, name)
+            result = scorer.score(title=title, text=body, entities=(Entity(name),))
+            said.append(result.targets[0].label == "negative")
+    return float(np.mean(said))
 
 
 def swaps(scorer: Scorer) -> tuple[float, float, float, float]:
@@ -155,6 +166,10 @@ def main() -> None:
         f"(previous scorer {old_spread:.4f}); neutral sentences read negative "
         f"{100 * neutral_negative:.1f} % ({100 * old_neutral:.1f} %); clear sentences right "
         f"{100 * clear:.1f} % ({100 * old_clear:.1f} %)"
+    )
+    print(
+        f"the entity acts against someone else (hard case 1), read negative for it: "
+        f"{100 * acts_against(shipped):.1f} % (previous scorer {100 * acts_against(before):.1f} %)"
     )
     texts = [(r.title, r.text) for r in {r.article_id: r for r in rows}.values()]
     watched = tuple(Entity(n, a) for n, a in {(r.name, r.aliases) for r in rows})

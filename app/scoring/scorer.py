@@ -97,13 +97,14 @@ class Scorer:
             needed -= {(i, m.sentence) for i, j in toned for m in found[i][j]}
         sent_proba = self._sentence_proba(docs, needed)
         doc_proba, bags = self._doc_proba(docs)
-        targets = self._targets(docs, found, sent_proba, toned, explain)
+        pushes: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        targets = self._targets(docs, found, sent_proba, toned, pushes if explain else None)
         out: list[ArticleScore] = []
         for i, doc in enumerate(docs):
             proba = doc_proba[i]
             best = int(np.argmax(proba))
             explanation: dict[str, Any] = {"terms": [], "sentences": []}
-            own = [targets[i][j] for (k, j) in toned if k == i]
+            own = [(targets[i][j], pushes.get((i, j), [])) for (k, j) in toned if k == i]
             if own:
                 out.append(self._from_targets(doc, own, explain))
                 continue
@@ -143,8 +144,12 @@ class Scorer:
             if mentions
         ]
 
-    def _from_targets(self, doc: _Doc, targets: list[TargetScore], explain: bool) -> ArticleScore:
+    def _from_targets(
+        self, doc: _Doc, named: list[tuple[TargetScore, list[dict[str, Any]]]], explain: bool
+    ) -> ArticleScore:
         """The article's score when it names watched entities: the worst for any of them."""
+        targets = [t for t, _ in named]
+        terms = {t.name: pushed for t, pushed in named}
         worst = max(targets, key=lambda t: t.negativity)
         if any(t.label == "negative" for t in targets):
             label: Label = "negative"
@@ -159,7 +164,7 @@ class Scorer:
         )
         explanation: dict[str, Any] = {"terms": [], "sentences": [], "basis": "entities"}
         if explain:
-            explanation["terms"] = [{"term": p, "entity": basis.name} for p in basis.phrases]
+            explanation["terms"] = [{**t, "entity": basis.name} for t in terms[basis.name]]
             explanation["sentences"] = [
                 {"text": s, "entity": basis.name, "negativity": basis.negativity}
                 for s in basis.evidence
@@ -171,7 +176,7 @@ class Scorer:
             language=doc.language,
             model_version=self.model_version,
             explanation=explanation,
-            targets=tuple(targets),
+            targets=tuple(t for t, _ in named),
         )
 
     def _terms(
@@ -240,11 +245,12 @@ class Scorer:
         found: list[list[list[Mention]]],
         sent_proba: list[np.ndarray],
         toned: list[tuple[int, int]],
-        explain: bool,
+        pushes: dict[tuple[int, int], list[dict[str, Any]]] | None,
     ) -> list[tuple[TargetScore, ...]]:
         """Target scores for every (article, entity); mentions of the whole batch are
-        scored together, one matrix per model (the tone model's pairs in one batch too)."""
-        by_tone = self._tone_scores(docs, found, toned, explain)
+        scored together, one matrix per model (the tone model's pairs in one batch too).
+        ``pushes`` (when explaining) receives each toned pair's phrases with their weights."""
+        by_tone = self._tone_scores(docs, found, toned, pushes)
         flat = [
             (i, m)
             for i, per_doc in enumerate(found)
@@ -281,7 +287,7 @@ class Scorer:
         docs: list[_Doc],
         found: list[list[list[Mention]]],
         toned: list[tuple[int, int]],
-        explain: bool,
+        pushes: dict[tuple[int, int], list[dict[str, Any]]] | None,
     ) -> dict[tuple[int, int], TargetScore]:
         if self.tone is None or not toned:
             return {}
@@ -295,10 +301,11 @@ class Scorer:
             best = int(np.argmax(p))
             evidence: tuple[str, ...] = ()
             phrases: tuple[str, ...] = ()
-            if explain:
+            if pushes is not None:
                 sentences, words = self.tone.explain(pair, best)
                 evidence = tuple(pair.sentences[k] for k in sentences)
-                phrases = tuple(words)
+                phrases = tuple(w for w, _ in words)
+                pushes[(i, j)] = [{"term": w, "weight": round(v, 4)} for w, v in words]
             out[(i, j)] = TargetScore(
                 name=docs[i].entities[j].name,
                 label=LABELS[best],

@@ -34,14 +34,15 @@ import scipy.sparse as sp
 from app.scoring.model import CLASSES, Calibrator, LinearModel, softmax
 from app.scoring.result import Entity
 from app.scoring.targets import alias_pattern, position_weight
-from app.scoring.text import MARK_TOKENS, normalise, split_sentences, tokens
+from app.scoring.text import MARK_TOKENS, NEG_PREFIX, normalise, split_sentences, tokens
 
 # Replaces every name of the entity; not a word of either language.
 MASK = "qqentitas"
 KIND = "tone"
 # Dense block: mean and max negativity-class probabilities of mention sentences (3 + 1), the
-# headline's (3), and whether the headline / lead names the entity (2).
-N_DENSE = 9
+# headline's (3), whether the headline / lead names the entity (2), the mean negativity of the
+# sentences where the entity is the agent / the patient (2) and their shares (2).
+N_DENSE = 13
 MAX_SENTENCES = 400  # sentences of one article read (a hostile text cannot grow the row)
 
 
@@ -56,7 +57,8 @@ class ToneConfig:
     article_weight: float = 1.0
     position_weight: float = 0.5
     dense_weight: float = 2.0
-    c: float = 1.0
+    role_weight: float = 0.0  # mention-sentence words split by the entity's role (no gain)
+    c: float = 3.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,6 +150,30 @@ def _side_words(toks: Sequence[str], window: int) -> tuple[list[str], list[str]]
     return left, right
 
 
+def role(toks: Sequence[str]) -> str:
+    """The entity's role in a sentence, from the word forms around its first mention: "a"
+    (agent: an active me-/ber- verb follows, or "oleh" or a passive di- verb precedes), "p"
+    (patient: a passive di-/ter- verb follows, or an active verb precedes), "o" otherwise.
+    Word forms only: no list of sentiment words."""
+    words = _words(toks)
+    if MASK not in words:
+        return "o"
+    k = words.index(MASK)
+    after = next((w for w in words[k + 1 : k + 3] if w != MASK), "")
+    before = words[k - 1] if k else ""
+    after = after.lstrip(NEG_PREFIX)
+    before = before.lstrip(NEG_PREFIX)
+    if before == "oleh" or (len(after) > 4 and after.startswith(("me", "ber"))):
+        return "a"
+    if len(before) > 4 and before.startswith("di") and k >= 1:
+        return "a"  # "ditangkap KPK": arrested by it
+    if len(after) > 4 and after.startswith(("di", "ter")) and after not in ("dia", "dalam"):
+        return "p"
+    if len(before) > 4 and before.startswith("me"):
+        return "p"
+    return "o"
+
+
 def sparse_terms(pair: Pair, cfg: ToneConfig) -> list[tuple[str, float]]:
     """The named features of a pair with their values (before hashing)."""
     title = 0 if pair.has_title and pair.toks else None
@@ -158,14 +184,19 @@ def sparse_terms(pair: Pair, cfg: ToneConfig) -> list[tuple[str, float]]:
         head.add(_grams(pair.toks[title]))
         out += head.items(cfg.headline_weight if named else cfg.headline_other_weight)
     mention = _Block("m:")
+    roles = {r: _Block(f"m{r}:") for r in "apo"}
     window = _Block("w")
     for j in pair.mentions:
         weight = position_weight(j, pair.has_title)
-        mention.add(_grams(pair.toks[j]), weight)
+        grams = _grams(pair.toks[j])
+        mention.add(grams, weight)
+        roles[role(pair.toks[j])].add(grams, weight)
         left, right = _side_words(pair.toks[j], cfg.window)
         window.add(["l:" + w for w in left], weight)
         window.add(["r:" + w for w in right], weight)
     out += mention.items(cfg.mention_weight)
+    for block in roles.values():
+        out += block.items(cfg.role_weight)
     out += window.items(cfg.window_weight)
     article = _Block("a:")
     for toks in pair.toks:
@@ -204,15 +235,23 @@ def dense_rows(pairs: Sequence[Pair], sentence_model: LinearModel) -> np.ndarray
     sums = np.zeros((len(pairs), 3))
     counts = np.zeros(len(pairs))
     top = np.zeros(len(pairs))
-    for (i, part), p in zip(where, proba, strict=True):
+    by_role = np.zeros((len(pairs), 2))  # negativity of sentences where it is agent / patient
+    n_role = np.zeros((len(pairs), 2))
+    for (i, part), p, toks in zip(where, proba, rows, strict=True):
         if part == "m":
             sums[i] += p
             counts[i] += 1
             top[i] = max(top[i], p[0])
+            r = role(toks)
+            if r != "o":
+                by_role[i, r == "p"] += p[0]
+                n_role[i, r == "p"] += 1
         else:
             out[i, 4:7] = p
     out[:, 0:3] = sums / np.maximum(counts, 1)[:, None]
     out[:, 3] = top
+    out[:, 9:11] = by_role / np.maximum(n_role, 1)
+    out[:, 11:13] = n_role / np.maximum(counts, 1)[:, None]
     for i, pair in enumerate(pairs):
         out[i, 7] = float(pair.has_title and 0 in pair.mentions)
         out[i, 8] = float(any(position_weight(j, pair.has_title) > 1.0 for j in pair.mentions))
@@ -254,8 +293,11 @@ class ToneModel:
         x = design(pairs, sentence_model, self.config)
         return self.calibrator.apply(softmax(np.asarray(x @ self.weights) + self.bias))
 
-    def explain(self, pair: Pair, label: int, limit: int = 3) -> tuple[list[int], list[str]]:
-        """Mention sentences (indices) and phrases that pushed most toward ``label``."""
+    def explain(
+        self, pair: Pair, label: int, limit: int = 3
+    ) -> tuple[list[int], list[tuple[str, float]]]:
+        """Mention sentences (indices) and phrases (with their push) that pushed most toward
+        ``label``."""
         others = [k for k in range(len(CLASSES)) if k != label]
         direction = self.weights[:, label] - self.weights[:, others].mean(axis=1)
         cfg = self.config
@@ -271,13 +313,18 @@ class ToneModel:
         phrases: dict[str, float] = {}
         for term, value in sparse_terms(pair, cfg):
             prefix, _, text = term.partition(":")
-            if prefix not in ("h", "m", "wl", "wr") or MASK in text or text in MARK_TOKENS:
+            if (
+                prefix not in ("h", "m", "ma", "mp", "mo", "wl", "wr")
+                or MASK in text
+                or text in MARK_TOKENS
+                or len(text) < 4
+            ):
                 continue
             push = value * float(direction[_slot(term, cfg.bits)])
             if push > 0:
                 phrases[text] = phrases.get(text, 0.0) + push
         ranked = sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [j for _, j in pushes[:limit]], [t for t, _ in ranked[: limit + 2]]
+        return [j for _, j in pushes[:limit]], ranked[: limit + 2]
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         used = np.flatnonzero(np.any(self.weights != 0.0, axis=1)).astype(np.uint32)

@@ -90,7 +90,7 @@ def test_head_logits_and_arrays_round_trip():
 def test_shipped_target_model_mixes_the_head_and_needs_the_sentences():
     models, _, document = load_models()
     target = models["en_target"]
-    assert document["format"] == 5
+    assert document["format"] == 6
     assert target.head is not None and 0.0 < target.head.config.share < 1.0
     assert models["id"].head is None and models["en"].head is None
     toks = [tokens(SENTENCE)]
