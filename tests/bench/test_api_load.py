@@ -8,6 +8,7 @@ import sys
 from asyncio.subprocess import PIPE
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from tests.conftest import PG_ADMIN_DSN, _pg_reachable
@@ -20,6 +21,18 @@ async def test_api_load_small_mode_reports_every_scenario() -> None:
     if await _pg_reachable() is not None:
         pytest.skip("PostgreSQL is not reachable")
     base = PG_ADMIN_DSN.rsplit("/", 1)[0]
+    # A database of this run's own: a fixed name is shared by every checkout on the machine,
+    # and one migrated by another branch's code refuses this one's migrations.
+    name = f"pantau_bench_{os.getpid()}"
+    try:
+        await _run(base, name)
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _run(base: str, name: str) -> None:
     command = [
         sys.executable,
         "bench/api_load.py",
@@ -31,7 +44,7 @@ async def test_api_load_small_mode_reports_every_scenario() -> None:
         "--poll-interval",
         "0.2",
         "--dsn",
-        f"{base}/pantau_bench_ci",
+        f"{base}/{name}",
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
