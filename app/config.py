@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
     metrics_public: bool = False
+    # The crisis room (/): how long a sign-in lasts; `Secure` cookies when served over HTTPS
+    # (on by default in production).
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    web_cookie_secure: bool | None = None
+    # The daily report: time zone, and where a scheduled report is delivered (JSON with the
+    # HTML inline and links to the PDF); unset = no scheduled delivery.
+    report_tz: str = "Asia/Jakarta"
+    report_webhook_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+    report_hour: int = Field(default=7, ge=0, le=23)
 
     # The issue feed (see README, "Issue feed")
     cluster_threshold: float = Field(default=0.25, gt=0, lt=1)

@@ -37,9 +37,11 @@ from app.routers import (
     keys,
     labels,
     metrics,
+    responses,
     sources,
     stats,
     watchlists,
+    web,
 )
 from app.routers.conventions import install_conditional_handlers
 from app.routers.deps import JSON, KeyCache, UsageRecorder, Viewer
@@ -204,11 +206,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         issues,
         stats,
         keys,
+        responses,
     ):
         app.include_router(module.router, dependencies=[*AUTHENTICATED, JSON])
     for router in (alerts.rules, alerts.hooks, alerts.feed):
         app.include_router(router, dependencies=[*AUTHENTICATED, JSON])
     app.include_router(exports.router, dependencies=AUTHENTICATED)
+    app.mount(web.ASSETS_URL, web.assets, name="web-assets")
+    app.include_router(web.router)
     document_common_responses(app)
     app.add_middleware(
         ApiMiddleware,

@@ -39,7 +39,7 @@ RANK = {
     **dict.fromkeys(("migrate", "models"), 0),
     "schemas": 1,
     # the pure floors: fetch and parse, score, the issue feed's core
-    **dict.fromkeys(("crawlers", "scoring", "feed"), 2),
+    **dict.fromkeys(("crawlers", "scoring", "feed", "web", "report"), 2),
     "services": 3,
     # the two users of services, which never use each other
     **dict.fromkeys(("pipeline", "routers"), 4),

@@ -12,6 +12,7 @@ from app.models.fetch_attempt import FetchAttempt
 from app.models.heartbeat import Heartbeat
 from app.models.issue import DismissReason, Issue, IssueArticle, IssueStatus
 from app.models.issue_event import IssueEvent
+from app.models.issue_response import IssueResponse, ResponseKind
 from app.models.label import LabelOverride
 from app.models.rematch_job import JobState, RematchJob
 from app.models.source import FetchStatus, Source, SourceKind
@@ -19,6 +20,7 @@ from app.models.spike_event import SpikeEvent
 from app.models.story_group import StoryBand, StoryGroup
 from app.models.tombstone import Tombstone
 from app.models.watchlist import Watchlist
+from app.models.web_session import WebSession
 from app.models.webhook import Webhook
 from app.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 
@@ -39,10 +41,12 @@ __all__ = [
     "Issue",
     "IssueArticle",
     "IssueEvent",
+    "IssueResponse",
     "IssueStatus",
     "JobState",
     "LabelOverride",
     "RematchJob",
+    "ResponseKind",
     "Role",
     "Source",
     "SourceKind",
@@ -53,6 +57,7 @@ __all__ = [
     "Tombstone",
     "WatchedEntity",
     "Watchlist",
+    "WebSession",
     "Webhook",
     "WebhookDelivery",
     "utcnow",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from app.errors import Forbidden, NotAcceptable, RateLimited, Unauthorized
 from app.models import Role, utcnow
 from app.ratelimit import RateLimiter
 from app.schemas.common import Problem
-from app.services import api_keys
+from app.services import api_keys, web_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class KeyInfo:
     id: int
     name: str
     role: str
+    csrf: str | None = None  # set when the key came from a crisis-room session cookie
 
 
 class KeyCache:
@@ -108,20 +110,51 @@ class UsageRecorder:
             logger.warning("could not record API key use", exc_info=True, extra={"key": key_id})
 
 
+SESSION_COOKIE = "pantau_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _session_key(request: Request, token: str) -> KeyInfo:
+    """The key behind a crisis-room session cookie; a state-changing request must also carry
+    the session's CSRF token in `X-CSRF-Token` (a cross-site form cannot set headers)."""
+    cache: KeyCache = request.app.state.key_cache
+    digest = "session:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+    key = cache.get(digest)
+    if key is None:
+        database: Database = request.app.state.database
+        async with database.sessionmaker() as session:
+            row, csrf = await web_sessions.resolve(session, token=token)
+        key = KeyInfo(id=row.id, name=row.name, role=row.role, csrf=csrf)
+        cache.put(digest, key)
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not key.csrf or not hmac.compare_digest(sent.encode(), key.csrf.encode()):
+            raise Forbidden(f"a signed-in page must send its {CSRF_HEADER} header")
+    return key
+
+
 async def current_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> KeyInfo:
-    """The request's API key (401 without a valid one), charged against its rate limit."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The request's API key (401 without a valid one), charged against its rate limit.
+
+    A bearer key wins; without one, the crisis room's session cookie stands for its key."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if (credentials is None or credentials.scheme.lower() != "bearer") and cookie:
+        key = await _session_key(request, cookie)
+    elif credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    secret = credentials.credentials
-    cache: KeyCache = request.app.state.key_cache
-    digest = hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
-    key = cache.get(digest)
-    if key is None:
-        key = await _look_up(request, secret)
-        cache.put(digest, key)
+    else:
+        secret = credentials.credentials
+        cache: KeyCache = request.app.state.key_cache
+        digest = hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+        cached = cache.get(digest)
+        if cached is None:
+            cached = await _look_up(request, secret)
+            cache.put(digest, cached)
+        key = cached
     request.state.api_key_id = key.id
     await request.app.state.key_usage.touch(request.app.state.database, key.id)
     limiter: RateLimiter = request.app.state.rate_limiter

@@ -13,9 +13,9 @@ from app.models import Issue, IssueStatus
 from app.routers.conventions import collection_version, next_link, sync_page_info
 from app.routers.deps import ERROR_RESPONSES, LIST_RESPONSES, Analyst, CurrentKey, Viewer
 from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, window
-from app.schemas.article import ArticleRead
 from app.schemas.common import DbId, PageInfo, Tombstone
 from app.schemas.issue import (
+    IssueArticleRead,
     IssueComment,
     IssueDetail,
     IssueEventList,
@@ -175,7 +175,7 @@ async def get_issue(issue_id: PathId, session: SessionDep) -> IssueDetail:
     base = await to_read(session, issue)
     return IssueDetail(
         **base.model_dump(),
-        articles=[ArticleRead.model_validate(a) for a in articles],
+        articles=[IssueArticleRead.model_validate(a) for a in articles],
         comments=[IssueComment.model_validate(c) for c in comments],
     )
 

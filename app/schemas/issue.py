@@ -103,8 +103,18 @@ class IssueComment(BaseModel):
     text: str = Field(validation_alias="reason")
 
 
+class IssueArticleRead(ArticleRead):
+    """An issue's article with its per-entity tone (what the crisis room highlights)."""
+
+    targets: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Per watched entity: name, label, negativity, mentions, `evidence` "
+        "sentences and `phrases` that drove the label.",
+    )
+
+
 class IssueDetail(IssueRead):
-    articles: list[ArticleRead]
+    articles: list[IssueArticleRead]
     comments: list[IssueComment] = Field(
         default_factory=list, description="Analysts' comments, oldest first."
     )

@@ -14,9 +14,12 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import Role
+from app.routers import web
 from app.routers.deps import current_key
 
 OPEN = {"/healthz", "/readyz"}  # probes; /docs and /openapi.json are not APIRoutes
+# The crisis room's HTML pages: signed in by session cookie (tests/web), not by bearer key.
+WEB = {r.path for r in web.router.routes}
 
 
 def _dependency_calls(route: Any) -> list[Any]:
@@ -49,7 +52,7 @@ def test_every_route_but_the_probes_requires_a_key() -> None:
     assert {r.path for r in routes} >= {"/v1/issues", "/v1/keys", "/metrics", "/v1/stats/timeline"}
     for route in routes:
         calls = _dependency_calls(route)
-        if route.path in OPEN:
+        if route.path in OPEN or route.path in WEB:
             assert current_key not in calls, route.path
         elif route.path == "/metrics":
             assert any(getattr(c, "__name__", "") == "metrics_access" for c in calls)
@@ -74,6 +77,12 @@ async def test_every_route_answers_401_without_a_key(client: httpx.AsyncClient) 
     for route in _routes():
         if route.path in OPEN:
             continue
+        if route.path in WEB:
+            if route.path not in web.PUBLIC:  # a page without a session sends you to sign in
+                response = await client.get(_concrete(route.path))
+                assert response.status_code == 303, route.path
+                assert response.headers["location"].startswith("/login?next=/")
+            continue
         for method in route.methods:
             response = await client.request(method, _concrete(route.path), json={})
             assert response.status_code == 401, f"{method} {route.path}"
@@ -89,7 +98,7 @@ async def test_every_role_is_refused_what_it_may_not_do(
     keys = {Role.VIEWER: viewer, Role.ANALYST: analyst, Role.ADMIN: admin}
     checked = 0
     for route in _routes():
-        if route.path in OPEN:
+        if route.path in OPEN or route.path in WEB:
             continue
         needed = Role.ADMIN if route.path == "/metrics" else _required_role(route)
         for role, headers in keys.items():
