@@ -103,9 +103,18 @@ def migrate() -> None:
     main()
 
 
-async def prepare(database: Database, settings: Settings) -> None:
-    """First-start work: migrate, create the admin key, load the starter sources."""
+DEV_KEY_FILE = Path("data/admin-key.txt")
+
+
+async def prepare(
+    database: Database, settings: Settings, *, kept: str | None = None
+) -> tuple[str | None, bool]:
+    """First-start work: migrate, create the admin key, load the starter sources. Answers the
+    key to sign in with when it can be shown (new, or the `kept` one still active) and whether
+    it is new."""
     await upgrade(database.engine)
+    shown: str | None = None
+    new = False
     async with database.writer.begin() as session:
         if await api_keys.count_admin_keys(session) == 0:
             _key, secret = await api_keys.create_key(session, role=Role.ADMIN, name="first admin")
@@ -113,10 +122,18 @@ async def prepare(database: Database, settings: Settings) -> None:
             typer.echo("Created the first admin API key. It is shown only this once:")
             typer.echo(f"    {secret}")
             typer.echo("=" * 72)
+            shown, new = secret, True
+        elif kept:
+            try:
+                await api_keys.authenticate(session, secret=kept)
+                shown = kept
+            except AppError:
+                shown = None
         starter = _starter_path(settings)
         if starter is not None and not await sources.all_sources(session):
             report = await sources.import_opml(session, body=starter.read_bytes())
             typer.echo(f"loaded {report.added} starter sources from {starter}")
+    return shown, new
 
 
 @app.command()
@@ -132,8 +149,25 @@ def serve(
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
-    run(lambda: with_database(settings, lambda db: prepare(db, settings), migrated=False))()
-    typer.echo(f"serving on http://{host or settings.host}:{port or settings.port} (docs at /docs)")
+    # In development the first admin key is kept in data/admin-key.txt (mode 0600) so that
+    # `make run` prints the key to sign in with on every start, not only the first.
+    dev = settings.environment == "development"
+    kept = (
+        DEV_KEY_FILE.read_text(encoding="utf-8").strip() if dev and DEV_KEY_FILE.exists() else None
+    )
+    key, new = run(
+        lambda: with_database(settings, lambda db: prepare(db, settings, kept=kept), migrated=False)
+    )()
+    if dev and new and key:
+        DEV_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        DEV_KEY_FILE.touch(mode=0o600)
+        DEV_KEY_FILE.write_text(key + "\n", encoding="utf-8")
+    url = f"http://{host or settings.host}:{port or settings.port}/"
+    typer.echo(f"serving on {url} (the crisis room; API docs at {url}docs)")
+    if key:
+        typer.echo(f"open {url} and sign in with the API key {key}")
+    else:
+        typer.echo(f"open {url} and sign in with an API key (pantau keys create --role analyst)")
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
@@ -498,6 +532,67 @@ def sources_export(
             sys.stdout.buffer.write(body)
 
     main()
+
+
+report_app = typer.Typer(help="The monitoring report (HTML and PDF).", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+def _report(day: str | None, out: Path | None, fmt: str, lang: str, *, weekly: bool) -> None:
+    from datetime import date
+
+    from app.report import render_html, render_pdf
+    from app.services import reports
+    from app.services.timewindow import zone
+
+    settings = get_settings()
+    tz = zone(settings.report_tz)
+    try:
+        when = date.fromisoformat(day) if day else datetime.now(tz).date()
+    except ValueError:
+        fail(f"--date must be YYYY-MM-DD, not {day!r}")
+        return
+
+    @run
+    async def main() -> None:
+        async def job(database: Database) -> None:
+            async with database.sessionmaker() as session:
+                data = await reports.gather(session, day=when, weekly=weekly, tz=tz)
+            body = (
+                render_pdf(data, lang=lang)
+                if fmt == "pdf"
+                else render_html(data, lang=lang).encode()
+            )
+            kind = "weekly" if weekly else "daily"
+            target = out or Path(f"pantau-{kind}-{when.isoformat()}.{fmt}")
+            target.write_bytes(body)
+            typer.echo(str(target))
+
+        await with_database(settings, job)
+
+    main()
+
+
+@report_app.command("daily")
+def report_daily(
+    date: Annotated[str | None, typer.Option(help="Local day YYYY-MM-DD (default today).")] = None,
+    out: Annotated[Path | None, typer.Option(help="File to write.")] = None,
+    format: Annotated[str, typer.Option(help="pdf or html.")] = "pdf",
+    lang: Annotated[str, typer.Option(help="id or en.")] = "id",
+) -> None:
+    """Write the daily report; its path is printed."""
+    _report(date, out, format, lang, weekly=False)
+
+
+@report_app.command("weekly")
+def report_weekly(
+    date: Annotated[str | None, typer.Option(help="Last local day (default today).")] = None,
+    out: Annotated[Path | None, typer.Option(help="File to write.")] = None,
+    format: Annotated[str, typer.Option(help="pdf or html.")] = "pdf",
+    lang: Annotated[str, typer.Option(help="id or en.")] = "id",
+) -> None:
+    """Write the weekly report (seven days ending with --date)."""
+    _report(date, out, format, lang, weekly=True)
 
 
 @keys_app.command("create")

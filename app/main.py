@@ -37,6 +37,7 @@ from app.routers import (
     keys,
     labels,
     metrics,
+    reports,
     responses,
     sources,
     stats,
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in (alerts.rules, alerts.hooks, alerts.feed):
         app.include_router(router, dependencies=[*AUTHENTICATED, JSON])
     app.include_router(exports.router, dependencies=AUTHENTICATED)
+    app.include_router(reports.router, dependencies=AUTHENTICATED)
     app.mount(web.ASSETS_URL, web.assets, name="web-assets")
     app.include_router(web.router)
     document_common_responses(app)

@@ -115,9 +115,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _session_key(request: Request, token: str) -> KeyInfo:
-    """The key behind a crisis-room session cookie; a state-changing request must also carry
-    the session's CSRF token in `X-CSRF-Token` (a cross-site form cannot set headers)."""
+async def session_key(request: Request, token: str) -> KeyInfo:
+    """The key behind a crisis-room session cookie (401 when the session is over)."""
     cache: KeyCache = request.app.state.key_cache
     digest = "session:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
     key = cache.get(digest)
@@ -127,11 +126,17 @@ async def _session_key(request: Request, token: str) -> KeyInfo:
             row, csrf = await web_sessions.resolve(session, token=token)
         key = KeyInfo(id=row.id, name=row.name, role=row.role, csrf=csrf)
         cache.put(digest, key)
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not key.csrf or not hmac.compare_digest(sent.encode(), key.csrf.encode()):
-            raise Forbidden(f"a signed-in page must send its {CSRF_HEADER} header")
     return key
+
+
+def check_csrf(request: Request, key: KeyInfo) -> None:
+    """A state-changing request by session must carry the session's CSRF token in
+    `X-CSRF-Token`: a cross-site form or image cannot set headers."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not key.csrf or not hmac.compare_digest(sent.encode(), key.csrf.encode()):
+        raise Forbidden(f"a signed-in page must send its {CSRF_HEADER} header")
 
 
 async def current_key(
@@ -143,7 +148,8 @@ async def current_key(
     A bearer key wins; without one, the crisis room's session cookie stands for its key."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if (credentials is None or credentials.scheme.lower() != "bearer") and cookie:
-        key = await _session_key(request, cookie)
+        key = await session_key(request, cookie)
+        check_csrf(request, key)
     elif credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
     else:

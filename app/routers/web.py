@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app.config import Settings
 from app.errors import Unauthorized
-from app.routers.deps import SESSION_COOKIE, KeyInfo, _session_key
+from app.routers.deps import SESSION_COOKIE, KeyInfo, session_key
 from app.routers.params import PathId
 from app.services import web_sessions
 from app.web import LANGUAGES, STATIC, render
@@ -71,7 +71,7 @@ async def _viewer(request: Request) -> KeyInfo | None:
     if not token:
         return None
     try:
-        return await _session_key(request, token)
+        return await session_key(request, token)
     except Unauthorized:
         return None
 
