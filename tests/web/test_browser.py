@@ -59,7 +59,7 @@ async def served(db: Database) -> AsyncIterator[str]:
     app = create_app(settings, database=db)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     task = asyncio.create_task(server.serve())
-    for _ in range(200):  # noqa: ASYNC110  # uvicorn's Server offers a flag, not an event
+    for _ in range(200):  # uvicorn's Server offers a flag, not an event
         if server.started:
             break
         await asyncio.sleep(0.05)
