@@ -1,7 +1,7 @@
 """web_sessions (the crisis room's cookie sign-in) and issue_responses (the response loop)
 
 Revision ID: a21000000001
-Revises: a17b00000001
+Revises: a18000000001
 Create Date: 2026-12-10 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a21000000001"
-down_revision: str | None = "a17b00000001"
+down_revision: str | None = "a18000000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
