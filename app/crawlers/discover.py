@@ -18,6 +18,7 @@ import lxml.etree
 
 from app.crawlers.dates import bounded_time
 from app.crawlers.extract import ExtractJob, decode_html, extract_batch
+from app.crawlers.factcheck import claim_rows, parse_factcheck
 from app.crawlers.fetch import Fetcher, FetchError, FetchResult
 from app.crawlers.links import parse_listing
 from app.crawlers.parsers import (
@@ -33,7 +34,9 @@ from app.crawlers.parsers import (
 )
 from app.crawlers.pool import CpuPool, PoolTimeout
 from app.crawlers.rows import article_rows
-from app.models import SourceKind
+from app.crawlers.search import parse_news_search
+from app.crawlers.social import parse_post_source
+from app.models import SOCIAL_KINDS, SourceKind
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +44,8 @@ ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 ACCEPT_XML = "application/xml,text/xml;q=0.9,*/*;q=0.5"
 # Sources that are web pages for people: fetched through robots.txt (`Fetcher.fetch_page`),
 # like the page stage's article pages. Feeds and sitemaps are published for crawlers to poll.
-PAGE_KINDS = frozenset({SourceKind.LISTING, SourceKind.ARTICLE})
+# A Telegram channel's web preview is such a page too.
+PAGE_KINDS = frozenset({SourceKind.LISTING, SourceKind.ARTICLE, SourceKind.TELEGRAM})
 RECENT_CHILDREN = timedelta(days=2)
 MAX_SITEMAP_ITEMS = 1000
 MAX_SITEMAP_DEPTH = 3  # index -> index -> index of sitemaps: deeper nesting is not followed
@@ -303,6 +307,11 @@ async def gather_items(
                 pool=pool,
                 time_limit=time_limit,
             )
+        if kind in SOCIAL_KINDS or kind in (SourceKind.NEWS_SEARCH, SourceKind.FACTCHECK):
+            other = OtherJob(
+                kind, result.body, dict(result.headers), result.url, now, source_id, max_items
+            )
+            return (await pool.map_batch(other_batch, [other], time_limit=time_limit))[0]
         if kind == SourceKind.LISTING:
             listing = ListingJob(result, selector, max_items)
             return (await pool.map_batch(listing_batch, [listing], time_limit=time_limit))[0]
@@ -335,3 +344,43 @@ class SitemapJob:
 def sitemap_batch(jobs: list[SitemapJob]) -> list[tuple[ParsedFeed, list[str]]]:
     """`parse_sitemap` for a batch: the pool's entry point."""
     return [parse_sitemap(j.body, now=j.now, max_items=j.max_items) for j in jobs]
+
+
+@dataclass(frozen=True, slots=True)
+class OtherJob:
+    """A fetched social, news-search or fact-check body to parse in a pool process."""
+
+    kind: str
+    body: bytes
+    headers: dict[str, str]
+    url: str
+    now: datetime
+    source_id: int | None = None
+    max_items: int = MAX_ITEMS
+
+
+def other_batch(jobs: list[OtherJob]) -> list[ParsedFeed]:
+    """The pool's entry point for the social, news-search and fact-check kinds: posts come
+    with their rows, claims with theirs; a news search's items wait for their links to be
+    resolved (the crawl stage builds their rows)."""
+    out = []
+    for job in jobs:
+        now, headers, cap = job.now, job.headers, job.max_items
+        if job.kind == SourceKind.NEWS_SEARCH:
+            out.append(parse_news_search(job.body, now=now, headers=headers, max_items=cap))
+            continue
+        if job.kind == SourceKind.FACTCHECK:
+            feed = parse_factcheck(job.body, url=job.url, now=now, headers=headers, max_items=cap)
+            feed.claims = claim_rows(
+                feed.items, source_id=job.source_id, fetched_at=job.now, skipped=feed.skipped
+            )
+            out.append(feed)
+            continue
+        feed = parse_post_source(
+            job.kind, job.body, url=job.url, now=now, headers=headers, max_items=cap
+        )
+        feed.rows = article_rows(
+            feed.items, source_id=job.source_id, fetched_at=job.now, skipped=feed.skipped
+        )
+        out.append(feed)
+    return out

@@ -56,6 +56,14 @@ class FeedItem:
     published: datetime | None = None
     published_trusted: bool = False
     note: str | None = None  # what was dropped from the item (an impossible publish time)
+    # A public social post (crawlers/social.py) rather than a news article: where it was
+    # posted, and what the source shows of its reach ({"views": 1200, "likes": 4}).
+    kind: str = "article"
+    platform: str | None = None
+    engagement: dict[str, int] | None = None
+    # A search feed's item: the publisher it names (<source url=...>Name</source>).
+    publisher: str | None = None
+    publisher_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +74,8 @@ class ParsedFeed:
     format: str = ""
     # The items as article rows (crawlers/rows.article_rows), when built with the parse.
     rows: list[dict[str, Any]] | None = None
+    # A fact-check source's items as claim rows (crawlers/factcheck.claim_rows).
+    claims: list[dict[str, Any]] | None = None
     # Items skipped or mended, counted by reason; the poll's attempt row records them.
     skipped: dict[str, int] = field(default_factory=dict)
 

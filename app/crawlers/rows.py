@@ -69,8 +69,12 @@ def article_row(
         "fetched_at": fetched_at,
         "content_hash": content_hash(title, text) if text else None,
         "title_key": title_key(title),
-        # Without a body the page stage fetches and extracts the article before it is scored.
-        "text_state": None if body else TextState.PENDING,
+        # Without a body the page stage fetches and extracts the article before it is scored;
+        # a post is all there is (its link is the post itself, not a page to extract).
+        "text_state": None if body or item.kind == "post" else TextState.PENDING,
+        "kind": item.kind,
+        "platform": item.platform,
+        "engagement": item.engagement,
         "created_at": fetched_at,
         "updated_at": fetched_at,
     }

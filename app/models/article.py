@@ -20,6 +20,13 @@ class TextState(StrEnum):
     FAILED = "failed"  # the page could not be fetched or read; text_error says why
 
 
+class DocumentKind(StrEnum):
+    """What a stored document is: a news article, or a public social post."""
+
+    ARTICLE = "article"
+    POST = "post"
+
+
 class Article(Base, TimestampMixin):
     __tablename__ = "articles"
     __table_args__ = (
@@ -57,6 +64,13 @@ class Article(Base, TimestampMixin):
             sqlite_where=text("story_group_id IS NULL AND deleted_at IS NULL"),
             postgresql_where=text("story_group_id IS NULL AND deleted_at IS NULL"),
         ),
+        Index(
+            "ix_articles_pending_claims",
+            "id",
+            sqlite_where=text("claims_checked_at IS NULL AND scored_at IS NOT NULL"),
+            postgresql_where=text("claims_checked_at IS NULL AND scored_at IS NOT NULL"),
+        ),
+        Index("ix_articles_kind_published", "kind", "published_at"),
         # Per-source title dedup: same outlet, same normalised title within a window.
         Index("ix_articles_source_title", "source_id", "title_key"),
     )
@@ -73,6 +87,13 @@ class Article(Base, TimestampMixin):
     summary: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(String(300))
+    # `article` or `post` (DocumentKind); a post's author is its account, `platform` where it
+    # was posted, `engagement` what the source shows ({"views": .., "likes": .., ...}).
+    kind: Mapped[str] = mapped_column(
+        String(8), default=DocumentKind.ARTICLE, server_default=DocumentKind.ARTICLE.value
+    )
+    platform: Mapped[str | None] = mapped_column(String(16))
+    engagement: Mapped[dict[str, int] | None] = mapped_column(JSONType)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_trusted: Mapped[bool] = mapped_column(Boolean, default=True)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -111,5 +132,6 @@ class Article(Base, TimestampMixin):
     scored_at: Mapped[datetime | None]
     matched_at: Mapped[datetime | None]  # the watchlist match stage ran (services/watchlists)
     grouped_at: Mapped[datetime | None]
+    claims_checked_at: Mapped[datetime | None]  # the claim-match stage ran (services/claims)
 
     deleted_at: Mapped[datetime | None]

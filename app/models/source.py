@@ -16,6 +16,28 @@ class SourceKind(StrEnum):
     SITEMAP = "sitemap"  # news or plain sitemap, or a sitemap index
     LISTING = "listing"  # an HTML page whose links lead to articles
     ARTICLE = "article"  # one article page
+    # Public social sources (crawlers/social.py): their items are documents of kind `post`.
+    YOUTUBE = "youtube"  # a channel's uploads: the public Atom feed (yt:, media: namespaces)
+    MASTODON = "mastodon"  # account or hashtag: public RSS, or the public timeline JSON API
+    BLUESKY = "bluesky"  # profile RSS, or the AppView's app.bsky.feed.searchPosts JSON
+    REDDIT = "reddit"  # subreddit or search: public RSS/Atom
+    TELEGRAM = "telegram"  # a public channel's web preview, t.me/s/<channel> (HTML)
+    # A news search feed (Google News RSS search): articles of the real publishers, each
+    # link resolved to the publisher's URL before storage.
+    NEWS_SEARCH = "news_search"
+    # A fact-check publisher (RSS/Atom or an HTML listing): its items become claims.
+    FACTCHECK = "factcheck"
+
+
+SOCIAL_KINDS = frozenset(
+    {
+        SourceKind.YOUTUBE,
+        SourceKind.MASTODON,
+        SourceKind.BLUESKY,
+        SourceKind.REDDIT,
+        SourceKind.TELEGRAM,
+    }
+)
 
 
 class FetchStatus(StrEnum):

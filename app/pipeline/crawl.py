@@ -25,7 +25,7 @@ from app.config import default
 from app.crawlers.detect import mismatch_hint
 from app.crawlers.discover import PAGE_KINDS, gather_items
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
-from app.crawlers.parsers import MAX_ITEMS, ParseError, storable
+from app.crawlers.parsers import MAX_ITEMS, FeedItem, ParsedFeed, ParseError, storable
 from app.crawlers.pool import CpuPool
 from app.crawlers.rows import article_rows
 from app.crawlers.scheduling import (
@@ -35,9 +35,11 @@ from app.crawlers.scheduling import (
     publishing_interval,
     success_interval,
 )
+from app.crawlers.search import needs_resolving, resolved_publisher_url
 from app.db import Database
-from app.models import FetchStatus
+from app.models import FetchStatus, SourceKind
 from app.services import articles as article_service
+from app.services import claims as claim_service
 from app.services import sources as source_service
 from app.services.sources import ClaimedSource, Poll, PollFailure
 
@@ -89,6 +91,7 @@ class CrawlStage:
     sitemap_max_children: int = 5
     max_items: int = MAX_ITEMS
     parse_time_limit: float | None = default("parse_timeout_seconds")
+    max_resolve: int = 30  # search-result links followed to their publisher per poll
 
     async def run_pending(self, *, stored: asyncio.Event | None = None) -> list[SourceOutcome]:
         """Claim and crawl due sources batch by batch until none is due.
@@ -238,13 +241,18 @@ class CrawlStage:
             if not hint:
                 raise
             raise ParseError(f"{exc}{hint}") from None
+        if source.kind == SourceKind.NEWS_SEARCH:
+            feed.rows = await self._resolve_search(source, feed, now)
         rows = feed.rows
         if rows is None:
             rows = article_rows(
                 feed.items, source_id=source.id, fetched_at=now, skipped=feed.skipped
             )
         async with self.database.writer.begin() as session:
-            new_ids = await article_service.insert_rows(session, source_id=source.id, rows=rows)
+            if feed.claims is not None:  # a fact-check source: its items are claims
+                new_ids = await claim_service.insert_claims(session, rows=feed.claims)
+            else:
+                new_ids = await article_service.insert_rows(session, source_id=source.id, rows=rows)
         elapsed = (now - source.last_fetched_at).total_seconds() if source.last_fetched_at else None
         interval = success_interval(
             self.policy,
@@ -277,6 +285,51 @@ class CrawlStage:
         )
         await self._record([poll])
         return SourceOutcome(source.id, FetchStatus.OK, new_items=len(new_ids))
+
+    async def _resolve_search(
+        self, source: ClaimedSource, feed: ParsedFeed, now: datetime
+    ) -> list[dict[str, object]]:
+        """A news search's items as the publishers' article rows.
+
+        Items this source already stored (by GUID) are not fetched again; each other link to
+        the search engine is followed through the fetch guard (robots.txt at every hop,
+        public addresses only) to the publisher's URL, at most `max_resolve` a poll. A link
+        that does not lead to its named publisher is skipped and counted. The rows then meet
+        the outlets' own feeds on the URL hash, and the same outlet's title (services/dedup).
+        """
+        async with self.database.sessionmaker() as session:
+            known = await article_service.known_guids(
+                session, source_id=source.id, guids=[i.guid for i in feed.items if i.guid]
+            )
+        todo = [i for i in feed.items if not (i.guid and i.guid in known)]
+        if len(todo) > self.max_resolve:
+            feed.skip(
+                "search results over the per-poll cap (left for later)",
+                len(todo) - self.max_resolve,
+            )
+            todo = todo[: self.max_resolve]
+        semaphore = asyncio.Semaphore(4)
+
+        async def resolve(item: FeedItem) -> FeedItem | None:
+            if not needs_resolving(item):
+                return item
+            async with semaphore:
+                try:
+                    result = await self.fetcher.fetch_page(item.url)
+                except FetchError as exc:
+                    feed.skip(f"search link not followed ({exc.kind.value})")
+                    return None
+            final = resolved_publisher_url(item, result.url)
+            if final is None:
+                feed.skip("search link did not lead to its publisher")
+                return None
+            item.url = final
+            return item
+
+        resolved = [i for i in await asyncio.gather(*(resolve(i) for i in todo)) if i]
+        rows = article_rows(resolved, source_id=source.id, fetched_at=now, skipped=feed.skipped)
+        async with self.database.sessionmaker() as session:
+            return await article_service.drop_outlet_copies(session, rows=rows)
 
     async def _unchanged(
         self,

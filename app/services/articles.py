@@ -60,6 +60,34 @@ async def insert_rows(
     return sorted((await session.scalars(statement, values)).all())
 
 
+async def known_guids(session: AsyncSession, *, source_id: int, guids: Sequence[str]) -> set[str]:
+    """The GUIDs among `guids` that this source already stored."""
+    if not guids:
+        return set()
+    found = await session.scalars(
+        select(Article.guid).where(Article.source_id == source_id, Article.guid.in_(set(guids)))
+    )
+    return {g for g in found.all() if g}
+
+
+async def drop_outlet_copies(
+    session: AsyncSession, *, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows whose outlet already has an article with the same title (a search result the
+    outlet's own feed brought under another URL) left out."""
+    keyed = {(r["outlet"], r["title_key"]) for r in rows if r["title_key"]}
+    if not keyed:
+        return rows
+    found = await session.execute(
+        select(Article.outlet, Article.title_key).where(
+            Article.title_key.in_({k for _, k in keyed}),
+            Article.outlet.in_({o for o, _ in keyed}),
+        )
+    )
+    seen = {(o, k) for o, k in found.all()}
+    return [r for r in rows if (r["outlet"], r["title_key"]) not in seen]
+
+
 ARTICLE_SORTS = {
     s.name: s
     for s in (

@@ -1,0 +1,214 @@
+"""Fact-checked claims: storage, the documents that repeat them, and the API's queries.
+
+Claims come from fact-check sources (crawlers/factcheck.py) and are inserted on their debunk
+URL's hash, so a re-poll never doubles them. The claim-match stage (pipeline/claims.py) pairs
+them with articles and posts (feed/claims.py: candidate retrieval, then an e5 rerank) and writes
+`claim_matches` rows here, insert-or-ignore on (claim, article).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.crawlers.factcheck import DEBUNKED
+from app.db import insert_or_ignore
+from app.errors import NotFound
+from app.models import Article, Claim, ClaimMatch, IssueArticle, Source, utcnow
+
+
+async def insert_claims(session: AsyncSession, *, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert claim rows not seen before (by debunk URL); return the new claims' ids."""
+    if not rows:
+        return []
+    statement = insert_or_ignore(session, Claim, index_elements=["url_hash"]).returning(Claim.id)
+    return sorted((await session.scalars(statement, rows)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimText:
+    id: int
+    text: str
+    embedding: bytes | None
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DocText:
+    id: int
+    text: str
+    published_at: datetime
+
+
+async def pending_documents(session: AsyncSession, *, limit: int) -> list[DocText]:
+    """Scored documents the claim-match stage has not read yet, oldest first."""
+    rows = await session.execute(
+        select(Article.id, Article.title, Article.summary, Article.body, Article.published_at)
+        .where(Article.claims_checked_at.is_(None), Article.scored_at.is_not(None))
+        .order_by(Article.id)
+        .limit(limit)
+    )
+    return [DocText(i, document_text(t, s, b), p) for i, t, s, b, p in rows]
+
+
+def document_text(title: str | None, summary: str | None, body: str | None) -> str:
+    """What a document is matched on: its title and the start of its text."""
+    text = body or summary or ""
+    head = text[:600]
+    return f"{title or ''}\n{head}".strip() if title and not head.startswith(title) else head
+
+
+async def recent_documents(session: AsyncSession, *, since: datetime, limit: int) -> list[DocText]:
+    """Already checked documents published since `since`: a new claim is matched on them."""
+    rows = await session.execute(
+        select(Article.id, Article.title, Article.summary, Article.body, Article.published_at)
+        .where(
+            Article.published_at >= since,
+            Article.claims_checked_at.is_not(None),
+            Article.deleted_at.is_(None),
+        )
+        .order_by(Article.published_at.desc())
+        .limit(limit)
+    )
+    return [DocText(i, document_text(t, s, b), p) for i, t, s, b, p in rows]
+
+
+async def mark_documents(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        await session.execute(
+            update(Article).where(Article.id.in_(ids)).values(claims_checked_at=now)
+        )
+
+
+async def active_claims(session: AsyncSession, *, since: datetime) -> list[ClaimText]:
+    """Claims published since `since` (a hoax resurfaces for months, so the window is long)."""
+    rows = await session.execute(
+        select(Claim.id, Claim.claim, Claim.embedding, Claim.published_at).where(
+            Claim.published_at >= since
+        )
+    )
+    return [ClaimText(i, c, e, p) for i, c, e, p in rows]
+
+
+async def pending_claims(session: AsyncSession, *, limit: int) -> list[ClaimText]:
+    rows = await session.execute(
+        select(Claim.id, Claim.claim, Claim.embedding, Claim.published_at)
+        .where(Claim.matched_at.is_(None))
+        .order_by(Claim.id)
+        .limit(limit)
+    )
+    return [ClaimText(i, c, e, p) for i, c, e, p in rows]
+
+
+async def save_embeddings(session: AsyncSession, *, embeddings: dict[int, bytes]) -> None:
+    for claim_id, blob in embeddings.items():
+        await session.execute(update(Claim).where(Claim.id == claim_id).values(embedding=blob))
+
+
+async def mark_claims(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        await session.execute(update(Claim).where(Claim.id.in_(ids)).values(matched_at=now))
+
+
+async def save_matches(
+    session: AsyncSession, *, matches: Sequence[tuple[int, int, float, float]], now: datetime
+) -> int:
+    """(claim id, article id, score, lexical) rows; returns how many were new."""
+    if not matches:
+        return 0
+    rows = [
+        {"claim_id": c, "article_id": a, "score": s, "lexical": lx, "matched_at": now}
+        for c, a, s, lx in matches
+    ]
+    statement = insert_or_ignore(session, ClaimMatch).returning(ClaimMatch.claim_id)
+    return len((await session.scalars(statement, rows)).all())
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+async def list_claims(
+    session: AsyncSession,
+    *,
+    verdict: str | None = None,
+    matched: bool | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[tuple[Claim, int]]:
+    """Claims newest first with their match counts."""
+    counts = (
+        select(ClaimMatch.claim_id, func.count().label("n"))
+        .group_by(ClaimMatch.claim_id)
+        .subquery()
+    )
+    query = (
+        select(Claim, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.claim_id == Claim.id)
+        .order_by(Claim.id.desc())
+        .limit(limit)
+    )
+    if verdict:
+        query = query.where(Claim.verdict == verdict)
+    if matched is True:
+        query = query.where(counts.c.n > 0)
+    elif matched is False:
+        query = query.where(counts.c.n.is_(None))
+    if before_id is not None:
+        query = query.where(Claim.id < before_id)
+    return [(c, int(n)) for c, n in (await session.execute(query)).all()]
+
+
+async def get_claim(session: AsyncSession, *, claim_id: int) -> Claim:
+    claim = await session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"claim {claim_id} not found")
+    return claim
+
+
+async def claim_matches(
+    session: AsyncSession, *, claim_id: int, limit: int = 100
+) -> list[tuple[ClaimMatch, Article, str | None]]:
+    """The documents repeating a claim, best match first, with their source's name."""
+    rows = await session.execute(
+        select(ClaimMatch, Article, Source.name)
+        .join(Article, Article.id == ClaimMatch.article_id)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(ClaimMatch.claim_id == claim_id, Article.deleted_at.is_(None))
+        .order_by(ClaimMatch.score.desc(), Article.published_at.desc())
+        .limit(limit)
+    )
+    return [(m, a, n) for m, a, n in rows.all()]
+
+
+async def issue_debunks(
+    session: AsyncSession, *, issue_ids: Sequence[int]
+) -> dict[int, list[tuple[Claim, int, float]]]:
+    """Per issue: the debunked claims its documents repeat, (claim, documents, best score)."""
+    if not issue_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            IssueArticle.issue_id,
+            Claim,
+            func.count(ClaimMatch.article_id),
+            func.max(ClaimMatch.score),
+        )
+        .join(ClaimMatch, ClaimMatch.article_id == IssueArticle.article_id)
+        .join(Claim, Claim.id == ClaimMatch.claim_id)
+        .where(IssueArticle.issue_id.in_(issue_ids), Claim.verdict.in_(sorted(DEBUNKED)))
+        .group_by(IssueArticle.issue_id, Claim.id)
+        .order_by(IssueArticle.issue_id, func.max(ClaimMatch.score).desc())
+    )
+    out: dict[int, list[tuple[Claim, int, float]]] = {}
+    for issue_id, claim, n, best in rows.all():
+        out.setdefault(int(issue_id), []).append((claim, int(n), float(best)))
+    return out
+
+
+def since(days: int, *, now: datetime | None = None) -> datetime:
+    return (now or utcnow()) - timedelta(days=days)
