@@ -20,6 +20,7 @@ from app.crawlers.pool import CpuPool, shared_pool
 from app.crawlers.scheduling import PollPolicy
 from app.db import Database
 from app.models import FetchStatus, utcnow
+from app.pipeline.claims import ClaimStage
 from app.pipeline.cluster import ClusterStage
 from app.pipeline.crawl import CrawlStage, SourceOutcome, worker_name
 from app.pipeline.match import MatchStage
@@ -39,6 +40,7 @@ class CrawlSummary:
     grouped: int = 0
     pages: int = 0
     stories: int = 0
+    claim_matches: int = 0  # documents newly found repeating a fact-checked claim
 
     def add(self, stories: int, scored: int, grouped: int) -> None:
         """Count one drain of the story, score and cluster stages."""
@@ -222,4 +224,6 @@ class Crawler:
         if failure is not None:
             raise failure
         summary.add(*await self._drain())
+        claims = ClaimStage(database=self.database, clock=self.clock)
+        summary.claim_matches = await claims.run_pending()
         return summary
