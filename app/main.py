@@ -30,6 +30,7 @@ from app.routers import (
     alerts,
     article_admin,
     articles,
+    claims,
     entities,
     exports,
     health,
@@ -208,6 +209,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         stats,
         keys,
         responses,
+        claims,
     ):
         app.include_router(module.router, dependencies=[*AUTHENTICATED, JSON])
     for router in (alerts.rules, alerts.hooks, alerts.feed):

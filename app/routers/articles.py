@@ -59,6 +59,13 @@ class ArticleQuery:
         language: Annotated[
             list[Literal["id", "en"]] | None, Query(description="Only these languages.")
         ] = None,
+        kind: Annotated[
+            list[Literal["article", "post"]] | None,
+            Query(
+                description="Only news articles, only public social posts, or both (default).",
+                examples=["post"],
+            ),
+        ] = None,
         label: Annotated[list[Label] | None, Query(description="Only these labels.")] = None,
         min_negativity: Annotated[
             float | None, Query(ge=0, le=1, description="Negativity at least this.")
@@ -87,6 +94,7 @@ class ArticleQuery:
             source_ids=tuple(source_id or ()),
             outlets=tuple(outlet or ()),
             languages=tuple(language or ()),
+            kinds=tuple(kind or ()),
             labels=tuple(label or ()),
             min_negativity=min_negativity,
             max_negativity=max_negativity,
@@ -103,6 +111,7 @@ class ArticleQuery:
                 source_id,
                 outlet,
                 language,
+                kind,
                 label,
                 min_negativity,
                 max_negativity,

@@ -13,6 +13,7 @@ from app.models import Issue, IssueStatus
 from app.routers.conventions import collection_version, next_link, sync_page_info
 from app.routers.deps import ERROR_RESPONSES, LIST_RESPONSES, Analyst, CurrentKey, Viewer
 from app.routers.params import ChangedAfter, Cursor, PathId, Since, Tz, Until, window
+from app.schemas.claim import IssueDebunk
 from app.schemas.common import DbId, PageInfo, Tombstone
 from app.schemas.issue import (
     IssueArticleRead,
@@ -27,6 +28,7 @@ from app.schemas.issue import (
     IssueStoryRead,
     IssueUpdate,
 )
+from app.services import claims as claim_service
 from app.services import issues as service
 from app.services import triage
 from app.services.changes import Position
@@ -172,11 +174,25 @@ async def get_issue(issue_id: PathId, session: SessionDep) -> IssueDetail:
     """One issue and its articles, newest first."""
     issue, articles = await service.get_issue(session, issue_id=issue_id)
     comments = await triage.list_comments(session, issue_id=issue_id)
+    debunks = (await claim_service.issue_debunks(session, issue_ids=[issue_id])).get(issue_id, [])
     base = await to_read(session, issue)
     return IssueDetail(
         **base.model_dump(),
         articles=[IssueArticleRead.model_validate(a) for a in articles],
         comments=[IssueComment.model_validate(c) for c in comments],
+        debunks=[
+            IssueDebunk(
+                claim_id=c.id,
+                claim=c.claim,
+                verdict=c.verdict,
+                verdict_label=c.verdict_label,
+                url=c.url,
+                publisher=c.publisher,
+                documents=n,
+                score=score,
+            )
+            for c, n, score in debunks
+        ],
     )
 
 

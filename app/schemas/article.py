@@ -19,7 +19,18 @@ class ArticleRead(BaseModel):
     outlet: str | None
     title: str
     summary: str | None
-    author: str | None
+    author: str | None = Field(description="The byline; for a post, the account.")
+    kind: str = Field(
+        default="article", description="`article` (news) or `post` (public social media)."
+    )
+    platform: str | None = Field(
+        default=None, description="A post's platform: youtube, mastodon, bluesky, reddit, telegram."
+    )
+    engagement: dict[str, int] | None = Field(
+        default=None,
+        description="What the platform shows of a post's reach, when it does.",
+        examples=[{"views": 12300}, {"likes": 40, "reposts": 18, "replies": 2}],
+    )
     published_at: datetime
     published_trusted: bool = Field(description="False when the publish time could not be trusted.")
     fetched_at: datetime

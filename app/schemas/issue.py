@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import DismissReason, IssueStatus
 from app.schemas.article import ArticleRead
+from app.schemas.claim import IssueDebunk
 from app.schemas.common import DbId, PageInfo, Tombstone
 
 
@@ -117,6 +118,11 @@ class IssueDetail(IssueRead):
     articles: list[IssueArticleRead]
     comments: list[IssueComment] = Field(
         default_factory=list, description="Analysts' comments, oldest first."
+    )
+    debunks: list[IssueDebunk] = Field(
+        default_factory=list,
+        description="Fact-checked claims (debunked) that the issue's articles and posts "
+        "repeat, best match first.",
     )
 
 

@@ -102,6 +102,7 @@ DEFAULT_ARTICLE_SORT = "-published_at"
 class ArticleFilters:
     source_ids: tuple[int, ...] = ()
     outlets: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # article, post
     languages: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     min_negativity: float | None = None
@@ -121,6 +122,8 @@ def filtered_articles(session: AsyncSession, filters: ArticleFilters) -> Select[
         query = query.where(Article.source_id.in_(filters.source_ids))
     if filters.outlets:
         query = query.where(Article.outlet.in_(filters.outlets))
+    if filters.kinds:
+        query = query.where(Article.kind.in_(filters.kinds))
     if filters.languages:
         query = query.where(Article.language.in_(filters.languages))
     if filters.labels:
