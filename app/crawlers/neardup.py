@@ -84,3 +84,15 @@ def similarity(a: bytes, b: bytes) -> float:
     if left.shape != right.shape:
         return 0.0
     return float(np.mean(left == right))
+
+
+def similarities(sig: bytes, others: list[bytes]) -> list[float]:
+    """`similarity` of `sig` with each of `others`, in one vectorised comparison."""
+    width = len(sig)
+    same = [o for o in others if len(o) == width]
+    if not same:
+        return [0.0] * len(others)
+    left = np.frombuffer(sig, dtype="<u4")
+    matrix = np.frombuffer(b"".join(same), dtype="<u4").reshape(len(same), -1)
+    scores = iter((matrix == left).mean(axis=1).tolist())
+    return [next(scores) if len(o) == width else 0.0 for o in others]

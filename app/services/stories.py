@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.crawlers.neardup import SAME_STORY, bands, signatures, similarity
+from app.crawlers.neardup import SAME_STORY, bands, signatures, similarities
 from app.db import lock_job, one_of
 from app.models import Article, StoryBand, StoryGroup, TextState, utcnow
 from app.models.base import core_table
@@ -292,6 +292,9 @@ async def _groups_by_content(
 
 @dataclass(slots=True)
 class _Candidate:
+    """An earlier article that shares a band with the batch (fetched once, however many)."""
+
+    id: int
     group_id: int
     minhash: bytes
     published_at: datetime
@@ -300,28 +303,43 @@ class _Candidate:
 async def _band_candidates(
     session: AsyncSession, articles: list[_Pending], keys: dict[int, list[int]]
 ) -> dict[int, list[_Candidate]]:
+    """Band key -> the grouped articles in that band (in article id order), within the window.
+
+    Two queries: band -> article ids (the band rows only), then each distinct article's group,
+    signature and time once. A copy shares many of its 32 bands with its original; reading the
+    signature per band row fetched and compared it up to 32 times."""
     wanted = {k for ks in keys.values() for k in ks}
     if not wanted:
         return {}
     low = min(a.published_at for a in articles) - WINDOW
     high = max(a.published_at for a in articles) + WINDOW
-    found: dict[int, list[_Candidate]] = {}
+    ids_of: dict[int, list[int]] = {}
     listed = sorted(wanted)
     for start in range(0, len(listed), BAND_CHUNK):
         rows = await session.execute(
-            select(StoryBand.band, Article.story_group_id, Article.minhash, Article.published_at)
-            .join(Article, StoryBand.article_id == Article.id)
-            .where(
+            select(StoryBand.band, StoryBand.article_id).where(
                 one_of(session, StoryBand.band, listed[start : start + BAND_CHUNK]),
                 StoryBand.published_at.between(low, high),
-                Article.story_group_id.is_not(None),
-                Article.deleted_at.is_(None),
             )
         )
-        for band, group_id, minhash, published in rows.all():
-            if group_id is not None and minhash is not None:
-                found.setdefault(band, []).append(_Candidate(group_id, minhash, published))
-    return found
+        for band, article_id in rows.all():
+            ids_of.setdefault(band, []).append(article_id)
+    distinct = sorted({i for ids in ids_of.values() for i in ids})
+    known: dict[int, _Candidate] = {}
+    for start in range(0, len(distinct), BAND_CHUNK):
+        found = await session.execute(
+            select(Article.id, Article.story_group_id, Article.minhash, Article.published_at).where(
+                Article.id.in_(distinct[start : start + BAND_CHUNK]),
+                Article.story_group_id.is_not(None),
+                Article.deleted_at.is_(None),
+                Article.minhash.is_not(None),
+            )
+        )
+        for article_id, group_id, minhash, published in found.all():
+            if group_id is None or minhash is None:
+                continue
+            known[article_id] = _Candidate(article_id, group_id, minhash, published)
+    return {band: [known[i] for i in sorted(ids) if i in known] for band, ids in ids_of.items()}
 
 
 def _choose(
@@ -332,26 +350,40 @@ def _choose(
     batch_bands: dict[int, list[_Pending]],
     chosen: dict[int, int | _NewGroup],
 ) -> int | _NewGroup | None:
+    """The group of the most similar candidate at or above `SAME_STORY`, else None.
+
+    Each distinct candidate is compared once. Ties go to the candidate seen last in band
+    order (per band: earlier articles, then this batch's), as when every band's candidates
+    were compared in turn and an equal score replaced the best."""
     if article.content_hash and article.has_body and article.content_hash in by_hash:
         return by_hash[article.content_hash]
     if article.minhash is None:
         return None
-    best: int | _NewGroup | None = None
-    best_score = SAME_STORY
+    # (kind, id) in order of each candidate's last sighting, latest first.
+    sightings: list[tuple[bool, int]] = []
     for key in keys:
-        for candidate in candidates.get(key, []):
-            if abs(candidate.published_at - article.published_at) > WINDOW:
-                continue
-            score = similarity(article.minhash, candidate.minhash)
-            if score >= best_score:
-                best, best_score = candidate.group_id, score
-        for other in batch_bands.get(key, []):
-            if other.minhash is None or abs(other.published_at - article.published_at) > WINDOW:
-                continue
-            score = similarity(article.minhash, other.minhash)
-            if score >= best_score:
-                best, best_score = chosen[other.id], score
-    return best
+        sightings += [(False, c.id) for c in candidates.get(key, ())]
+        sightings += [(True, o.id) for o in batch_bands.get(key, ())]
+    if not sightings:
+        return None
+    latest_first = list(dict.fromkeys(reversed(sightings)))
+    stored = {c.id: c for key in keys for c in candidates.get(key, ())}
+    batch = {o.id: o for key in keys for o in batch_bands.get(key, ())}
+    targets: list[int | _NewGroup] = []
+    sigs: list[bytes] = []
+    for in_batch, ident in latest_first:
+        other = batch[ident] if in_batch else stored[ident]
+        if other.minhash is None or abs(other.published_at - article.published_at) > WINDOW:
+            continue
+        targets.append(chosen[ident] if in_batch else stored[ident].group_id)
+        sigs.append(other.minhash)
+    if not sigs:
+        return None
+    scores = similarities(article.minhash, sigs)
+    best_score = max(scores)
+    if best_score < SAME_STORY:
+        return None
+    return targets[scores.index(best_score)]  # the first at the top = the last sighted
 
 
 async def _recount_many(session: AsyncSession, group_ids: set[int]) -> None:
