@@ -54,11 +54,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 from ingest_throughput import cpu_seconds  # noqa: E402
 
 
-def child_pids() -> list[int]:
-    """Pids of this process's children (the CPU pool's processes)."""
+def child_pids(pid: int | None = None) -> list[int]:
+    """Pids of this process's descendants (the CPU pool's processes, under its forkserver)."""
     pids: list[int] = []
-    for task in Path("/proc/self/task").iterdir():
-        pids += [int(p) for p in (task / "children").read_text().split()]
+    for task in Path(f"/proc/{pid or os.getpid()}/task").iterdir():
+        try:
+            children = [int(p) for p in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+        for child in children:
+            pids += [child, *child_pids(child)]
     return pids
 
 
@@ -253,6 +258,17 @@ async def backend_cpu(name: str) -> float:
     return cpu_seconds(pids)
 
 
+async def count_groups(database: object) -> int:
+    from sqlalchemy import func, select
+
+    from app.db import Database
+    from app.models import StoryGroup
+
+    assert isinstance(database, Database)
+    async with database.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(StoryGroup)) or 0)
+
+
 def bench_env(url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -337,6 +353,7 @@ def run_worker(url: str, out: Path) -> None:
                 "pool_cpu": cpu_seconds(child_pids()) - pool_cpu,
                 "pool_workers": crawler.pool.workers,
                 "pg_cpu": await backend_cpu(name),
+                "story_groups": await count_groups(database),
                 "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
         finally:
@@ -370,8 +387,9 @@ async def run_pantau(feeds: list[str], args: argparse.Namespace, tmp: Path) -> d
         idle = 1 - result["pool_cpu"] / (result["pool_workers"] * wall)
         print(
             f"pantau [postgresql]: {result['new']:.0f} new items -> {items:.0f} scored and "
-            f"grouped ({result['stories']:.0f} stories) in {wall:.2f} s = {items / wall:.0f} "
-            f"items/s; CPU per item: main {result['main_cpu'] / items * 1000:.2f} ms, pool "
+            f"grouped into {result['story_groups']:.0f} story groups in {wall:.2f} s = "
+            f"{items / wall:.0f} items/s; CPU per item: main "
+            f"{result['main_cpu'] / items * 1000:.2f} ms, pool "
             f"{result['pool_cpu'] / items * 1000:.2f} ms, PostgreSQL "
             f"{result['pg_cpu'] / items * 1000:.2f} ms, all-in {cpu / items * 1000:.2f} ms; "
             f"pool idle {idle:.0%}; main RSS {result['rss_mb']:.0f} MB"

@@ -149,6 +149,15 @@ class CrawlStage:
         return list(await asyncio.gather(*(run(s) for s in claimed)))
 
     @property
+    def claim_size(self) -> int:
+        """Sources per claim: two rounds of the fetch concurrency, at most `batch_size`.
+
+        One claim is crawled while the next is taken, so a claim of `batch_size` (200 by
+        default) took a whole 200-source farm into one worker and left its replicas idle;
+        claims this size keep every worker's fetch slots full and leave the rest to others."""
+        return max(1, min(self.batch_size, 2 * self.concurrency))
+
+    @property
     def lease_seconds(self) -> int:
         """One fetch's whole budget twice over, plus a minute; `_keep_leases` renews the leases
         of a batch still in flight, so a crashed worker's sources are free again in minutes
@@ -161,7 +170,7 @@ class CrawlStage:
                 session,
                 worker=self.worker,
                 now=self.clock(),
-                limit=self.batch_size,
+                limit=self.claim_size,
                 lease_seconds=self.lease_seconds,
             )
 
