@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from app.crawlers.fetch import Fetcher
@@ -21,8 +22,11 @@ from tests.pipeline.test_cycle import add_source, count
 KINDS = ("rss", "atom", "json", "rdf")
 
 
+# 4: small batches so the claims interleave; 200: the default batch, larger than the farm (the
+# claim is sized by the fetch concurrency, so the workers still share it).
+@pytest.mark.parametrize("batch_size", [4, 200])
 async def test_three_workers_fetch_each_due_source_once_and_store_no_duplicate(
-    db: Database, farm_server: FarmServer
+    db: Database, farm_server: FarmServer, batch_size: int
 ) -> None:
     urls = [farm_server.feed_url(o.slug, kind) for o in farm_server.site.outlets for kind in KINDS][
         :30
@@ -38,8 +42,8 @@ async def test_three_workers_fetch_each_due_source_once_and_store_no_duplicate(
                 local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
             ),
             scorer=scorer,
-            concurrency=4,
-            batch_size=4,  # small batches so the workers' claims interleave
+            concurrency=2,
+            batch_size=batch_size,
             worker=f"worker-{n}",
         )
         for n, database in enumerate(databases)
