@@ -82,13 +82,15 @@ class PageStage:
                 break
             self.stats.claimed += len(jobs)
             deferred: list[tuple[int, datetime]] = []
+            failed: list[tuple[PageJob, str, bool]] = []
             fetched = await asyncio.gather(
-                *(self._fetch_one(job, semaphore, deferred) for job in jobs)
+                *(self._fetch_one(job, semaphore, deferred, failed) for job in jobs)
             )
-            if deferred:
-                self.stats.deferred += len(deferred)
+            self.stats.deferred += len(deferred)
+            if deferred or failed:  # one transaction for the batch's deferrals and failures
                 async with self.database.writer.begin() as session:
                     await page_service.defer_pages(session, deferred)
+                    await page_service.fail_pages(session, failed, now=self.clock())
             ready = [(job, result) for job, result in zip(jobs, fetched, strict=True) if result]
             task = asyncio.create_task(self._extract_and_store(ready))
             in_flight.add(task)
@@ -100,7 +102,11 @@ class PageStage:
         return self.stats
 
     async def _fetch_one(
-        self, job: PageJob, semaphore: asyncio.Semaphore, deferred: list[tuple[int, datetime]]
+        self,
+        job: PageJob,
+        semaphore: asyncio.Semaphore,
+        deferred: list[tuple[int, datetime]],
+        failed: list[tuple[PageJob, str, bool]],
     ) -> FetchResult | None:
         async with semaphore:
             try:
@@ -115,10 +121,10 @@ class PageStage:
                 )
                 deferred.append((job.article_id, self.clock() + timedelta(seconds=wait)))
             except FetchError as exc:
-                await self._fail(job, exc.reason, permanent=exc.kind == FailureKind.HARD)
+                failed.append(self._failure(job, exc.reason, exc.kind == FailureKind.HARD))
             except Exception as exc:  # the job boundary: one bad page must not stop the batch
                 logger.exception("page fetch failed", extra={"article_id": job.article_id})
-                await self._fail(job, f"internal error: {exc!r}", permanent=False)
+                failed.append(self._failure(job, f"internal error: {exc!r}", False))
         return None
 
     async def _extract_and_store(self, ready: list[tuple[PageJob, FetchResult]]) -> None:
@@ -140,8 +146,11 @@ class PageStage:
             return
         except Exception as exc:  # a crashed pool process: retry these pages later
             logger.exception("extraction batch failed", extra={"pages": len(jobs)})
-            for job, _ in ready:
-                await self._fail(job, f"extraction failed: {exc!r}", permanent=False)
+            failures = [
+                self._failure(job, f"extraction failed: {exc!r}", False) for job, _ in ready
+            ]
+            async with self.database.writer.begin() as session:
+                await page_service.fail_pages(session, failures, now=self.clock())
             return
         await self._store(ready, extracted)
 
@@ -178,13 +187,16 @@ class PageStage:
             else:
                 self.stats.failed += 1
 
-    async def _fail(self, job: PageJob, reason: str, *, permanent: bool) -> None:
+    def _failure(self, job: PageJob, reason: str, permanent: bool) -> tuple[PageJob, str, bool]:
+        """Count and log a failed page; the caller records it (with its batch's others)."""
         self.stats.failed += 1
         logger.info(
             "page not extracted",
             extra={"article_id": job.article_id, "url": job.url, "reason": reason},
         )
+        return job, reason, permanent
+
+    async def _fail(self, job: PageJob, reason: str, *, permanent: bool) -> None:
+        failure = self._failure(job, reason, permanent)
         async with self.database.writer.begin() as session:
-            await page_service.fail_page(
-                session, job=job, reason=reason, permanent=permanent, now=self.clock()
-            )
+            await page_service.fail_pages(session, [failure], now=self.clock())

@@ -181,16 +181,37 @@ async def fail_page(
     session: AsyncSession, *, job: PageJob, reason: str, permanent: bool, now: datetime
 ) -> None:
     """Record a failed page; after the last attempt the article is scored on what it has."""
-    final = permanent or job.attempts >= MAX_ATTEMPTS
-    await session.execute(
+    await fail_pages(session, [(job, reason, permanent)], now=now)
+
+
+async def fail_pages(
+    session: AsyncSession, failures: Sequence[tuple[PageJob, str, bool]], *, now: datetime
+) -> None:
+    """`fail_page` for many (job, reason, permanent) at once: one executemany."""
+    if not failures:
+        return
+    statement = (
         update(Article)
-        .where(Article.id == job.article_id)
+        .where(Article.id == bindparam("b_id"))
         .values(
-            text_state=TextState.FAILED if final else TextState.PENDING,
-            text_error=(storable(reason) or "")[:1000],
-            text_claimed_until=None if final else now + RETRY_AFTER * job.attempts,
+            text_state=bindparam("b_state"),
+            text_error=bindparam("b_error"),
+            text_claimed_until=bindparam("b_until"),
         )
     )
+    rows = []
+    for job, reason, permanent in failures:
+        final = permanent or job.attempts >= MAX_ATTEMPTS
+        rows.append(
+            {
+                "b_id": job.article_id,
+                "b_state": TextState.FAILED if final else TextState.PENDING,
+                "b_error": (storable(reason) or "")[:1000],
+                "b_until": None if final else now + RETRY_AFTER * job.attempts,
+            }
+        )
+    connection = await session.connection()
+    await connection.execute(statement, rows)
 
 
 async def defer_pages(session: AsyncSession, deferred: Sequence[tuple[int, datetime]]) -> None:
