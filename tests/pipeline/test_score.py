@@ -245,3 +245,36 @@ async def test_score_stage_gives_story_groups_with_the_same_row_write(db: Databa
     async with db.writer.begin() as session:
         assert await stories.assign_pending_stories(session, limit=10, scored_only=True) == 1
         assert await stories.assign_pending_stories(session, limit=10) == 0
+
+
+async def test_rescore_after_the_tone_release_gives_entities_their_tone(db: Database) -> None:
+    shipped = load_scorer()
+    if shipped.tone is None:
+        pytest.skip("the artefact has no tone model")
+    before = Scorer(shipped.models, "pantau-neg-2.6-like")  # the same models, no tone model
+    async with db.writer.begin() as session:
+        await entities.create_entity(session, name="Pemkab Sukamaju")
+        article = await make_article(
+            session,
+            title="Pemkab Sukamaju Dikritik Lamban Tangani Banjir",
+            body=(
+                "Pemkab Sukamaju dikritik warga karena lamban menangani banjir yang merendam "
+                "ribuan rumah. Warga menilai bantuan Pemkab Sukamaju tidak merata."
+            ),
+        )
+    async with db.writer.begin() as session:
+        assert await score_pending(session, scorer=before, limit=10) == 1
+    async with db.sessionmaker() as session:
+        old = await session.get(Article, article.id)
+        assert old is not None and old.targets is not None
+        assert old.targets[0]["phrases"] == [] and "basis" not in (old.explanation or {})
+    assert await rescoring.rescore_all(db, scorer=shipped, batch_size=10) == 1
+    async with db.sessionmaker() as session:
+        row = await session.get(Article, article.id)
+        assert row is not None and row.targets is not None
+        assert row.model_version == shipped.model_version
+        (target,) = row.targets
+        assert target["name"] == "Pemkab Sukamaju" and target["label"] == "negative"
+        assert target["phrases"] and all("sukamaju" not in p.lower() for p in target["phrases"])
+        assert row.label == "negative" and row.negativity == target["negativity"]
+        assert row.explanation is not None and row.explanation["basis"] == "entities"
