@@ -72,10 +72,31 @@ async def test_opml_round_trips_kinds_categories_and_selectors(db: Database) -> 
         Outline("https://a.example/sitemap-news.xml", "A news", "sitemap", "id", 2, "Nasional"),
         Outline("https://b.example/indeks/", "B", "listing", "id", 3, "Daerah", "h2 a"),
         Outline("https://c.example/read/1/x.html", "C", "article", "en", 2, None),
+        Outline(
+            "https://www.youtube.com/feeds/videos.xml?channel_id=UC1",
+            "Y",
+            "youtube",
+            "id",
+            2,
+            "Sosial",
+        ),
+        Outline("https://mastodon.example/tags/banjir.rss", "M", "mastodon", "id", 2, "Sosial"),
+        Outline("https://bsky.app/profile/a.example/rss", "Bs", "bluesky", "id", 2, "Sosial"),
+        Outline("https://www.reddit.com/r/indonesia/.rss", "R", "reddit", "id", 2, "Sosial"),
+        Outline("https://t.me/s/kanal", "T", "telegram", "id", 2, "Sosial"),
+        Outline(
+            "https://news.google.com/rss/search?ceid=ID%3Aid&gl=ID&hl=id&q=KPK",
+            "G",
+            "news_search",
+            "id",
+            2,
+            "Cari",
+        ),
+        Outline("https://turnbackhoax.id/feed/", "F", "factcheck", "id", 2, "Cek fakta"),
     ]
     async with db.writer.begin() as session:
         report = await source_service.import_opml(session, body=render_opml(outlines))
-        assert (report.added, report.invalid) == (4, [])
+        assert (report.added, report.invalid) == (len(outlines), [])
         exported = await source_service.export_opml(session)
     assert parse_opml(exported) == outlines
     assert {o.kind for o in parse_opml(exported)} == {k.value for k in SourceKind}

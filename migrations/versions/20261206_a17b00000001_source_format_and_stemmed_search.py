@@ -10,7 +10,7 @@ the application registers (app/db.py). The existing articles are indexed here (t
 PostgreSQL already stems (search_vector); it only gets the column.
 
 Revision ID: a17b00000001
-Revises: a17a00000001
+Revises: a20000000001
 Create Date: 2026-12-06 09:30:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a17b00000001"
-down_revision: str | None = "a17a00000001"
+down_revision: str | None = "a20000000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

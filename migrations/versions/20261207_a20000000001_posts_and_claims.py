@@ -5,7 +5,7 @@ are a post's. `claims_checked_at` is the claim-match stage's queue. `claims` hol
 claims keyed by their debunk URL's hash; `claim_matches` the documents that repeat one.
 
 Revision ID: a20000000001
-Revises: a17b00000001
+Revises: a17a00000001
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "a20000000001"
-down_revision: str | None = "a17b00000001"
+down_revision: str | None = "a17a00000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -31,7 +31,7 @@ from tests.factories import make_article, make_source
 # The revision right before a18000000001. The seed below writes with today's models, so every
 # column they carry must exist at BEFORE: a migration that adds columns to the seeded tables
 # goes before a18000000001 in the chain.
-BEFORE = "a20000000001"
+BEFORE = "a17b00000001"
 FETCHED = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 

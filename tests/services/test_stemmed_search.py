@@ -132,7 +132,7 @@ async def test_stems_follow_edits_and_deletes_on_sqlite(both: tuple[Database, Da
 async def test_migration_backfills_existing_articles(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     try:
-        await upgrade(db.engine, "a17a00000001")  # before the stemmed index
+        await upgrade(db.engine, "a20000000001")  # before the stemmed index
         await _seed(db)
         await upgrade(db.engine)
         assert (await _counts(db))["sadap"] == 4
