@@ -8,7 +8,8 @@ one job across workers (`lock_job`), and `= ANY(array)` for long id lists (`one_
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -143,6 +144,28 @@ async def lock_job(session: AsyncSession, key: int) -> None:
     holds the database's only write lock."""
     if is_postgres(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+async def drain_jobs(
+    database: Database,
+    open_ids: Select[int],
+    step: Callable[[AsyncSession, int], Awaitable[bool]],
+    *,
+    seconds: float,
+) -> int:
+    """Run ``step`` (one batch of a job, in its own write transaction; True while the job has
+    more) on each open job of ``open_ids`` in order, until the time is up. Returns the steps."""
+    deadline = time.monotonic() + seconds
+    steps = 0
+    async with database.sessionmaker() as session:
+        jobs = (await session.scalars(open_ids)).all()
+    for job_id in jobs:
+        more = True
+        while more and time.monotonic() < deadline:
+            async with database.writer.begin() as session:
+                more = await step(session, job_id)
+            steps += 1
+    return steps
 
 
 def one_of(

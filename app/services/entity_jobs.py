@@ -9,13 +9,12 @@ the job row (``GET /v1/entities/{id}/rescan``).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database, skip_locked
+from app.db import Database, drain_jobs, skip_locked
 from app.models import Article, EntityJob, JobState, WatchedEntity, utcnow
 from app.scoring import Scorer
 from app.services.entities import active_entities
@@ -88,20 +87,13 @@ async def entity_job_batch(
 
 async def run_entity_jobs(database: Database, *, scorer: Scorer, config: FeedConfig) -> int:
     """Work through open re-scans, oldest first, within ``rematch_seconds``."""
-    deadline = time.monotonic() + config.rematch_seconds
-    steps = 0
-    async with database.sessionmaker() as session:
-        jobs = (
-            await session.scalars(
-                select(EntityJob.id)
-                .where(EntityJob.state.in_([JobState.PENDING, JobState.RUNNING]))
-                .order_by(EntityJob.id)
-            )
-        ).all()
-    for job_id in jobs:
-        more = True
-        while more and time.monotonic() < deadline:
-            async with database.writer.begin() as session:
-                more = await entity_job_batch(session, job_id=job_id, scorer=scorer, config=config)
-            steps += 1
-    return steps
+    return await drain_jobs(
+        database,
+        select(EntityJob.id)
+        .where(EntityJob.state.in_([JobState.PENDING, JobState.RUNNING]))
+        .order_by(EntityJob.id),
+        lambda session, job_id: entity_job_batch(
+            session, job_id=job_id, scorer=scorer, config=config
+        ),
+        seconds=config.rematch_seconds,
+    )

@@ -7,7 +7,6 @@ position and what was expected. Compiled queries are cached per (id, updated_at)
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database, insert_or_ignore, is_postgres, skip_locked
+from app.db import Database, drain_jobs, insert_or_ignore, is_postgres, skip_locked
 from app.errors import Conflict, InvalidInput, InvalidQuery, NotFound
 from app.feed.document import Document
 from app.feed.query import Explanation, Query, QuerySyntaxError, parse
@@ -437,23 +436,14 @@ async def rematch_batch(session: AsyncSession, *, job_id: int, config: FeedConfi
 
 async def run_rematch_jobs(database: Database, *, config: FeedConfig) -> int:
     """Work through open re-match jobs, oldest first, within ``rematch_seconds``."""
-    deadline = time.monotonic() + config.rematch_seconds
-    steps = 0
-    async with database.sessionmaker() as session:
-        jobs = (
-            await session.scalars(
-                select(RematchJob.id)
-                .where(RematchJob.state.in_([JobState.PENDING, JobState.RUNNING]))
-                .order_by(RematchJob.id)
-            )
-        ).all()
-    for job_id in jobs:
-        more = True
-        while more and time.monotonic() < deadline:
-            async with database.writer.begin() as session:
-                more = await rematch_batch(session, job_id=job_id, config=config)
-            steps += 1
-    return steps
+    return await drain_jobs(
+        database,
+        select(RematchJob.id)
+        .where(RematchJob.state.in_([JobState.PENDING, JobState.RUNNING]))
+        .order_by(RematchJob.id),
+        lambda session, job_id: rematch_batch(session, job_id=job_id, config=config),
+        seconds=config.rematch_seconds,
+    )
 
 
 # --- "test this query" --------------------------------------------------------------------------
