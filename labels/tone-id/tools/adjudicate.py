@@ -13,18 +13,11 @@ import json
 import re
 import sys
 
-from label import HERE, LABELS, PASSES, _articles, _body
-
-
-def _read(name: str) -> dict[str, dict]:
-    path = PASSES / name
-    if not path.exists():
-        return {}
-    return {r["pair_id"]: r for r in map(json.loads, path.read_text().splitlines()) if r}
+from label import HERE, LABELS, PASSES, _articles, _body, read_pass
 
 
 def disagreements(batch: int) -> list[dict]:
-    a, b = _read(f"A-b{batch}.jsonl"), _read(f"B-b{batch}.jsonl")
+    a, b = read_pass(f"A-b{batch}.jsonl"), read_pass(f"B-b{batch}.jsonl")
     pairs = [p for p in json.loads((HERE / "pairs.json").read_text()) if p["batch"] == batch]
     return [
         {**p, "A": a[p["pair_id"]], "B": b[p["pair_id"]]}
@@ -60,7 +53,7 @@ def show(batch: int, start: int, count: int) -> None:
 
 def write(batch: int) -> None:
     valid = {d["pair_id"] for d in disagreements(batch)}
-    rows = _read(f"ADJ-b{batch}.jsonl")
+    rows = read_pass(f"ADJ-b{batch}.jsonl")
     bad = 0
     for line in sys.stdin:
         parts = line.strip().split(maxsplit=2)
@@ -83,7 +76,7 @@ def write(batch: int) -> None:
 
 def status(batch: int) -> None:
     valid = {d["pair_id"] for d in disagreements(batch)}
-    done = set(_read(f"ADJ-b{batch}.jsonl")) & valid
+    done = set(read_pass(f"ADJ-b{batch}.jsonl")) & valid
     print(f"{len(done)} decided, {len(valid - done)} left: {sorted(valid - done)[:30]}")
 
 

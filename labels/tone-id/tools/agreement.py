@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from label import HERE, PASSES
+from label import HERE, read_pass
 
 CLASSES = ("negative", "neutral", "positive")
 
@@ -22,10 +22,7 @@ def kappa(pairs: list[tuple[str, str]]) -> float:
 
 
 def _read(name: str) -> dict[str, str]:
-    path = PASSES / name
-    if not path.exists():
-        return {}
-    return {r["pair_id"]: r["label"] for r in map(json.loads, path.read_text().splitlines()) if r}
+    return {k: r["label"] for k, r in read_pass(name).items()}
 
 
 def main() -> None:

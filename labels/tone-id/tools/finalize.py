@@ -11,16 +11,9 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 
-from label import HERE, PASSES
+from label import HERE, read_pass
 
 BY = "reading: two independent passes, third reader on disagreements"
-
-
-def _read(name: str) -> dict[str, dict]:
-    path = PASSES / name
-    if not path.exists():
-        return {}
-    return {r["pair_id"]: r for r in map(json.loads, path.read_text().splitlines()) if r}
 
 
 def main() -> None:
@@ -30,7 +23,11 @@ def main() -> None:
     meta: dict[str, dict] = {}
     tally: Counter[str] = Counter()
     for b in sorted({p["batch"] for p in pairs}):
-        a, bb, adj = _read(f"A-b{b}.jsonl"), _read(f"B-b{b}.jsonl"), _read(f"ADJ-b{b}.jsonl")
+        a, bb, adj = (
+            read_pass(f"A-b{b}.jsonl"),
+            read_pass(f"B-b{b}.jsonl"),
+            read_pass(f"ADJ-b{b}.jsonl"),
+        )
         for p in (p for p in pairs if p["batch"] == b):
             k = p["pair_id"]
             if k not in a or k not in bb:

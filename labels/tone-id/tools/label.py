@@ -27,6 +27,14 @@ LABELS = {"negative", "neutral", "positive", "skip"}
 LEAD_CHARS = 3000
 
 
+def read_pass(name: str) -> dict[str, dict]:
+    """The rows of one pass file (passes/<name>) by pair id; empty when it does not exist."""
+    path = PASSES / name
+    if not path.exists():
+        return {}
+    return {r["pair_id"]: r for r in map(json.loads, path.read_text().splitlines()) if r}
+
+
 def _pairs(batch: int) -> OrderedDict[str, list[dict]]:
     by_article: OrderedDict[str, list[dict]] = OrderedDict()
     for p in json.loads((HERE / "pairs.json").read_text()):
@@ -90,12 +98,7 @@ def write(pass_: str, batch: int) -> None:
     valid = {p["pair_id"] for ps in _pairs(batch).values() for p in ps}
     PASSES.mkdir(exist_ok=True)
     path = PASSES / f"{pass_}-b{batch}.jsonl"
-    rows = OrderedDict()
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                rows[r["pair_id"]] = r
+    rows = OrderedDict(read_pass(path.name))
     bad = 0
     for line in sys.stdin:
         parts = line.strip().split(maxsplit=2)
