@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -87,7 +86,3 @@ def fit_tone(
         "prior": [round(float(p), 4) for p in np.bincount(y, minlength=3) / max(1, len(y))],
     }
     return ToneModel(cfg, weights, bias, calibrator, meta), oof
-
-
-def with_c(config: ToneConfig, c: float) -> ToneConfig:
-    return replace(config, c=c)
