@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import PG_ADMIN_DSN, _pg_reachable
+from tests.farm.fixtures import articles_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def test_api_load_small_mode_reports_every_scenario() -> None:
     if await _pg_reachable() is not None:
         pytest.skip("PostgreSQL is not reachable")
+    articles_or_skip()  # the bench serves the shared news: skipped loudly without it
     base = PG_ADMIN_DSN.rsplit("/", 1)[0]
     # A database of this run's own: a fixed name is shared by every checkout on the machine,
     # and one migrated by another branch's code refuses this one's migrations.
