@@ -98,15 +98,15 @@ def tone_figures(
 ) -> dict[str, Any]:
     """Per-entity figures of a tone model on labelled pairs, and the article-level ones (an
     article is negative when it is bad for any of its labelled entities)."""
-    proba = model.proba(pairs_of(rows), sentence_model)
+    pred, proba = model.predict(pairs_of(rows), sentence_model)
     y = label_ids([r.label for r in rows])
-    per_pair = evaluate.classification_report(proba, y)
-    worst: dict[str, tuple[bool, float]] = {}
-    for r, p in zip(rows, proba, strict=True):
-        bad, score = worst.get(r.article_id, (False, 0.0))
-        worst[r.article_id] = (bad or r.label == "negative", max(score, float(p[0])))
+    per_pair = evaluate.classification_report(proba, y, pred)
+    worst: dict[str, tuple[bool, bool]] = {}
+    for r, label in zip(rows, pred, strict=True):
+        bad, flag = worst.get(r.article_id, (False, False))
+        worst[r.article_id] = (bad or r.label == "negative", flag or int(label) == 0)
     truth = np.array([b for b, _ in worst.values()])
-    flagged = np.array([s >= 0.5 for _, s in worst.values()])
+    flagged = np.array([f for _, f in worst.values()])
     tp = float((truth & flagged).sum())
     precision = tp / max(1.0, float(flagged.sum()))
     recall = tp / max(1.0, float(truth.sum()))

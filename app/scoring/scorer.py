@@ -295,10 +295,10 @@ class Scorer:
             read_pair(docs[i].sentences, docs[i].entities[j], has_title=docs[i].has_title)
             for i, j in toned
         ]
-        proba = self.tone.proba(pairs, self.models["id"])
+        labels, proba = self.tone.predict(pairs, self.models["id"])
         out: dict[tuple[int, int], TargetScore] = {}
-        for (i, j), pair, p in zip(toned, pairs, proba, strict=True):
-            best = int(np.argmax(p))
+        for (i, j), pair, p, label in zip(toned, pairs, proba, labels, strict=True):
+            best = int(label)
             evidence: tuple[str, ...] = ()
             phrases: tuple[str, ...] = ()
             if pushes is not None:

@@ -59,6 +59,11 @@ class ToneConfig:
     dense_weight: float = 2.0
     role_weight: float = 0.0  # mention-sentence words split by the entity's role (no gain)
     c: float = 3.0
+    # How the label is chosen: "balanced" takes the class the balanced regression scores
+    # highest (validation macro-F1 0.673 against 0.641, out-of-fold 0.639 against 0.626);
+    # "calibrated" the most probable class after calibration, which the neutral prior wins
+    # more often. Negativity and confidence are the calibrated probabilities either way.
+    decision: str = "balanced"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -288,10 +293,21 @@ class ToneModel:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def proba(self, pairs: Sequence[Pair], sentence_model: LinearModel) -> np.ndarray:
+        """Calibrated class probabilities of each pair."""
+        return self.predict(pairs, sentence_model)[1]
+
+    def predict(
+        self, pairs: Sequence[Pair], sentence_model: LinearModel
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each pair's label (class index, by the configured decision) and its calibrated
+        class probabilities."""
         if not pairs:
-            return np.zeros((0, len(CLASSES)))
+            return np.zeros(0, dtype=np.int64), np.zeros((0, len(CLASSES)))
         x = design(pairs, sentence_model, self.config)
-        return self.calibrator.apply(softmax(np.asarray(x @ self.weights) + self.bias))
+        raw = softmax(np.asarray(x @ self.weights) + self.bias)
+        calibrated = self.calibrator.apply(raw)
+        chosen = raw if self.config.decision == "balanced" else calibrated
+        return chosen.argmax(axis=1), calibrated
 
     def explain(
         self, pair: Pair, label: int, limit: int = 3
