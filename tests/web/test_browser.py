@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ import uvicorn
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from app.models import Role
-from tests.factories import make_key
+from app.models import Role, utcnow
+from tests.factories import link, make_article, make_issue, make_key, make_watchlist
 from tests.web.test_crisis_room import seed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -123,3 +124,59 @@ async def test_sign_in_triage_respond_and_download(served: str, db: Database, ba
         assert (await asyncio.to_thread(path.read_bytes)).startswith(b"%PDF")
         await browser.close()
     assert shutil.which(CHROMIUM)
+
+
+async def seed_board(db: Database, count: int) -> list[int]:
+    """`count` open issues the team watches, one article each; ids newest activity first."""
+    now = utcnow()
+    async with db.writer.begin() as session:
+        watchlist = await make_watchlist(session, query="antrean")
+        ids = []
+        for n in range(count):
+            seen = now - timedelta(minutes=n)
+            issue = await make_issue(
+                session, title=f"Antrean {n:03d}", first_seen_at=seen, last_seen_at=seen
+            )
+            issue.watchlist_ids = [watchlist.id]
+            article = await make_article(session, published_at=seen)
+            await link(session, issue=issue, article=article, watchlists=(watchlist,))
+            ids.append(issue.id)
+    return ids
+
+
+async def test_the_board_pages_fifty_rows_at_a_time(served: str, db: Database) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    ids = await seed_board(db, 120)
+    async with db.writer.begin() as session:
+        _key, secret = await make_key(session, Role.VIEWER)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page()
+        await page.goto(served + "/")
+        await page.get_by_label("Kunci API").fill(secret)
+        await page.get_by_role("button", name="Masuk").click()
+        rows = page.locator("tbody tr[data-issue-id]")
+        pager = page.get_by_role("navigation", name="Halaman isu")
+        following = pager.get_by_role("button", name="Berikutnya")
+        previous = pager.get_by_role("button", name="Sebelumnya")
+
+        async def shown() -> list[int]:
+            return [int(i) for i in await rows.evaluate_all("r => r.map(x => x.dataset.issueId)")]
+
+        await expect(rows).to_have_count(50)
+        assert await shown() == ids[:50]
+        await expect(previous).to_be_disabled()
+        await expect(pager).to_contain_text("Halaman 1")
+        await following.click()
+        await expect(pager).to_contain_text("Halaman 2")
+        await expect(rows.first).to_have_attribute("data-issue-id", str(ids[50]))
+        assert await shown() == ids[50:100]
+        await following.click()
+        await expect(rows).to_have_count(20)
+        assert await shown() == ids[100:]
+        await expect(following).to_be_disabled()
+        await previous.click()
+        await expect(rows.first).to_have_attribute("data-issue-id", str(ids[50]))
+        await expect(rows).to_have_count(50)
+        await browser.close()
