@@ -24,7 +24,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "entities": ("Entitas", "Entities"),
     "sources": ("Sumber", "Sources"),
     "alerts": ("Peringatan", "Alerts"),
-    "keys": ("Kunci API", "API keys"),
+    "api_keys": ("Kunci API", "API keys"),
     "charts": ("Grafik", "Charts"),
     "responses": ("Respons", "Responses"),
     "report": ("Laporan", "Report"),

@@ -12,6 +12,7 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -179,4 +180,105 @@ async def test_the_board_pages_fifty_rows_at_a_time(served: str, db: Database) -
         await previous.click()
         await expect(rows.first).to_have_attribute("data-issue-id", str(ids[50]))
         await expect(rows).to_have_count(50)
+        await browser.close()
+
+
+FOCUS_STATE = """() => {
+  const e = document.activeElement, s = getComputedStyle(e), box = e.getBoundingClientRect();
+  return { tag: e.tagName, id: e.id, text: (e.textContent || '').trim().slice(0, 40),
+    ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+    seen: box.width > 0 && box.height > 0 && box.right > 0 && box.bottom > 0 };
+}"""
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length)
+    && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+  .map(e => e.outerHTML.slice(0, 80))"""
+
+
+async def tab_to(page: Any, selector: str, *, most: int = 80) -> list[dict[str, Any]]:
+    """Press Tab until `selector` has the focus; every stop on the way is returned."""
+    stops = []
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        stops.append(await page.evaluate(FOCUS_STATE))
+        if await page.evaluate("s => document.activeElement.matches(s)", selector):
+            return stops
+    raise AssertionError(f"{selector} is not reachable by Tab: {stops}")
+
+
+def no_hidden_focus(stops: list[dict[str, Any]]) -> None:
+    hidden = [s for s in stops if not (s["ring"] and s["seen"])]
+    assert not hidden, hidden
+
+
+async def test_keyboard_only_sign_in_open_an_issue_and_triage(
+    served: str, db: Database, backend: str
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    issue_id, _ = await seed(db)
+    async with db.writer.begin() as session:
+        _key, secret = await make_key(session, Role.ANALYST)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page()
+        await page.goto(served + "/")
+        stops = await tab_to(page, "#key")
+        assert stops[0]["text"] == "Lompat ke konten"  # the skip link comes first, and shows
+        no_hidden_focus(stops)
+        assert await page.evaluate(UNLABELLED) == []
+        await page.keyboard.type(secret)
+        await page.keyboard.press("Enter")
+
+        link = f'a[href="/issues/{issue_id}"]'
+        await expect(page.locator(link)).to_be_visible()
+        stops = await tab_to(page, link)
+        no_hidden_focus(stops)
+        assert any(s["text"] == "Kunci API" for s in stops) is False  # an analyst has no keys
+        await page.keyboard.press("Enter")
+
+        await expect(page.locator("#triage-status")).to_be_visible()
+        no_hidden_focus(await tab_to(page, "#triage-status"))
+        await page.keyboard.press("ArrowDown")  # new -> monitoring -> escalated
+        await page.keyboard.press("ArrowDown")
+        assert await page.locator("#triage-status").input_value() == "escalated"
+        no_hidden_focus(await tab_to(page, "#triage-comment"))
+        await page.keyboard.type("Menteri dikutip")
+        no_hidden_focus(await tab_to(page, "#triage button[type=submit]"))
+        await page.keyboard.press("Enter")
+        await expect(page.locator(".comments")).to_contain_text("Menteri dikutip")
+        await expect(page.locator("#triage-status")).to_have_value("escalated")
+        assert await page.evaluate(UNLABELLED) == []
+        await page.screenshot(path=SCREENS / f"keyboard-{backend}.png", full_page=True)
+        await browser.close()
+
+
+async def test_every_view_labels_its_controls_and_names_its_links(
+    served: str, db: Database
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    issue_id, _ = await seed(db)
+    async with db.writer.begin() as session:
+        _key, secret = await make_key(session, Role.ADMIN)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page()
+        await page.goto(served + "/login")
+        await page.get_by_label("Kunci API").fill(secret)
+        await page.get_by_role("button", name="Masuk").click()
+        await expect(page.locator(f'tr[data-issue-id="{issue_id}"]')).to_be_visible()
+        views = ["/", f"/issues/{issue_id}", "/watchlists", "/entities", "/sources", "/alerts"]
+        for path in [*views, "/keys", "/charts", "/responses", "/reports"]:
+            await page.goto(served + path)
+            await page.wait_for_load_state("networkidle")
+            assert await page.evaluate(UNLABELLED) == [], path
+            nav = page.get_by_role("navigation", name="Ruang Krisis Pantau")
+            await expect(nav.get_by_role("link", name="Kunci API")).to_be_visible()
+            unnamed = await page.evaluate(
+                "() => [...document.querySelectorAll('a, button')]"
+                ".filter(e => !(e.textContent || e.getAttribute('aria-label') || '').trim())"
+                ".map(e => e.outerHTML.slice(0, 80))"
+            )
+            assert unnamed == [], path
         await browser.close()
