@@ -24,6 +24,7 @@ from app.db import Database, upsert
 from app.feed.clustering import ClusterConfig
 from app.models import Heartbeat, utcnow
 from app.pipeline.cycle import Crawler
+from app.report.schedule import schedule_from
 from app.scoring import load_scorer
 from app.scoring.encoder import Encoder
 from app.services.feed_config import FeedConfig
@@ -63,6 +64,7 @@ def build_feed_config(settings: Settings) -> FeedConfig:
         allow_private_networks=settings.allow_private_networks,
         retention_days=settings.retention_days,
         public_url=settings.public_url.rstrip("/") if settings.public_url else None,
+        report=schedule_from(settings),
     )
 
 

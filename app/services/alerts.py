@@ -39,6 +39,7 @@ from app.models import (
     WebhookDelivery,
     utcnow,
 )
+from app.services import webhooks as webhook_service
 from app.services.feed_config import FeedConfig
 
 KINDS = ("severity_above", "spike", "new_issue")
@@ -70,7 +71,8 @@ async def _check(session: AsyncSession, rule: AlertRule) -> None:
         raise InvalidInput(f"spike_kinds may hold {', '.join(SPIKE_KINDS)}")
     if rule.watchlist_id is not None and await session.get(Watchlist, rule.watchlist_id) is None:
         raise InvalidInput(f"watchlist {rule.watchlist_id} does not exist")
-    if await session.get(Webhook, rule.webhook_id) is None:
+    webhook = await session.get(Webhook, rule.webhook_id)
+    if webhook is None or webhook.format == webhook_service.REPORT_FORMAT:
         raise InvalidInput(f"webhook {rule.webhook_id} does not exist")
 
 
