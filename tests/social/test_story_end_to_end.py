@@ -12,7 +12,6 @@ webhook receives one signed hoax alert naming the debunk.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,9 +25,10 @@ from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
-from tests.crawlers.loopback import Handler, Loopback
+from tests.crawlers.loopback import Loopback, Route
 from tests.fetching import local_fetch_options
 from tests.issue_feed.receiver import receiver
+from tests.social.served import moved, static
 
 HERE = Path(__file__).parent
 SOCIAL = HERE.parent / "crawlers" / "fixtures" / "social"
@@ -42,34 +42,11 @@ SOURCES = {
     "/turnbackhoax/feed": (SOCIAL / "turnbackhoax.rss", "application/rss+xml", "factcheck"),
 }
 CONFIG = FeedConfig(allow_private_networks=True, public_url="https://pantau.example.id")
-_RFC822 = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) Nov 2025\b")
 
 
-def _moved(body: bytes, *, flood_day: date) -> bytes:
-    """The fixtures' 4 November 2025 (the flood) moved to `flood_day`, 3 November to the day
-    before, in ISO and RFC 822 dates alike, so the matching windows hold today."""
-    shift = flood_day - date(2025, 11, 4)
-    text = body.decode("utf-8")
-    for day in (3, 4):
-        old = date(2025, 11, day)
-        text = text.replace(old.isoformat(), (old + shift).isoformat())
-
-    def rfc822(match: re.Match[str]) -> str:
-        new = date(2025, 11, int(match.group(2))) + shift
-        return new.strftime("%a, %d %b %Y")
-
-    return _RFC822.sub(rfc822, text).encode("utf-8")
-
-
-def _routes(flood_day: date) -> dict[str, object]:
-    def serve(body: bytes, content_type: str):  # type: ignore[no-untyped-def]
-        def answer(handler: Handler) -> None:
-            handler.respond(200, body, [("Content-Type", content_type)])
-
-        return answer
-
+def _routes(flood_day: date) -> dict[str, Route]:
     return {
-        path: serve(_moved(fixture.read_bytes(), flood_day=flood_day), content_type)
+        path: static(moved(fixture.read_bytes(), flood_day=flood_day), content_type)
         for path, (fixture, content_type, _kind) in SOURCES.items()
     }
 
@@ -88,7 +65,7 @@ async def test_news_and_posts_of_one_story_show_the_debunk_and_fire_the_hoax_ale
 ) -> None:
     now = utcnow()
     flood_day = (now - timedelta(hours=20)).date()  # the story broke the day before
-    with Loopback(_routes(flood_day)) as server, receiver() as hook:  # type: ignore[arg-type]
+    with Loopback(_routes(flood_day)) as server, receiver() as hook:
         for path, (_fixture, _type, kind) in SOURCES.items():
             made = await client.post(
                 "/v1/sources", json={"url": server.url(path), "kind": kind}, headers=admin
