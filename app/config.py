@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Where analysts reach this API (e.g. https://pantau.example.go.id): alerts link to it.
     public_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+    # Where a watchlist's search sources search (PUT /v1/watchlists/{id}/search-sources): the
+    # services' public endpoints, or a mirror/proxy an operator runs in front of them.
+    search_google_news_url: str = Field(
+        default="https://news.google.com", max_length=500, pattern=r"^https?://\S+$"
+    )
+    search_reddit_url: str = Field(
+        default="https://www.reddit.com", max_length=500, pattern=r"^https?://\S+$"
+    )
+    search_bluesky_url: str = Field(
+        default="https://public.api.bsky.app", max_length=500, pattern=r"^https?://\S+$"
+    )
     # Fetch attempts and superseded change-log rows older than this are deleted.
     retention_days: int = Field(default=30, ge=1, le=3650)
 
