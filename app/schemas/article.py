@@ -53,6 +53,11 @@ class ArticleDetail(ArticleRead):
     body: str | None
     explanation: dict[str, Any] | None
     targets: list[dict[str, Any]] | None
+    score_error: str | None = Field(
+        default=None,
+        description="Why the article could not be scored (it was set aside, label null).",
+        examples=["scoring took longer than 30 s; its worker was stopped"],
+    )
 
 
 class ArticlePage(BaseModel):
