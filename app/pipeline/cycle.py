@@ -79,6 +79,7 @@ class Crawler:
     page_max_host_wait: float = default("page_max_host_wait_seconds")
     sitemap_max_children: int = 5
     max_items_per_feed: int = default("max_items_per_feed")
+    max_pending_pages: int = default("max_pending_pages_per_source")  # per source
     parse_time_limit: float = default("parse_timeout_seconds")
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 
@@ -94,6 +95,7 @@ class Crawler:
             clock=self.clock,
             sitemap_max_children=self.sitemap_max_children,
             max_items=self.max_items_per_feed,
+            max_pending_pages=self.max_pending_pages,
             parse_time_limit=self.parse_time_limit,
         )
 
