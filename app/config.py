@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Items read from one feed, sitemap or listing per poll (newest first); the rest are
     # counted on the poll's attempt row. Also the most article pages one poll can queue.
     max_items_per_feed: int = Field(default=2000, ge=1, le=100_000)
+    # Articles of one source waiting for their page at most; a poll's new ones past it are
+    # scored on their summary (text_error says why), so no feed can fill the page queue.
+    max_pending_pages_per_source: int = Field(default=2000, ge=1, le=1_000_000)
     # Wall-clock limit on parsing one fetched body (feed, sitemap, listing, page) in the CPU
     # pool; past it the worker process is killed and replaced, and the source records why.
     parse_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)

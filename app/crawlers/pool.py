@@ -119,17 +119,28 @@ class CpuPool:
             raise
 
     def spread(
-        self, function: Callable[[list[T]], list[R]]
+        self,
+        function: Callable[[list[T]], list[R]],
+        *,
+        time_limit: Callable[[int], float] | None = None,
     ) -> Callable[[list[T]], Awaitable[list[R]]] | None:
         """`function` over a batch split into one chunk per worker process (None without
-        workers: the caller then runs it in a thread)."""
+        workers: the caller then runs it in a thread). `time_limit(n)` is the wall-clock limit
+        of a chunk of n items (`map_batch`)."""
         if self.workers < 1:
             return None
 
         async def run(batch: list[T]) -> list[R]:
             size = -(-len(batch) // self.workers)
             chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-            done = await asyncio.gather(*(self.map_batch(function, c) for c in chunks))
+            done = await asyncio.gather(
+                *(
+                    self.map_batch(
+                        function, c, time_limit=time_limit(len(c)) if time_limit else None
+                    )
+                    for c in chunks
+                )
+            )
             return [value for chunk in done for value in chunk]
 
         return run

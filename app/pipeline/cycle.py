@@ -25,7 +25,12 @@ from app.pipeline.cluster import ClusterStage
 from app.pipeline.crawl import CrawlStage, SourceOutcome, worker_name
 from app.pipeline.match import MatchStage
 from app.pipeline.page import PageStage
-from app.pipeline.score import JobRunner, ScoreStage, score_and_sign_shipped
+from app.pipeline.score import (
+    SCORE_SECONDS_PER_ARTICLE,
+    JobRunner,
+    ScoreStage,
+    score_and_sign_shipped,
+)
 from app.pipeline.story import StoryStage
 from app.scoring import Scorer, load_scorer
 from app.services.feed_config import FeedConfig
@@ -74,6 +79,7 @@ class Crawler:
     page_max_host_wait: float = default("page_max_host_wait_seconds")
     sitemap_max_children: int = 5
     max_items_per_feed: int = default("max_items_per_feed")
+    max_pending_pages: int = default("max_pending_pages_per_source")  # per source
     parse_time_limit: float = default("parse_timeout_seconds")
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 
@@ -89,6 +95,7 @@ class Crawler:
             clock=self.clock,
             sitemap_max_children=self.sitemap_max_children,
             max_items=self.max_items_per_feed,
+            max_pending_pages=self.max_pending_pages,
             parse_time_limit=self.parse_time_limit,
         )
 
@@ -174,7 +181,10 @@ class Crawler:
         model (the shipped one); otherwise score in a thread of this process."""
         if self.pool.workers < 2 or self.scorer is not load_scorer():
             return None
-        return self.pool.spread(score_and_sign_shipped)
+        base = self.parse_time_limit  # a worker's first batch loads the model within it
+        return self.pool.spread(
+            score_and_sign_shipped, time_limit=lambda n: base + SCORE_SECONDS_PER_ARTICLE * n
+        )
 
     async def aclose(self) -> None:
         """Release the HTTP client and stop the CPU pool's worker processes.

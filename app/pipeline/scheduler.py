@@ -84,6 +84,7 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
         batch_size=settings.crawl_batch_size,
         page_max_host_wait=settings.page_max_host_wait_seconds,
         max_items_per_feed=settings.max_items_per_feed,
+        max_pending_pages=settings.max_pending_pages_per_source,
         parse_time_limit=settings.parse_timeout_seconds,
         feed=build_feed_config(settings),
     )

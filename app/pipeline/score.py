@@ -16,19 +16,29 @@ and cluster stages can then write while the pool scores.
 A pool job is an article's score and, when it is stored without one, the MinHash signature of
 the same text, so its story group can be chosen with the score write: one trip to a worker
 process per article instead of two.
+
+One article never stops the others. The scorer reads a bounded text (scoring/scorer.py), the
+pool kills a batch that runs past its time limit (cycle.py sets it), and a batch whose scoring
+or storing fails is redone one article at a time; an article that fails alone (raises, runs
+out of time, gives a non-finite number, or is refused by the database) leaves the queue
+unscored, with `score_error` saying why, and goes on to the later stages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import signature
+from app.crawlers.parsers import storable
+from app.crawlers.pool import PoolTimeout
 from app.db import Database, is_postgres
+from app.pipeline.isolation import article_fault
 from app.scoring import ArticleScore, Entity, Scorer
 from app.scoring.scorer import Item
 from app.scoring.worker import score_with_shipped_model
@@ -41,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 ScoreJob = tuple[Item, bool]  # the scorer's (title, text, entities); sign the text?
 Scored = tuple[ArticleScore, bytes | None]  # the score; the signature (None: not asked, or short)
+
+# A batch in the pool may take its time limit plus this per article (a text at the scorer's
+# cap takes about 1 s on a loaded core; a news article a few milliseconds).
+SCORE_SECONDS_PER_ARTICLE = 2.0
 
 # Runs a batch of score jobs somewhere else (the CPU pool's processes); the default is a
 # thread of this process.
@@ -56,6 +70,7 @@ class ScoreStage:
     depth: int = 2  # batches in flight: one scored while the next is claimed and sent
     on_commit: Callable[[], None] | None = None  # told after each committed batch
     stories: int = 0  # articles given a story group with their score
+    set_aside: int = 0  # articles that left the queue unscored (score_error says why)
 
     async def run_pending(self) -> int:
         """Score until no unscored, settled article is left; returns how many were scored."""
@@ -96,24 +111,20 @@ class ScoreStage:
                     articles, entities = await self._claim(session, after, claimed)
                     if not articles:
                         return 0
-                    results, signed = await self._score(articles, entities)
+                    scores = await self._score(articles, entities)
                     await _wait(previous)
                     # The claim's row locks hold: nothing was scored or deleted meanwhile.
-                    await scoring_service.store_results(
-                        session, results=results, texts=_texts(articles), signed=signed
-                    )
+                    await self._store(session, scores, _texts(articles))
             else:
                 async with self.database.sessionmaker() as session:
                     articles, entities = await self._claim(session, after, claimed)
                     texts = _texts(articles)
                 if not articles:
                     return 0
-                results, signed = await self._score(articles, entities)
+                scores = await self._score(articles, entities)
                 await _wait(previous)
                 async with self.database.writer.begin() as session:
-                    await scoring_service.store_results(
-                        session, results=results, texts=texts, signed=signed
-                    )
+                    await self._store(session, scores, texts)
             self.stories += sum(1 for a in articles if a.story_group_id is None)
             if self.on_commit is not None:
                 self.on_commit()
@@ -135,11 +146,9 @@ class ScoreStage:
         claimed.set_result((len(articles), articles[-1].id if articles else after))
         return articles, entities
 
-    async def _score(
-        self, articles: Sequence[Unscored], entities: Sequence[Entity]
-    ) -> tuple[dict[int, ArticleScore], dict[int, bytes | None]]:
-        """Scores by article id, and the signatures of the articles that need one for their
-        story group (stored without a signature and without a group)."""
+    async def _score(self, articles: Sequence[Unscored], entities: Sequence[Entity]) -> _Scores:
+        """Scores by article id, the signatures of the articles that need one for their story
+        group (stored without a signature and without a group), and why the others failed."""
         jobs: list[ScoreJob] = [
             (
                 (a.title, a.body or a.summary or "", entities),
@@ -147,15 +156,94 @@ class ScoreStage:
             )
             for a in articles
         ]
-        if self.run is not None:
-            done = await self.run(jobs)
+        outcomes: list[Scored | str]
+        if len(jobs) == 1:
+            outcomes = [await self._one(jobs[0])]
         else:
-            done = await asyncio.to_thread(score_and_sign, self.scorer, jobs)
-        results = {a.id: score for a, (score, _) in zip(articles, done, strict=True)}
-        signed = {
-            a.id: sig for a, (_, sig), (_, sign) in zip(articles, done, jobs, strict=True) if sign
-        }
-        return results, signed
+            try:
+                outcomes = [_checked(d) for d in await self._run(jobs)]
+            except Exception:
+                logger.warning("score batch failed; scoring its articles one by one", exc_info=True)
+                outcomes = list(await asyncio.gather(*(self._one(job) for job in jobs)))
+        scores = _Scores()
+        for article, (_, sign), outcome in zip(articles, jobs, outcomes, strict=True):
+            if isinstance(outcome, str):
+                scores.failed[article.id] = outcome
+                continue
+            scores.results[article.id] = outcome[0]
+            if sign:
+                scores.signed[article.id] = outcome[1]
+        return scores
+
+    async def _run(self, jobs: list[ScoreJob]) -> list[Scored]:
+        if self.run is not None:
+            return await self.run(jobs)
+        return await asyncio.to_thread(score_and_sign, self.scorer, jobs)
+
+    async def _one(self, job: ScoreJob) -> Scored | str:
+        """One article's score, or why it has none."""
+        try:
+            (done,) = await self._run([job])
+        except PoolTimeout as exc:
+            return f"scoring {exc}"
+        except Exception as exc:
+            return f"scoring failed: {exc!r}"
+        return _checked(done)
+
+    async def _store(
+        self, session: AsyncSession, scores: _Scores, texts: dict[int, MatchText]
+    ) -> None:
+        """Store the batch's scores (each article alone if the batch's write fails), then set
+        aside the articles without one."""
+        try:
+            async with session.begin_nested():
+                await scoring_service.store_results(
+                    session, results=scores.results, texts=texts, signed=scores.signed
+                )
+        except Exception as exc:
+            if not article_fault(exc):
+                raise
+            logger.warning("storing a score batch failed; storing one by one", exc_info=True)
+            for article_id, result in scores.results.items():
+                try:
+                    async with session.begin_nested():
+                        await scoring_service.store_results(
+                            session,
+                            results={article_id: result},
+                            texts={article_id: texts[article_id]},
+                            signed={k: v for k, v in scores.signed.items() if k == article_id},
+                        )
+                except Exception as one:
+                    if not article_fault(one):
+                        raise
+                    scores.failed[article_id] = f"storing its score failed: {one!r}"
+        if not scores.failed:
+            return
+        reasons = {i: storable(reason) or "failed" for i, reason in scores.failed.items()}
+        await scoring_service.set_aside_unscored(session, reasons=reasons)
+        self.set_aside += len(reasons)
+        for article_id, reason in reasons.items():
+            logger.error(
+                "article set aside by a stage",
+                extra={"stage": "score", "article_id": article_id, "error": reason},
+            )
+
+
+@dataclass(slots=True)
+class _Scores:
+    results: dict[int, ArticleScore] = field(default_factory=dict)
+    signed: dict[int, bytes | None] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)  # article id -> why it has no score
+
+
+def _checked(done: Scored) -> Scored | str:
+    """A score fit to store, or why it is not (a NaN would poison severity and JSON)."""
+    score = done[0]
+    numbers = [score.negativity, score.confidence]
+    numbers += [n for t in score.targets for n in (t.negativity, t.confidence)]
+    if not all(math.isfinite(n) for n in numbers):
+        return "the scorer gave a non-finite number"
+    return done
 
 
 def _texts(articles: Sequence[Unscored]) -> dict[int, MatchText]:

@@ -9,3 +9,9 @@ from app.scoring.scorer import Item
 def score_with_shipped_model(items: list[Item]) -> list[ArticleScore]:
     """`Scorer.score_many` of the shipped model (loaded on first use in this process)."""
     return load_scorer().score_many(items)
+
+
+def preload() -> None:
+    """Load the shipped model now (a pool's per-process `setup`), so a worker's first batch
+    does not spend its time limit on loading."""
+    load_scorer()
