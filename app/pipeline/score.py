@@ -24,23 +24,26 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import signature
 from app.db import Database, is_postgres
-from app.scoring import ArticleScore, Entity, Scorer
-from app.scoring.scorer import Item
-from app.scoring.worker import score_with_shipped_model
+from app.scoring import load_scorer
 from app.services import scoring as scoring_service
 from app.services.entities import active_entities
 from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
 
+if TYPE_CHECKING:  # the scorer (numpy, scipy) is imported where it scores
+    from app.scoring import ArticleScore, Entity, Scorer
+    from app.scoring.scorer import Item
+
 logger = logging.getLogger(__name__)
 
-ScoreJob = tuple[Item, bool]  # the scorer's (title, text, entities); sign the text?
-Scored = tuple[ArticleScore, bytes | None]  # the score; the signature (None: not asked, or short)
+ScoreJob = tuple["Item", bool]  # the scorer's (title, text, entities); sign the text?
+Scored = tuple["ArticleScore", bytes | None]  # the score; the signature (None: not asked, short)
 
 # Runs a batch of score jobs somewhere else (the CPU pool's processes); the default is a
 # thread of this process.
@@ -50,7 +53,7 @@ JobRunner = Callable[[list[ScoreJob]], Awaitable[list[Scored]]]
 @dataclass(slots=True)
 class ScoreStage:
     database: Database
-    scorer: Scorer
+    scorer: Scorer | None = None  # None: the shipped model (loaded when this process scores)
     run: JobRunner | None = None  # None: a thread of this process
     batch_size: int = 200
     depth: int = 2  # batches in flight: one scored while the next is claimed and sent
@@ -150,7 +153,8 @@ class ScoreStage:
         if self.run is not None:
             done = await self.run(jobs)
         else:
-            done = await asyncio.to_thread(score_and_sign, self.scorer, jobs)
+            scorer = self.scorer if self.scorer is not None else load_scorer()
+            done = await asyncio.to_thread(score_and_sign, scorer, jobs)
         results = {a.id: score for a, (score, _) in zip(articles, done, strict=True)}
         signed = {
             a.id: sig for a, (_, sig), (_, sign) in zip(articles, done, jobs, strict=True) if sign
@@ -178,6 +182,8 @@ def score_and_sign(scorer: Scorer, jobs: list[ScoreJob]) -> list[Scored]:
 
 def score_and_sign_shipped(jobs: list[ScoreJob]) -> list[Scored]:
     """`score_and_sign` with the shipped model (loaded once per worker process)."""
+    from app.scoring.worker import score_with_shipped_model
+
     return _signed(score_with_shipped_model([item for item, _ in jobs]), jobs)
 
 

@@ -9,6 +9,7 @@ command with nothing to score (`pantau crawl --once` from cron) never needs.
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -58,6 +59,15 @@ def load_scorer(path: Path | None = None) -> Scorer:
 
     models, tone, version, _ = load_artifact(path)
     return Scorer(models, version, tone)
+
+
+def use_encoder_threads(threads: int) -> None:
+    """`Encoder.use_threads` in this process, without importing the encoder (numpy) to set the
+    one thread it starts with."""
+    if threads != 1 or "app.scoring.encoder" in sys.modules:
+        from app.scoring.encoder import Encoder
+
+        Encoder.use_threads(threads)
 
 
 @lru_cache(maxsize=1)
