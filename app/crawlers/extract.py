@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import lxml.etree
 import lxml.html
-import trafilatura
 from charset_normalizer import from_bytes
 
 from app.crawlers.dates import bounded_time, indonesian_date_line
@@ -123,6 +122,8 @@ def extract_page(
     except (lxml.etree.ParserError, ValueError):
         return PageContent(None, None, None, None, False, None, None)
     meta = _page_metadata(tree, url=url)
+    import trafilatura  # here: the stages import this module, most commands never extract
+
     document = trafilatura.bare_extraction(
         tree,
         url=url,

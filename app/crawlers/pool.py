@@ -17,10 +17,10 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pebble
-from pebble import ProcessExpired
+if TYPE_CHECKING:  # imported when the pool starts: a command with no CPU work never needs it
+    import pebble
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,6 +35,8 @@ def default_workers() -> int:
 
 def _warm(parent: int, setup: Callable[[], None] | None) -> None:
     # Pay the imports once per worker, not per batch: extraction and feed parsing.
+    import trafilatura  # noqa: F401  # extract.py imports it on first use
+
     import app.crawlers.discover
     import app.crawlers.extract  # noqa: F401
 
@@ -80,6 +82,8 @@ class CpuPool:
         self._executor: pebble.ProcessPool | None = None
 
     def _get(self) -> pebble.ProcessPool:
+        import pebble
+
         if self._executor is None or not self._executor.active:
             self._executor = pebble.ProcessPool(
                 max_workers=self.workers,
@@ -105,6 +109,8 @@ class CpuPool:
             return []
         if self.workers == 0:
             return function(batch)
+        from pebble import ProcessExpired
+
         future = self._get().schedule(function, args=(batch,), timeout=time_limit)
         try:
             return await asyncio.wrap_future(future)

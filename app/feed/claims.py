@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from app.feed.text import STOPWORDS, tokenize
 from app.textsearch import stem_word
+
+if TYPE_CHECKING:  # numpy is imported where vectors are made: most cycles match no claim
+    import numpy as np
 
 COS_FLOOR = 0.80  # e5-small passage cosine of unrelated Indonesian text sits below this
 COS_CEIL = 0.95
@@ -113,8 +115,12 @@ def rerank(
 
 
 def to_blob(vector: np.ndarray) -> bytes:
+    import numpy as np
+
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
 def from_blob(blob: bytes) -> np.ndarray:
+    import numpy as np
+
     return np.frombuffer(blob, dtype="<f4")

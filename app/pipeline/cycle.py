@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.config import default
 from app.crawlers.fetch import Fetcher
@@ -32,8 +33,11 @@ from app.pipeline.score import (
     score_and_sign_shipped,
 )
 from app.pipeline.story import StoryStage
-from app.scoring import Scorer, load_scorer
+from app.scoring import load_scorer
 from app.services.feed_config import FeedConfig
+
+if TYPE_CHECKING:
+    from app.scoring import Scorer
 
 __all__ = ["CrawlSummary", "Crawler", "SourceOutcome"]
 
@@ -65,7 +69,9 @@ class CrawlSummary:
 class Crawler:
     database: Database
     fetcher: Fetcher
-    scorer: Scorer
+    # None: the shipped model, loaded in this process only when it scores here (with two or
+    # more pool processes they score, and load it themselves).
+    scorer: Scorer | None = None
     policy: PollPolicy = field(default_factory=PollPolicy)
     # Defaults are Settings' (one place); the scheduler passes the configured values.
     concurrency: int = default("crawl_concurrency")
@@ -179,7 +185,7 @@ class Crawler:
     def _batch_scorer(self) -> JobRunner | None:
         """Split scoring batches over the CPU pool's processes when they can load the same
         model (the shipped one); otherwise score in a thread of this process."""
-        if self.pool.workers < 2 or self.scorer is not load_scorer():
+        if self.pool.workers < 2 or (self.scorer is not None and self.scorer is not load_scorer()):
             return None
         base = self.parse_time_limit  # a worker's first batch loads the model within it
         return self.pool.spread(

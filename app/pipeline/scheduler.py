@@ -25,8 +25,7 @@ from app.feed.clustering import ClusterConfig
 from app.models import Heartbeat, utcnow
 from app.pipeline.cycle import Crawler
 from app.report.schedule import schedule_from
-from app.scoring import load_scorer
-from app.scoring.encoder import Encoder
+from app.scoring import load_scorer, use_encoder_threads
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
 
@@ -71,12 +70,11 @@ def build_feed_config(settings: Settings) -> FeedConfig:
 def build_crawler(settings: Settings, database: Database) -> Crawler:
     # The encoder runs in this process and in the pool's: each takes its thread count.
     threads = settings.encoder_threads_for(one_process=False)
-    Encoder.use_threads(threads)
+    use_encoder_threads(threads)
     return Crawler(
         database=database,
         fetcher=build_fetcher(settings),
-        scorer=load_scorer(),
-        pool=shared_pool(settings.cpu_workers, setup=partial(Encoder.use_threads, threads)),
+        pool=shared_pool(settings.cpu_workers, setup=partial(use_encoder_threads, threads)),
         policy=PollPolicy(
             min_seconds=settings.poll_min_seconds, max_seconds=settings.poll_max_seconds
         ),
@@ -107,7 +105,10 @@ async def run_scheduler(crawler: Crawler, *, tick_seconds: float, stop: asyncio.
             await beat(crawler.database)
             summary = await crawler.run_once()
             feed = await run_feed_jobs(
-                crawler.database, config=crawler.feed, clock=crawler.clock, scorer=crawler.scorer
+                crawler.database,
+                config=crawler.feed,
+                clock=crawler.clock,
+                scorer=crawler.scorer or load_scorer,
             )
             if feed.queued or feed.delivered or feed.spikes:
                 logger.info(

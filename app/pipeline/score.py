@@ -31,6 +31,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,18 +40,20 @@ from app.crawlers.parsers import storable
 from app.crawlers.pool import PoolTimeout
 from app.db import Database, is_postgres
 from app.pipeline.isolation import article_fault
-from app.scoring import ArticleScore, Entity, Scorer
-from app.scoring.scorer import Item
-from app.scoring.worker import score_with_shipped_model
+from app.scoring import load_scorer
 from app.services import scoring as scoring_service
 from app.services.entities import active_entities
 from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
 
+if TYPE_CHECKING:  # the scorer (numpy, scipy) is imported where it scores
+    from app.scoring import ArticleScore, Entity, Scorer
+    from app.scoring.scorer import Item
+
 logger = logging.getLogger(__name__)
 
-ScoreJob = tuple[Item, bool]  # the scorer's (title, text, entities); sign the text?
-Scored = tuple[ArticleScore, bytes | None]  # the score; the signature (None: not asked, or short)
+ScoreJob = tuple["Item", bool]  # the scorer's (title, text, entities); sign the text?
+Scored = tuple["ArticleScore", bytes | None]  # the score; the signature (None: not asked, short)
 
 # A batch in the pool may take its time limit plus this per article (a text at the scorer's
 # cap takes about 1 s on a loaded core; a news article a few milliseconds).
@@ -64,7 +67,7 @@ JobRunner = Callable[[list[ScoreJob]], Awaitable[list[Scored]]]
 @dataclass(slots=True)
 class ScoreStage:
     database: Database
-    scorer: Scorer
+    scorer: Scorer | None = None  # None: the shipped model (loaded when this process scores)
     run: JobRunner | None = None  # None: a thread of this process
     batch_size: int = 200
     depth: int = 2  # batches in flight: one scored while the next is claimed and sent
@@ -178,7 +181,8 @@ class ScoreStage:
     async def _run(self, jobs: list[ScoreJob]) -> list[Scored]:
         if self.run is not None:
             return await self.run(jobs)
-        return await asyncio.to_thread(score_and_sign, self.scorer, jobs)
+        scorer = self.scorer if self.scorer is not None else load_scorer()
+        return await asyncio.to_thread(score_and_sign, scorer, jobs)
 
     async def _one(self, job: ScoreJob) -> Scored | str:
         """One article's score, or why it has none."""
@@ -266,6 +270,8 @@ def score_and_sign(scorer: Scorer, jobs: list[ScoreJob]) -> list[Scored]:
 
 def score_and_sign_shipped(jobs: list[ScoreJob]) -> list[Scored]:
     """`score_and_sign` with the shipped model (loaded once per worker process)."""
+    from app.scoring.worker import score_with_shipped_model
+
     return _signed(score_with_shipped_model([item for item, _ in jobs]), jobs)
 
 

@@ -9,18 +9,21 @@ the job row (``GET /v1/entities/{id}/rescan``).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, drain_jobs, skip_locked
 from app.models import Article, EntityJob, JobState, WatchedEntity, utcnow
-from app.scoring import Scorer
 from app.services.entities import active_entities
 from app.services.feed_config import FeedConfig
 from app.services.labels import refresh_issues
 from app.services.scoring import score_articles
+
+if TYPE_CHECKING:
+    from app.scoring import Scorer
 
 
 def _mentions(targets: list[dict[str, Any]] | None, name: str) -> int:
@@ -85,15 +88,18 @@ async def entity_job_batch(
     return True
 
 
-async def run_entity_jobs(database: Database, *, scorer: Scorer, config: FeedConfig) -> int:
-    """Work through open re-scans, oldest first, within ``rematch_seconds``."""
+async def run_entity_jobs(
+    database: Database, *, scorer: Scorer | Callable[[], Scorer], config: FeedConfig
+) -> int:
+    """Work through open re-scans, oldest first, within ``rematch_seconds``; ``scorer`` may be
+    a function that loads it, called only when there is a re-scan to run."""
     return await drain_jobs(
         database,
         select(EntityJob.id)
         .where(EntityJob.state.in_([JobState.PENDING, JobState.RUNNING]))
         .order_by(EntityJob.id),
         lambda session, job_id: entity_job_batch(
-            session, job_id=job_id, scorer=scorer, config=config
+            session, job_id=job_id, scorer=scorer() if callable(scorer) else scorer, config=config
         ),
         seconds=config.rematch_seconds,
     )

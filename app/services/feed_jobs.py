@@ -9,12 +9,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.db import Database
 from app.models import utcnow
-from app.scoring import Scorer
 from app.services import alerts, entity_jobs, report_jobs, retention, spikes, watchlists, webhooks
 from app.services.feed_config import FeedConfig
+
+if TYPE_CHECKING:
+    from app.scoring import Scorer
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +38,10 @@ async def run_feed_jobs(
     *,
     config: FeedConfig,
     clock: Callable[[], datetime] = utcnow,
-    scorer: Scorer | None = None,
+    scorer: Scorer | Callable[[], Scorer] | None = None,
 ) -> FeedTick:
-    """One pass of every feed job (entity re-scans only with a `scorer`)."""
+    """One pass of every feed job (entity re-scans only with a `scorer`, or a function that
+    loads it when a re-scan is open)."""
     tick = FeedTick()
     if scorer is not None:
         try:
@@ -66,10 +70,7 @@ async def run_feed_jobs(
         except Exception:  # the job boundary
             logger.exception("scheduled report failed")
     try:
-        async with webhooks.build_client(config) as client:
-            tick.delivered = await webhooks.deliver_due(
-                database, client=client, now=now, config=config
-            )
+        tick.delivered = await webhooks.deliver_due(database, now=now, config=config)
     except Exception:
         logger.exception("webhook delivery failed")
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,12 +22,15 @@ from sqlalchemy.orm import defer
 from app.db import skip_locked
 from app.models import Article, LabelOverride, TextState, utcnow
 from app.models.base import core_table
-from app.scoring import ArticleScore, Entity, Scorer
-from app.scoring.scorer import Item
+from app.scoring import ArticleScore, Entity
 from app.services import stories as story_service
 from app.services.entities import active_entities
 from app.services.labels import apply_override, latest_overrides
 from app.services.watchlists import MatchText, match_texts
+
+if TYPE_CHECKING:  # the scorer's module imports numpy and scipy: loaded where it scores
+    from app.scoring import Scorer
+    from app.scoring.scorer import Item
 
 _ARTICLES = core_table(Article)
 # A model result onto a row nobody scored or deleted meanwhile, as one executemany statement
