@@ -160,14 +160,21 @@ class ScoreStage:
             for a in articles
         ]
         outcomes: list[Scored | str]
-        if len(jobs) == 1:
-            outcomes = [await self._one(jobs[0])]
-        else:
-            try:
-                outcomes = [_checked(d) for d in await self._run(jobs)]
-            except Exception:
-                logger.warning("score batch failed; scoring its articles one by one", exc_info=True)
-                outcomes = list(await asyncio.gather(*(self._one(job) for job in jobs)))
+        try:
+            outcomes = [_checked(d) for d in await self._run(jobs)]
+        except PoolTimeout as exc:
+            if len(jobs) == 1:
+                outcomes = [f"scoring {exc}"]
+            else:
+                outcomes = await self._one_by_one(jobs)
+        except Exception as exc:
+            if len(jobs) > 1:
+                outcomes = await self._one_by_one(jobs)
+            if len(jobs) == 1 or all(_raised(o) for o in outcomes):
+                # Not one article of the batch could be scored, each for an error: the scorer
+                # is down, not the articles. They stay queued for the next run; an article
+                # that alone breaks the scorer is set aside once it shares a batch.
+                raise exc
         scores = _Scores()
         for article, (_, sign), outcome in zip(articles, jobs, outcomes, strict=True):
             if isinstance(outcome, str):
@@ -184,6 +191,10 @@ class ScoreStage:
         scorer = self.scorer if self.scorer is not None else load_scorer()
         return await asyncio.to_thread(score_and_sign, scorer, jobs)
 
+    async def _one_by_one(self, jobs: list[ScoreJob]) -> list[Scored | str]:
+        logger.warning("score batch failed; scoring its articles one by one", exc_info=True)
+        return list(await asyncio.gather(*(self._one(job) for job in jobs)))
+
     async def _one(self, job: ScoreJob) -> Scored | str:
         """One article's score, or why it has none."""
         try:
@@ -191,7 +202,7 @@ class ScoreStage:
         except PoolTimeout as exc:
             return f"scoring {exc}"
         except Exception as exc:
-            return f"scoring failed: {exc!r}"
+            return f"{SCORER_RAISED}{exc!r}"
         return _checked(done)
 
     async def _store(
@@ -238,6 +249,13 @@ class _Scores:
     results: dict[int, ArticleScore] = field(default_factory=dict)
     signed: dict[int, bytes | None] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)  # article id -> why it has no score
+
+
+SCORER_RAISED = "scoring failed: "
+
+
+def _raised(outcome: Scored | str) -> bool:
+    return isinstance(outcome, str) and outcome.startswith(SCORER_RAISED)
 
 
 def _checked(done: Scored) -> Scored | str:
