@@ -88,6 +88,7 @@ async def test_sign_in_triage_respond_and_download(served: str, db: Database, ba
         row = page.locator(f'tr[data-issue-id="{issue_id}"]')
         await expect(row).to_contain_text("Banjir Jakarta")
         await expect(row.locator("svg")).to_have_count(1)  # the sparkline
+        await expect(page.get_by_role("navigation", name="Halaman isu")).to_be_hidden()
         await page.screenshot(path=SCREENS / f"board-{backend}.png", full_page=True)
 
         await row.get_by_role("link", name="Banjir Jakarta").click()

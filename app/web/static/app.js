@@ -85,7 +85,7 @@
     // cursors[n] opens page n+1 (null: the first); a page's ETag is kept until it changes.
     var etag = null, wrap = el("div", {}), interval = 30, cursors = [null], page = 0, next = null;
     var timer = null, seq = 0;
-    var pager = el("nav", { class: "pager", "aria-label": T.pages });
+    var pager = el("nav", { class: "pager", "aria-label": T.pages, hidden: true });
     var prev = el("button", { type: "button", onclick: function () { go(page - 1); } }, [T.prev_page]);
     var more = el("button", { type: "button", onclick: function () { go(page + 1); } }, [T.next_page]);
     var where = el("span", { class: "small", "aria-live": "polite" });
