@@ -236,7 +236,7 @@ def crawl(
             finally:
                 await crawler.aclose()
             # entity re-scans, re-match, spikes, alerts
-            await run_feed_jobs(database, config=crawler.feed, scorer=crawler.scorer)
+            await run_feed_jobs(database, config=crawler.feed, scorer=crawler.scorer_source())
             typer.echo(
                 f"sources: {len(summary.outcomes)} polled, {summary.count(FetchStatus.OK)} ok, "
                 f"{summary.count(FetchStatus.NOT_MODIFIED) + summary.count(FetchStatus.UNCHANGED)}"

@@ -65,7 +65,9 @@ class CrawlSummary:
 class Crawler:
     database: Database
     fetcher: Fetcher
-    scorer: Scorer
+    # None: the shipped model, loaded only where it runs (the pool's workers share the
+    # forkserver's copy; this process loads it only to score in a thread or re-scan).
+    scorer: Scorer | None
     policy: PollPolicy = field(default_factory=PollPolicy)
     # Defaults are Settings' (one place); the scheduler passes the configured values.
     concurrency: int = default("crawl_concurrency")
@@ -179,12 +181,17 @@ class Crawler:
     def _batch_scorer(self) -> JobRunner | None:
         """Split scoring batches over the CPU pool's processes when they can load the same
         model (the shipped one); otherwise score in a thread of this process."""
-        if self.pool.workers < 2 or self.scorer is not load_scorer():
+        if self.pool.workers < 2 or (self.scorer is not None and self.scorer is not load_scorer()):
             return None
         base = self.parse_time_limit  # a worker's first batch loads the model within it
         return self.pool.spread(
             score_and_sign_shipped, time_limit=lambda n: base + SCORE_SECONDS_PER_ARTICLE * n
         )
+
+    def scorer_source(self) -> Scorer | Callable[[], Scorer]:
+        """This crawler's scorer, or the function that loads the shipped one when first needed
+        (for the feed jobs' entity re-scans)."""
+        return self.scorer if self.scorer is not None else load_scorer
 
     async def aclose(self) -> None:
         """Release the HTTP client and stop the CPU pool's worker processes.

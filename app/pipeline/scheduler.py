@@ -24,7 +24,6 @@ from app.db import Database, upsert
 from app.feed.clustering import ClusterConfig
 from app.models import Heartbeat, utcnow
 from app.pipeline.cycle import Crawler
-from app.scoring import load_scorer
 from app.scoring.encoder import Encoder
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
@@ -73,7 +72,7 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
     return Crawler(
         database=database,
         fetcher=build_fetcher(settings),
-        scorer=load_scorer(),
+        scorer=None,  # the shipped model, loaded where it scores (the pool's forkserver)
         pool=shared_pool(settings.cpu_workers, setup=partial(Encoder.use_threads, threads)),
         policy=PollPolicy(
             min_seconds=settings.poll_min_seconds, max_seconds=settings.poll_max_seconds
@@ -105,7 +104,10 @@ async def run_scheduler(crawler: Crawler, *, tick_seconds: float, stop: asyncio.
             await beat(crawler.database)
             summary = await crawler.run_once()
             feed = await run_feed_jobs(
-                crawler.database, config=crawler.feed, clock=crawler.clock, scorer=crawler.scorer
+                crawler.database,
+                config=crawler.feed,
+                clock=crawler.clock,
+                scorer=crawler.scorer_source(),
             )
             if feed.queued or feed.delivered or feed.spikes:
                 logger.info(

@@ -39,7 +39,7 @@ from app.crawlers.parsers import storable
 from app.crawlers.pool import PoolTimeout
 from app.db import Database, is_postgres
 from app.pipeline.isolation import article_fault
-from app.scoring import ArticleScore, Entity, Scorer
+from app.scoring import ArticleScore, Entity, Scorer, load_scorer
 from app.scoring.scorer import Item
 from app.scoring.worker import score_with_shipped_model
 from app.services import scoring as scoring_service
@@ -64,7 +64,7 @@ JobRunner = Callable[[list[ScoreJob]], Awaitable[list[Scored]]]
 @dataclass(slots=True)
 class ScoreStage:
     database: Database
-    scorer: Scorer
+    scorer: Scorer | None  # None: the shipped model
     run: JobRunner | None = None  # None: a thread of this process
     batch_size: int = 200
     depth: int = 2  # batches in flight: one scored while the next is claimed and sent
@@ -178,7 +178,8 @@ class ScoreStage:
     async def _run(self, jobs: list[ScoreJob]) -> list[Scored]:
         if self.run is not None:
             return await self.run(jobs)
-        return await asyncio.to_thread(score_and_sign, self.scorer, jobs)
+        scorer = self.scorer if self.scorer is not None else load_scorer()
+        return await asyncio.to_thread(score_and_sign, scorer, jobs)
 
     async def _one(self, job: ScoreJob) -> Scored | str:
         """One article's score, or why it has none."""

@@ -9,6 +9,7 @@ the job row (``GET /v1/entities/{id}/rescan``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +34,7 @@ def _mentions(targets: list[dict[str, Any]] | None, name: str) -> int:
 
 
 async def entity_job_batch(
-    session: AsyncSession, *, job_id: int, scorer: Scorer, config: FeedConfig
+    session: AsyncSession, *, job_id: int, scorer: Scorer | Callable[[], Scorer], config: FeedConfig
 ) -> bool:
     """One committed step of a re-scan; False once the job has nothing left to do."""
     query = skip_locked(
@@ -70,7 +71,10 @@ async def entity_job_batch(
             a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles
         }
         await score_articles(
-            session, articles, scorer=scorer, entities=await active_entities(session)
+            session,
+            articles,
+            scorer=scorer if isinstance(scorer, Scorer) else scorer(),
+            entities=await active_entities(session),
         )
         now = {a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles}
         await session.flush()
@@ -85,7 +89,9 @@ async def entity_job_batch(
     return True
 
 
-async def run_entity_jobs(database: Database, *, scorer: Scorer, config: FeedConfig) -> int:
+async def run_entity_jobs(
+    database: Database, *, scorer: Scorer | Callable[[], Scorer], config: FeedConfig
+) -> int:
     """Work through open re-scans, oldest first, within ``rematch_seconds``."""
     return await drain_jobs(
         database,

@@ -34,9 +34,10 @@ async def run_feed_jobs(
     *,
     config: FeedConfig,
     clock: Callable[[], datetime] = utcnow,
-    scorer: Scorer | None = None,
+    scorer: Scorer | Callable[[], Scorer] | None = None,
 ) -> FeedTick:
-    """One pass of every feed job (entity re-scans only with a `scorer`)."""
+    """One pass of every feed job (entity re-scans only with a `scorer`, or a function that
+    gives one when a re-scan first needs it)."""
     tick = FeedTick()
     if scorer is not None:
         try:
