@@ -136,7 +136,11 @@ async def bench(backend: str, pollers: int, idle_seconds: float) -> tuple[float,
             url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
             url += f"/{pg_name}"
         try:
-            server = LiveServer(url, Path(tmp), env={"PANTAU_LOG_LEVEL": "WARNING"})
+            server = LiveServer(
+                url,
+                Path(tmp),
+                env={"PANTAU_LOG_LEVEL": "WARNING", "PANTAU_ALLOW_PRIVATE_NETWORKS": "true"},
+            )
             with server:
                 async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as setup:
                     for slug in OUTLETS:

@@ -5,9 +5,9 @@ which a fork does not carry over)."""
 
 import gc
 
-from app.scoring import load_scorer
+from app.scoring.worker import preload
 
-load_scorer()
+preload()
 # Out of the collector's sight: a collection in a worker writes to every object it tracks,
 # which would copy the forkserver's pages into each worker.
 gc.freeze()
