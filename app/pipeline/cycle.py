@@ -192,6 +192,11 @@ class Crawler:
             score_and_sign_shipped, time_limit=lambda n: base + SCORE_SECONDS_PER_ARTICLE * n
         )
 
+    def scorer_source(self) -> Scorer | Callable[[], Scorer]:
+        """This crawler's scorer, or the function that loads the shipped one when first needed
+        (for the feed jobs' entity re-scans)."""
+        return self.scorer if self.scorer is not None else load_scorer
+
     async def aclose(self) -> None:
         """Release the HTTP client and stop the CPU pool's worker processes.
 

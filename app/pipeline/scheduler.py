@@ -25,7 +25,7 @@ from app.feed.clustering import ClusterConfig
 from app.models import Heartbeat, utcnow
 from app.pipeline.cycle import Crawler
 from app.report.schedule import schedule_from
-from app.scoring import load_scorer, use_encoder_threads
+from app.scoring import use_encoder_threads
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
 
@@ -74,6 +74,7 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
     return Crawler(
         database=database,
         fetcher=build_fetcher(settings),
+        scorer=None,  # the shipped model, loaded where it scores (the pool's forkserver)
         pool=shared_pool(settings.cpu_workers, setup=partial(use_encoder_threads, threads)),
         policy=PollPolicy(
             min_seconds=settings.poll_min_seconds, max_seconds=settings.poll_max_seconds
@@ -108,7 +109,7 @@ async def run_scheduler(crawler: Crawler, *, tick_seconds: float, stop: asyncio.
                 crawler.database,
                 config=crawler.feed,
                 clock=crawler.clock,
-                scorer=crawler.scorer or load_scorer,
+                scorer=crawler.scorer_source(),
             )
             if feed.queued or feed.delivered or feed.spikes:
                 logger.info(

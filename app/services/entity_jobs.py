@@ -36,7 +36,7 @@ def _mentions(targets: list[dict[str, Any]] | None, name: str) -> int:
 
 
 async def entity_job_batch(
-    session: AsyncSession, *, job_id: int, scorer: Scorer, config: FeedConfig
+    session: AsyncSession, *, job_id: int, scorer: Scorer | Callable[[], Scorer], config: FeedConfig
 ) -> bool:
     """One committed step of a re-scan; False once the job has nothing left to do."""
     query = skip_locked(
@@ -73,7 +73,10 @@ async def entity_job_batch(
             a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles
         }
         await score_articles(
-            session, articles, scorer=scorer, entities=await active_entities(session)
+            session,
+            articles,
+            scorer=scorer if isinstance(scorer, Scorer) else scorer(),
+            entities=await active_entities(session),
         )
         now = {a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles}
         await session.flush()
