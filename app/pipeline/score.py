@@ -39,7 +39,8 @@ from app.services.watchlists import MatchText
 
 logger = logging.getLogger(__name__)
 
-ScoreJob = tuple[Item, bool]  # the scorer's (title, text, entities); sign the text?
+# The scorer's (title, text, entities); sign the text?; the document's kind (post, article).
+ScoreJob = tuple[Item, bool, str | None]
 Scored = tuple[ArticleScore, bytes | None]  # the score; the signature (None: not asked, or short)
 
 # Runs a batch of score jobs somewhere else (the CPU pool's processes); the default is a
@@ -144,6 +145,7 @@ class ScoreStage:
             (
                 (a.title, a.body or a.summary or "", entities),
                 a.story_group_id is None and not a.signed,
+                a.kind,
             )
             for a in articles
         ]
@@ -153,7 +155,9 @@ class ScoreStage:
             done = await asyncio.to_thread(score_and_sign, self.scorer, jobs)
         results = {a.id: score for a, (score, _) in zip(articles, done, strict=True)}
         signed = {
-            a.id: sig for a, (_, sig), (_, sign) in zip(articles, done, jobs, strict=True) if sign
+            a.id: sig
+            for a, (_, sig), (_, sign, _) in zip(articles, done, jobs, strict=True)
+            if sign
         }
         return results, signed
 
@@ -173,12 +177,14 @@ async def _wait(previous: asyncio.Future[None] | None) -> None:
 
 def score_and_sign(scorer: Scorer, jobs: list[ScoreJob]) -> list[Scored]:
     """Score the batch with `scorer` and sign the texts asked for."""
-    return _signed(scorer.score_many([item for item, _ in jobs]), jobs)
+    items = [item for item, _, _ in jobs]
+    return _signed(scorer.score_many(items, kinds=[kind for _, _, kind in jobs]), jobs)
 
 
 def score_and_sign_shipped(jobs: list[ScoreJob]) -> list[Scored]:
     """`score_and_sign` with the shipped model (loaded once per worker process)."""
-    return _signed(score_with_shipped_model([item for item, _ in jobs]), jobs)
+    items = [item for item, _, _ in jobs]
+    return _signed(score_with_shipped_model(items, [kind for _, _, kind in jobs]), jobs)
 
 
 def _signed(scores: list[ArticleScore], jobs: list[ScoreJob]) -> list[Scored]:
@@ -186,5 +192,5 @@ def _signed(scores: list[ArticleScore], jobs: list[ScoreJob]) -> list[Scored]:
     # and an empty text has no signature either way.
     return [
         (score, signature(item[1]) if sign else None)
-        for score, (item, sign) in zip(scores, jobs, strict=True)
+        for score, (item, sign, _) in zip(scores, jobs, strict=True)
     ]
