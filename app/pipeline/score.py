@@ -52,7 +52,8 @@ if TYPE_CHECKING:  # the scorer (numpy, scipy) is imported where it scores
 
 logger = logging.getLogger(__name__)
 
-ScoreJob = tuple["Item", bool]  # the scorer's (title, text, entities); sign the text?
+# The scorer's (title, text, entities); sign the text?; the document's kind (post, article).
+ScoreJob = tuple["Item", bool, str | None]
 Scored = tuple["ArticleScore", bytes | None]  # the score; the signature (None: not asked, short)
 
 # A batch in the pool may take its time limit plus this per article (a text at the scorer's
@@ -156,6 +157,7 @@ class ScoreStage:
             (
                 (a.title, a.body or a.summary or "", entities),
                 a.story_group_id is None and not a.signed,
+                a.kind,
             )
             for a in articles
         ]
@@ -176,7 +178,7 @@ class ScoreStage:
                 # that alone breaks the scorer is set aside once it shares a batch.
                 raise exc
         scores = _Scores()
-        for article, (_, sign), outcome in zip(articles, jobs, outcomes, strict=True):
+        for article, (_, sign, _), outcome in zip(articles, jobs, outcomes, strict=True):
             if isinstance(outcome, str):
                 scores.failed[article.id] = outcome
                 continue
@@ -283,14 +285,16 @@ async def _wait(previous: asyncio.Future[None] | None) -> None:
 
 def score_and_sign(scorer: Scorer, jobs: list[ScoreJob]) -> list[Scored]:
     """Score the batch with `scorer` and sign the texts asked for."""
-    return _signed(scorer.score_many([item for item, _ in jobs]), jobs)
+    items = [item for item, _, _ in jobs]
+    return _signed(scorer.score_many(items, kinds=[kind for _, _, kind in jobs]), jobs)
 
 
 def score_and_sign_shipped(jobs: list[ScoreJob]) -> list[Scored]:
     """`score_and_sign` with the shipped model (loaded once per worker process)."""
     from app.scoring.worker import score_with_shipped_model
 
-    return _signed(score_with_shipped_model([item for item, _ in jobs]), jobs)
+    items = [item for item, _, _ in jobs]
+    return _signed(score_with_shipped_model(items, [kind for _, _, kind in jobs]), jobs)
 
 
 def _signed(scores: list[ArticleScore], jobs: list[ScoreJob]) -> list[Scored]:
@@ -298,5 +302,5 @@ def _signed(scores: list[ArticleScore], jobs: list[ScoreJob]) -> list[Scored]:
     # and an empty text has no signature either way.
     return [
         (score, signature(item[1]) if sign else None)
-        for score, (item, sign) in zip(scores, jobs, strict=True)
+        for score, (item, sign, _) in zip(scores, jobs, strict=True)
     ]

@@ -224,6 +224,8 @@ SLANG: dict[str, str] = {
     "dapet": "dapat",
     "bli": "beli",
     "blanja": "belanja",
+    "dtg": "datang",
+    "dateng": "datang",
     "mkn": "makan",
     "maem": "makan",
     "mkan": "makan",
@@ -550,7 +552,8 @@ def normalise_informal(text: str, *, english: bool = True) -> str:
     text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)
     text = _LAUGH_RE.sub(" haha ", text)
     if any(ord(c) > 0x2500 for c in text):
-        text = "".join(f" {EMOJI[c]} " if c in EMOJI else c for c in text)
+        # commas around the word: an emoji's feeling is never inside a negation's scope
+        text = "".join(f" , {EMOJI[c]} , " if c in EMOJI else c for c in text)
     text = text.lower()
     text = _REDUP_RE.sub(lambda m: f"{m.group(1)}-{m.group(1)}", text)
     return "".join(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
@@ -134,6 +135,7 @@ class Unscored:
     outlet: str | None
     story_group_id: int | None
     signed: bool  # a MinHash signature is stored
+    kind: str  # article or post (the informal model reads posts)
 
 
 async def claim_unscored_columns(
@@ -149,6 +151,7 @@ async def claim_unscored_columns(
         Article.outlet,
         Article.story_group_id,
         Article.minhash.is_not(None),
+        Article.kind,
         limit=limit,
         after_id=after_id,
         session=session,
@@ -165,7 +168,8 @@ async def compute_scores(
     """Score loaded articles in one batch in a thread, which keeps the event loop (and the
     API) responsive meanwhile."""
     batch: list[Item] = [(a.title, a.body or a.summary or "", entities) for a in articles]
-    return await asyncio.to_thread(scorer.score_many, batch)
+    kinds = [a.kind for a in articles]
+    return await asyncio.to_thread(partial(scorer.score_many, kinds=kinds), batch)
 
 
 async def apply_scores(

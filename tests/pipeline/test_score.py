@@ -278,3 +278,25 @@ async def test_rescore_after_the_tone_release_gives_entities_their_tone(db: Data
         assert target["phrases"] and all("sukamaju" not in p.lower() for p in target["phrases"])
         assert row.label == "negative" and row.negativity == target["negativity"]
         assert row.explanation is not None and row.explanation["basis"] == "entities"
+
+
+async def test_rescore_after_the_informal_release_reads_posts_with_it(db: Database) -> None:
+    shipped = load_scorer()
+    if shipped.informal is None:
+        pytest.skip("no informal artefact")
+    before = Scorer(shipped.models, "pantau-neg-2.7-like", shipped.tone)  # no informal model
+    text = "Pelayanan rumah sakit ini buruk sekali, saya menunggu lima jam."
+    async with db.writer.begin() as session:
+        post = await make_article(session, title="", body=text, kind="post")
+        news = await make_article(session, title="", body=text)  # same words, kind article
+    async with db.writer.begin() as session:
+        assert await score_pending(session, scorer=before, limit=10) == 2
+    assert await rescoring.rescore_all(db, scorer=shipped, batch_size=10) == 2
+    async with db.sessionmaker() as session:
+        post_row = await session.get(Article, post.id)
+        news_row = await session.get(Article, news.id)
+        assert post_row is not None and news_row is not None
+        assert post_row.model_version == news_row.model_version == shipped.model_version
+        assert (post_row.explanation or {}).get("basis") == "informal"
+        assert (news_row.explanation or {}).get("basis") is None
+        assert post_row.label == "negative"
