@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 import typer
 
 from app.config import Settings, get_settings
-from app.crawlers.parsers import ParseError
 from app.db import Database
 from app.errors import AppError
 from app.migrate import ROOT, current_revision, head_revision, upgrade
@@ -56,7 +55,7 @@ def run(main: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return asyncio.run(main(*args, **kwargs))
-        except (AppError, ParseError, OSError, ValueError) as exc:
+        except (AppError, OSError, ValueError) as exc:  # ParseError is a ValueError
             reason = exc.detail if isinstance(exc, AppError) else str(exc)
             typer.echo(
                 f"error: {reason.splitlines()[0] if reason else type(exc).__name__}", err=True
@@ -236,7 +235,7 @@ def crawl(
             finally:
                 await crawler.aclose()
             # entity re-scans, re-match, spikes, alerts
-            await run_feed_jobs(database, config=crawler.feed, scorer=crawler.scorer)
+            await run_feed_jobs(database, config=crawler.feed, scorer=crawler.scorer_source())
             typer.echo(
                 f"sources: {len(summary.outcomes)} polled, {summary.count(FetchStatus.OK)} ok, "
                 f"{summary.count(FetchStatus.NOT_MODIFIED) + summary.count(FetchStatus.UNCHANGED)}"

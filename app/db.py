@@ -11,9 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
 from sqlalchemy import ARRAY, ColumnElement, Select, any_, bindparam, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -26,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 
 from app.textsearch import sqlite_stem
+
+if TYPE_CHECKING:
+    from fastapi import Depends, Request
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
@@ -196,4 +198,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+if TYPE_CHECKING:
+    SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def __getattr__(name: str) -> object:
+    # `SessionDep` is built on first use, by the routers: FastAPI costs a command that serves
+    # no API (`pantau crawl --once` from cron) a third of a second to import.
+    if name != "SessionDep":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from fastapi import Depends, Request
+
+    dependency = Annotated[AsyncSession, Depends(get_session)]
+    # FastAPI resolves `get_session`'s annotation (a string here) in this module's globals.
+    globals().update(Request=Request, SessionDep=dependency)
+    return dependency

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+# FastAPI is imported where a response is built: the services raise these errors in commands
+# that serve no API, which should not pay for importing it.
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://pantau.id/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -88,6 +90,8 @@ def problem(
     extra_headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + type_,
         "title": title,
@@ -103,6 +107,9 @@ def problem(
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         headers = exc.headers if isinstance(exc, RateLimited) else None

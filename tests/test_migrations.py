@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text, update
 from sqlalchemy.engine import Connection
 
 from app.db import Database
-from app.migrate import current_revision, head_revision, include_object, upgrade
+from app.migrate import (
+    _head,
+    alembic_config,
+    current_revision,
+    head_revision,
+    include_object,
+    upgrade,
+)
 from app.models import Article, Base
 from tests.factories import make_article
 
@@ -48,6 +57,40 @@ async def test_models_and_migrations_agree(db: Database) -> None:
 async def test_schema_is_at_head_and_upgrade_is_idempotent(db: Database) -> None:
     await upgrade(db.engine)
     assert await current_revision(db.engine) == head_revision()
+
+
+async def test_revisions_read_without_alembic_agree_with_alembic(db: Database) -> None:
+    """`head_revision` and `current_revision` read the files and the version table themselves
+    (start-up without importing Alembic); Alembic's own reading must give the same answers."""
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    def alembic_current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with db.engine.connect() as connection:
+        assert await current_revision(db.engine) == await connection.run_sync(alembic_current)
+
+
+def test_head_follows_the_down_revisions_of_every_file(tmp_path: Path) -> None:
+    """A merge revision (a tuple of parents, over several lines) and a module that is not a
+    revision are read right; two heads are refused."""
+    files = {
+        "a.py": 'revision: str = "a"\ndown_revision: str | None = None\n',
+        "b.py": "revision = 'b'\ndown_revision = 'a'  # the second\n",
+        "c.py": 'revision = "c"\ndown_revision = "a"\n',
+        "m.py": 'revision = "m"\ndown_revision = (\n    "b",\n    "c",\n)\n',
+        "helpers.py": "VALUE = 1\n",
+    }
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    paths = tuple(sorted(tmp_path.glob("*.py")))
+    assert _head(paths) == "m"
+    (tmp_path / "d.py").write_text('revision = "d"\ndown_revision = "m"\n')
+    (tmp_path / "e.py").write_text('revision = "e"\ndown_revision = "m"\n')
+    with pytest.raises(ValueError, match="2 heads: d, e"):
+        _head(tuple(sorted(tmp_path.glob("*.py"))))
 
 
 async def test_sqlite_triggers_survive_every_migration(db: Database) -> None:

@@ -28,7 +28,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.client_reqrep import ClientRequest
 
 from app.crawlers import netguard
-from app.crawlers.transport import BlockedAddressError, Resolver, checked_addresses
+from app.crawlers.netguard import BlockedAddressError, Resolver, checked_addresses
 
 ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 

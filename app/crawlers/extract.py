@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import lxml.etree
 import lxml.html
-import trafilatura
 from charset_normalizer import from_bytes
 
 from app.crawlers.dates import bounded_time, indonesian_date_line
@@ -123,11 +122,17 @@ def extract_page(
     except (lxml.etree.ParserError, ValueError):
         return PageContent(None, None, None, None, False, None, None)
     meta = _page_metadata(tree, url=url)
+    import trafilatura  # here: the stages import this module, most commands never extract
+
     document = trafilatura.bare_extraction(
         tree,
         url=url,
         include_comments=False,  # readers' comments, not the article
         include_tables=True,  # tables in articles are text (lists of suspects, budgets, scores)
+        # Leaves out more of what surrounds the article (teasers, captions of other stories,
+        # cookie and share lines): main-text F1 on the 49 public pages of bench/extraction.py
+        # 0.923 -> 0.942 (trafilatura's defaults 0.923), no change on the Indonesian farm pages.
+        favor_precision=True,
         with_metadata=True,
         deduplicate=False,
     )

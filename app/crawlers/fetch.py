@@ -25,20 +25,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from ssl import SSLContext, create_default_context
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin, urlsplit
 
-import aiohttp
 import certifi
 from yarl import URL
 
 from app.config import default
 from app.crawlers.charset import decode_body
-from app.crawlers.connector import GuardedConnector, Network
 from app.crawlers.decoding import TooLarge, UndecodableBody, decode_chunk, decoders_for
 from app.crawlers.headers import header_int, retry_after_seconds
+from app.crawlers.netguard import BlockedAddressError, ResolveError, Resolver, system_resolver
 from app.crawlers.politeness import HostLimiter
 from app.crawlers.robots import RobotsCache
-from app.crawlers.transport import BlockedAddressError, ResolveError, Resolver, system_resolver
+
+# aiohttp (a third of a second to import) is imported when the session opens: a command
+# that fetches nothing (a cron `crawl --once` with nothing due) never needs it.
+if TYPE_CHECKING:
+    import aiohttp
+
+    from app.crawlers.connector import Network
 
 logger = logging.getLogger(__name__)
 
@@ -134,12 +140,6 @@ class Fetcher:
         self._resolver = resolver
         self._network = network
         self._session: aiohttp.ClientSession | None = None
-        self._ssl = _ssl_context()
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,  # `_follow` holds the total budget across redirect hops
-            sock_connect=options.connect_timeout,
-            sock_read=options.read_timeout,
-        )
         self.limiter = HostLimiter(
             total=options.global_concurrency,
             per_host=options.per_host_concurrency,
@@ -154,15 +154,23 @@ class Fetcher:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
+            import aiohttp
+
+            from app.crawlers.connector import GuardedConnector
+
             self._session = aiohttp.ClientSession(
                 connector=GuardedConnector(
                     resolver=self._resolver,
                     network=self._network,
                     allow_private=self.options.allow_private_networks,
                     limit=max(100, self.options.global_concurrency),
-                    ssl_context=self._ssl,
+                    ssl_context=_ssl_context(),
                 ),
-                timeout=self._timeout,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,  # `_follow` holds the total budget across redirect hops
+                    sock_connect=self.options.connect_timeout,
+                    sock_read=self.options.read_timeout,
+                ),
                 headers={
                     "User-Agent": self.options.user_agent,
                     "Accept-Encoding": "gzip, deflate, br",
@@ -323,6 +331,8 @@ class Fetcher:
         )
 
     async def _get_once(self, url: str, target: URL, headers: dict[str, str]) -> FetchResult:
+        import aiohttp  # loaded by `_client` already: a lookup in sys.modules
+
         try:
             async with self._client().get(
                 target, headers=headers, allow_redirects=False

@@ -4,6 +4,9 @@ Two copies of a story that an outlet republished with a new title, a dateline, a
 and a credit line still share most of their word 3-grams. Articles sharing any LSH band are
 candidates; a candidate counts as the same story when the signatures agree on at least
 `SAME_STORY` of their positions (an estimate of the shingle sets' Jaccard similarity).
+
+numpy and datasketch (which imports scipy: most of a second) are imported on first use, so a
+process that only imports the stages (a cron `crawl --once` with nothing due) does not pay.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from datasketch import MinHash
+if TYPE_CHECKING:
+    import numpy as np
 
 NUM_PERM = 128
 BANDS = 32  # 32 bands of 4 rows: pairs at Jaccard 0.5 collide in some band with p > 0.85
@@ -25,7 +30,14 @@ SEED = 20190322
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SCHEME = "affine32"
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations  # computed once
+
+
+@lru_cache(maxsize=1)
+def permutations() -> Any:
+    """datasketch's permutations for `SEED` (computed once per process)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 def _identity(value: int) -> int:
@@ -35,6 +47,8 @@ def _identity(value: int) -> int:
 def _hashes(grams: set[bytes]) -> np.ndarray:
     """The hash of every shingle, as one array: the first 4 bytes of its BLAKE2b digest,
     little-endian (one digest per shingle, no Python int per shingle)."""
+    import numpy as np
+
     blake = hashlib.blake2b
     packed = b"".join([blake(gram, digest_size=4).digest() for gram in grams])
     return np.frombuffer(packed, dtype="<u4")
@@ -55,8 +69,10 @@ def signature(text: str | None) -> bytes | None:
         return None
     # The shingles are hashed here in one pass; datasketch gets the hashes (identity hashfunc)
     # and applies its permutations: the same signature as datasketch hashing each shingle.
+    from datasketch import MinHash
+
     minhash = MinHash(
-        num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=_PERMUTATIONS, scheme=SCHEME
+        num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=permutations(), scheme=SCHEME
     )
     minhash.update_batch(_hashes(grams).tolist())
     packed: bytes = minhash.hashvalues.astype("<u4").tobytes()
@@ -80,6 +96,8 @@ def bands(sig: bytes) -> list[int]:
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of the two texts' shingle sets."""
+    import numpy as np
+
     left, right = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
     if left.shape != right.shape:
         return 0.0
@@ -92,6 +110,8 @@ def similarities(sig: bytes, others: list[bytes]) -> list[float]:
     same = [o for o in others if len(o) == width]
     if not same:
         return [0.0] * len(others)
+    import numpy as np
+
     left = np.frombuffer(sig, dtype="<u4")
     matrix = np.frombuffer(b"".join(same), dtype="<u4").reshape(len(same), -1)
     scores = iter((matrix == left).mean(axis=1).tolist())

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -78,3 +79,46 @@ def resolved_addresses(infos: Iterable[tuple[object, ...]]) -> list[str]:
         ):
             out.append(str(sockaddr[0]))
     return out
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+class BlockedAddressError(Exception):
+    """The host has no public address to connect to; nothing was sent."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to non-public address {address}")
+        self.host = host
+        self.address = address
+
+
+class ResolveError(Exception):
+    """The host name could not be resolved."""
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Addresses of `host` from the operating system's resolver (IP literals pass through)."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ResolveError(f"DNS lookup failed for {host}: {exc.strerror}") from None
+    return resolved_addresses(infos)
+
+
+async def checked_addresses(
+    resolve: Resolver, host: str, port: int, *, allow_private: bool
+) -> list[str]:
+    """The distinct addresses `host` resolves to, non-public ones dropped unless allowed.
+
+    Raises ResolveError when there are none, BlockedAddressError when none is public.
+    """
+    addresses = list(dict.fromkeys(await resolve(host, port)))
+    if not addresses:
+        raise ResolveError(f"DNS lookup for {host} returned no addresses")
+    if allow_private:
+        return addresses
+    public = [a for a in addresses if is_public_address(parse_address(a))]
+    if not public:
+        raise BlockedAddressError(host, addresses[0])
+    return public

@@ -17,10 +17,10 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pebble
-from pebble import ProcessExpired
+if TYPE_CHECKING:  # imported when the pool starts: a command with no CPU work never needs it
+    import pebble
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,6 +35,8 @@ def default_workers() -> int:
 
 def _warm(parent: int, setup: Callable[[], None] | None) -> None:
     # Pay the imports once per worker, not per batch: extraction and feed parsing.
+    import trafilatura  # noqa: F401  # extract.py imports it on first use
+
     import app.crawlers.discover
     import app.crawlers.extract  # noqa: F401
 
@@ -56,6 +58,12 @@ def _exit_with(parent: int) -> None:
             os.kill(parent, 0)
         except (ProcessLookupError, PermissionError):  # gone (or its id reused by another user)
             os._exit(0)
+
+
+# Imported by the forkserver before it forks any worker (a module that fails to import is
+# skipped); `app.scoring.preload` loads the shipped model's arrays, not the encoder, whose
+# threads would not survive a fork.
+PRELOAD = ("app.crawlers.discover", "app.crawlers.extract", "app.scoring.preload")
 
 
 class PoolTimeout(Exception):
@@ -80,10 +88,17 @@ class CpuPool:
         self._executor: pebble.ProcessPool | None = None
 
     def _get(self) -> pebble.ProcessPool:
+        import pebble
+
         if self._executor is None or not self._executor.active:
+            context = multiprocessing.get_context("forkserver")
+            # Workers fork from the forkserver: what it loaded first (the parsers, the
+            # extractor, the scoring model's arrays) they share instead of each loading a copy
+            # (a worker was ~235 MB, the model ~95 MB of it). Used before the server starts.
+            context.set_forkserver_preload(list(PRELOAD))
             self._executor = pebble.ProcessPool(
                 max_workers=self.workers,
-                context=multiprocessing.get_context("forkserver"),
+                context=context,
                 initializer=_warm,
                 initargs=(os.getpid(), self.setup),
             )
@@ -105,6 +120,8 @@ class CpuPool:
             return []
         if self.workers == 0:
             return function(batch)
+        from pebble import ProcessExpired
+
         future = self._get().schedule(function, args=(batch,), timeout=time_limit)
         try:
             return await asyncio.wrap_future(future)
@@ -119,17 +136,28 @@ class CpuPool:
             raise
 
     def spread(
-        self, function: Callable[[list[T]], list[R]]
+        self,
+        function: Callable[[list[T]], list[R]],
+        *,
+        time_limit: Callable[[int], float] | None = None,
     ) -> Callable[[list[T]], Awaitable[list[R]]] | None:
         """`function` over a batch split into one chunk per worker process (None without
-        workers: the caller then runs it in a thread)."""
+        workers: the caller then runs it in a thread). `time_limit(n)` is the wall-clock limit
+        of a chunk of n items (`map_batch`)."""
         if self.workers < 1:
             return None
 
         async def run(batch: list[T]) -> list[R]:
             size = -(-len(batch) // self.workers)
             chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-            done = await asyncio.gather(*(self.map_batch(function, c) for c in chunks))
+            done = await asyncio.gather(
+                *(
+                    self.map_batch(
+                        function, c, time_limit=time_limit(len(c)) if time_limit else None
+                    )
+                    for c in chunks
+                )
+            )
             return [value for chunk in done for value in chunk]
 
         return run

@@ -1,8 +1,9 @@
 """The httpx transport with the SSRF guard where sockets are opened (webhook deliveries).
 
 The crawler fetches with aiohttp through `connector.GuardedConnector`; this module keeps the
-same guard for httpx clients (services/webhooks.py) and the pieces both share: `Resolver`,
-`system_resolver`, `BlockedAddressError`, `ResolveError`.
+same guard for httpx clients (services/webhooks.py); the pieces both share (`Resolver`,
+`system_resolver`, `BlockedAddressError`, `ResolveError`) live in netguard.py, so the crawler
+does not import httpx.
 
 `GuardedBackend` is an httpcore network backend. For every new connection it resolves the
 host once, drops every non-public address (netguard), and connects to a checked IP literal, so
@@ -21,38 +22,31 @@ import asyncio
 import select
 import socket
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import contextmanager
 from typing import Any
 
 import httpcore
 import httpx
 
-from app.crawlers import netguard
+from app.crawlers.netguard import (  # shared with the crawler's client (connector.py)
+    BlockedAddressError,
+    ResolveError,
+    Resolver,
+    checked_addresses,
+    system_resolver,
+)
 
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
-class BlockedAddressError(Exception):
-    """The host has no public address to connect to; nothing was sent."""
-
-    def __init__(self, host: str, address: str) -> None:
-        super().__init__(f"{host} resolves to non-public address {address}")
-        self.host = host
-        self.address = address
-
-
-class ResolveError(Exception):
-    """The host name could not be resolved."""
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    """Addresses of `host` from the operating system's resolver (IP literals pass through)."""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise ResolveError(f"DNS lookup failed for {host}: {exc.strerror}") from None
-    return netguard.resolved_addresses(infos)
+__all__ = [
+    "AsyncioBackend",
+    "BlockedAddressError",
+    "GuardedBackend",
+    "GuardedTransport",
+    "ResolveError",
+    "Resolver",
+    "checked_addresses",
+    "system_resolver",
+]
 
 
 class _TcpBackend(httpcore.AsyncNetworkBackend):
@@ -333,28 +327,6 @@ def _is_readable(sock: socket.socket) -> bool:
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     return bool(poller.poll(0))
-
-
-def _parse(address: str) -> netguard.IPAddress:
-    return netguard.parse_address(address)
-
-
-async def checked_addresses(
-    resolve: Resolver, host: str, port: int, *, allow_private: bool
-) -> list[str]:
-    """The distinct addresses `host` resolves to, non-public ones dropped unless allowed.
-
-    Raises ResolveError when there are none, BlockedAddressError when none is public.
-    """
-    addresses = list(dict.fromkeys(await resolve(host, port)))
-    if not addresses:
-        raise ResolveError(f"DNS lookup for {host} returned no addresses")
-    if allow_private:
-        return addresses
-    public = [a for a in addresses if netguard.is_public_address(_parse(a))]
-    if not public:
-        raise BlockedAddressError(host, addresses[0])
-    return public
 
 
 # httpcore's exceptions mapped to httpx's public ones, most specific first.

@@ -15,18 +15,21 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from app.db import Database
 from app.feed.claims import MatchConfig, candidates, from_blob, rerank, stems, to_blob
 from app.models import utcnow
-from app.scoring.encoder import Encoder
 from app.services import claims as claim_service
 from app.services.claims import ClaimText, DocText
 
+if TYPE_CHECKING:  # numpy and the encoder are imported when there is something to match
+    import numpy as np
+
 
 async def embed(texts: Sequence[str]) -> np.ndarray:
+    from app.scoring.encoder import Encoder
+
     return await asyncio.to_thread(Encoder.embed, list(texts))
 
 
@@ -108,13 +111,23 @@ class ClaimStage:
         pairs = candidates(claim_stems, document_stems)
         if not pairs:
             return []
+        import numpy as np
+
         await self._embed_claims(claims)
         claim_vectors = np.vstack([from_blob(c.embedding or b"") for c in claims])
         wanted = sorted({j for _, j, _, _ in pairs})
-        encoded = await embed([documents[j].text for j in wanted])
-        document_vectors = np.zeros((len(documents), claim_vectors.shape[1]), dtype=np.float32)
-        document_vectors[wanted] = encoded
+        titled = [j for j in wanted if documents[j].headline]
+        # One encoder call for texts and headlines: fewer, fuller batches.
+        encoded = await embed(
+            [documents[j].text for j in wanted] + [documents[j].headline for j in titled]
+        )
+        width = claim_vectors.shape[1]
+        document_vectors = np.zeros((len(documents), width), dtype=np.float32)
+        document_vectors[wanted] = encoded[: len(wanted)]
+        headline_vectors = np.zeros((len(documents), width), dtype=np.float32)
+        if titled:
+            headline_vectors[titled] = encoded[len(wanted) :]
         return [
             (claims[m.claim_index].id, documents[m.document_index].id, m.score, m.lexical)
-            for m in rerank(pairs, claim_vectors, document_vectors, self.config)
+            for m in rerank(pairs, claim_vectors, document_vectors, self.config, headline_vectors)
         ]

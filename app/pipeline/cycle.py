@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.config import default
 from app.crawlers.fetch import Fetcher
@@ -25,10 +26,18 @@ from app.pipeline.cluster import ClusterStage
 from app.pipeline.crawl import CrawlStage, SourceOutcome, worker_name
 from app.pipeline.match import MatchStage
 from app.pipeline.page import PageStage
-from app.pipeline.score import JobRunner, ScoreStage, score_and_sign_shipped
+from app.pipeline.score import (
+    SCORE_SECONDS_PER_ARTICLE,
+    JobRunner,
+    ScoreStage,
+    score_and_sign_shipped,
+)
 from app.pipeline.story import StoryStage
-from app.scoring import Scorer, load_scorer
+from app.scoring import load_scorer
 from app.services.feed_config import FeedConfig
+
+if TYPE_CHECKING:
+    from app.scoring import Scorer
 
 __all__ = ["CrawlSummary", "Crawler", "SourceOutcome"]
 
@@ -60,7 +69,9 @@ class CrawlSummary:
 class Crawler:
     database: Database
     fetcher: Fetcher
-    scorer: Scorer
+    # None: the shipped model, loaded in this process only when it scores here (with two or
+    # more pool processes they score, and load it themselves).
+    scorer: Scorer | None = None
     policy: PollPolicy = field(default_factory=PollPolicy)
     # Defaults are Settings' (one place); the scheduler passes the configured values.
     concurrency: int = default("crawl_concurrency")
@@ -74,6 +85,7 @@ class Crawler:
     page_max_host_wait: float = default("page_max_host_wait_seconds")
     sitemap_max_children: int = 5
     max_items_per_feed: int = default("max_items_per_feed")
+    max_pending_pages: int = default("max_pending_pages_per_source")  # per source
     parse_time_limit: float = default("parse_timeout_seconds")
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 
@@ -89,6 +101,7 @@ class Crawler:
             clock=self.clock,
             sitemap_max_children=self.sitemap_max_children,
             max_items=self.max_items_per_feed,
+            max_pending_pages=self.max_pending_pages,
             parse_time_limit=self.parse_time_limit,
         )
 
@@ -172,9 +185,17 @@ class Crawler:
     def _batch_scorer(self) -> JobRunner | None:
         """Split scoring batches over the CPU pool's processes when they can load the same
         model (the shipped one); otherwise score in a thread of this process."""
-        if self.pool.workers < 2 or self.scorer is not load_scorer():
+        if self.pool.workers < 2 or (self.scorer is not None and self.scorer is not load_scorer()):
             return None
-        return self.pool.spread(score_and_sign_shipped)
+        base = self.parse_time_limit  # a worker's first batch loads the model within it
+        return self.pool.spread(
+            score_and_sign_shipped, time_limit=lambda n: base + SCORE_SECONDS_PER_ARTICLE * n
+        )
+
+    def scorer_source(self) -> Scorer | Callable[[], Scorer]:
+        """This crawler's scorer, or the function that loads the shipped one when first needed
+        (for the feed jobs' entity re-scans)."""
+        return self.scorer if self.scorer is not None else load_scorer
 
     async def aclose(self) -> None:
         """Release the HTTP client and stop the CPU pool's worker processes.

@@ -16,32 +16,49 @@ and cluster stages can then write while the pool scores.
 A pool job is an article's score and, when it is stored without one, the MinHash signature of
 the same text, so its story group can be chosen with the score write: one trip to a worker
 process per article instead of two.
+
+One article never stops the others. The scorer reads a bounded text (scoring/scorer.py), the
+pool kills a batch that runs past its time limit (cycle.py sets it), and a batch whose scoring
+or storing fails is redone one article at a time; an article that fails alone (raises, runs
+out of time, gives a non-finite number, or is refused by the database) leaves the queue
+unscored, with `score_error` saying why, and goes on to the later stages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import signature
+from app.crawlers.parsers import storable
+from app.crawlers.pool import PoolTimeout
 from app.db import Database, is_postgres
-from app.scoring import ArticleScore, Entity, Scorer
-from app.scoring.scorer import Item
-from app.scoring.worker import score_with_shipped_model
+from app.pipeline.isolation import article_fault
+from app.scoring import load_scorer
 from app.services import scoring as scoring_service
 from app.services.entities import active_entities
 from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
 
+if TYPE_CHECKING:  # the scorer (numpy, scipy) is imported where it scores
+    from app.scoring import ArticleScore, Entity, Scorer
+    from app.scoring.scorer import Item
+
 logger = logging.getLogger(__name__)
 
 # The scorer's (title, text, entities); sign the text?; the document's kind (post, article).
-ScoreJob = tuple[Item, bool, str | None]
-Scored = tuple[ArticleScore, bytes | None]  # the score; the signature (None: not asked, or short)
+ScoreJob = tuple["Item", bool, str | None]
+Scored = tuple["ArticleScore", bytes | None]  # the score; the signature (None: not asked, short)
+
+# A batch in the pool may take its time limit plus this per article (a text at the scorer's
+# cap takes about 1 s on a loaded core; a news article a few milliseconds).
+SCORE_SECONDS_PER_ARTICLE = 2.0
 
 # Runs a batch of score jobs somewhere else (the CPU pool's processes); the default is a
 # thread of this process.
@@ -51,12 +68,13 @@ JobRunner = Callable[[list[ScoreJob]], Awaitable[list[Scored]]]
 @dataclass(slots=True)
 class ScoreStage:
     database: Database
-    scorer: Scorer
+    scorer: Scorer | None = None  # None: the shipped model (loaded when this process scores)
     run: JobRunner | None = None  # None: a thread of this process
     batch_size: int = 200
     depth: int = 2  # batches in flight: one scored while the next is claimed and sent
     on_commit: Callable[[], None] | None = None  # told after each committed batch
     stories: int = 0  # articles given a story group with their score
+    set_aside: int = 0  # articles that left the queue unscored (score_error says why)
 
     async def run_pending(self) -> int:
         """Score until no unscored, settled article is left; returns how many were scored."""
@@ -97,24 +115,20 @@ class ScoreStage:
                     articles, entities = await self._claim(session, after, claimed)
                     if not articles:
                         return 0
-                    results, signed = await self._score(articles, entities)
+                    scores = await self._score(articles, entities)
                     await _wait(previous)
                     # The claim's row locks hold: nothing was scored or deleted meanwhile.
-                    await scoring_service.store_results(
-                        session, results=results, texts=_texts(articles), signed=signed
-                    )
+                    await self._store(session, scores, _texts(articles))
             else:
                 async with self.database.sessionmaker() as session:
                     articles, entities = await self._claim(session, after, claimed)
                     texts = _texts(articles)
                 if not articles:
                     return 0
-                results, signed = await self._score(articles, entities)
+                scores = await self._score(articles, entities)
                 await _wait(previous)
                 async with self.database.writer.begin() as session:
-                    await scoring_service.store_results(
-                        session, results=results, texts=texts, signed=signed
-                    )
+                    await self._store(session, scores, texts)
             self.stories += sum(1 for a in articles if a.story_group_id is None)
             if self.on_commit is not None:
                 self.on_commit()
@@ -136,11 +150,9 @@ class ScoreStage:
         claimed.set_result((len(articles), articles[-1].id if articles else after))
         return articles, entities
 
-    async def _score(
-        self, articles: Sequence[Unscored], entities: Sequence[Entity]
-    ) -> tuple[dict[int, ArticleScore], dict[int, bytes | None]]:
-        """Scores by article id, and the signatures of the articles that need one for their
-        story group (stored without a signature and without a group)."""
+    async def _score(self, articles: Sequence[Unscored], entities: Sequence[Entity]) -> _Scores:
+        """Scores by article id, the signatures of the articles that need one for their story
+        group (stored without a signature and without a group), and why the others failed."""
         jobs: list[ScoreJob] = [
             (
                 (a.title, a.body or a.summary or "", entities),
@@ -149,17 +161,113 @@ class ScoreStage:
             )
             for a in articles
         ]
+        outcomes: list[Scored | str]
+        try:
+            outcomes = [_checked(d) for d in await self._run(jobs)]
+        except PoolTimeout as exc:
+            if len(jobs) == 1:
+                outcomes = [f"scoring {exc}"]
+            else:
+                outcomes = await self._one_by_one(jobs)
+        except Exception as exc:
+            if len(jobs) > 1:
+                outcomes = await self._one_by_one(jobs)
+            if len(jobs) == 1 or all(_raised(o) for o in outcomes):
+                # Not one article of the batch could be scored, each for an error: the scorer
+                # is down, not the articles. They stay queued for the next run; an article
+                # that alone breaks the scorer is set aside once it shares a batch.
+                raise exc
+        scores = _Scores()
+        for article, (_, sign, _), outcome in zip(articles, jobs, outcomes, strict=True):
+            if isinstance(outcome, str):
+                scores.failed[article.id] = outcome
+                continue
+            scores.results[article.id] = outcome[0]
+            if sign:
+                scores.signed[article.id] = outcome[1]
+        return scores
+
+    async def _run(self, jobs: list[ScoreJob]) -> list[Scored]:
         if self.run is not None:
-            done = await self.run(jobs)
-        else:
-            done = await asyncio.to_thread(score_and_sign, self.scorer, jobs)
-        results = {a.id: score for a, (score, _) in zip(articles, done, strict=True)}
-        signed = {
-            a.id: sig
-            for a, (_, sig), (_, sign, _) in zip(articles, done, jobs, strict=True)
-            if sign
-        }
-        return results, signed
+            return await self.run(jobs)
+        scorer = self.scorer if self.scorer is not None else load_scorer()
+        return await asyncio.to_thread(score_and_sign, scorer, jobs)
+
+    async def _one_by_one(self, jobs: list[ScoreJob]) -> list[Scored | str]:
+        logger.warning("score batch failed; scoring its articles one by one", exc_info=True)
+        return list(await asyncio.gather(*(self._one(job) for job in jobs)))
+
+    async def _one(self, job: ScoreJob) -> Scored | str:
+        """One article's score, or why it has none."""
+        try:
+            (done,) = await self._run([job])
+        except PoolTimeout as exc:
+            return f"scoring {exc}"
+        except Exception as exc:
+            return f"{SCORER_RAISED}{exc!r}"
+        return _checked(done)
+
+    async def _store(
+        self, session: AsyncSession, scores: _Scores, texts: dict[int, MatchText]
+    ) -> None:
+        """Store the batch's scores (each article alone if the batch's write fails), then set
+        aside the articles without one."""
+        try:
+            async with session.begin_nested():
+                await scoring_service.store_results(
+                    session, results=scores.results, texts=texts, signed=scores.signed
+                )
+        except Exception as exc:
+            if not article_fault(exc):
+                raise
+            logger.warning("storing a score batch failed; storing one by one", exc_info=True)
+            for article_id, result in scores.results.items():
+                try:
+                    async with session.begin_nested():
+                        await scoring_service.store_results(
+                            session,
+                            results={article_id: result},
+                            texts={article_id: texts[article_id]},
+                            signed={k: v for k, v in scores.signed.items() if k == article_id},
+                        )
+                except Exception as one:
+                    if not article_fault(one):
+                        raise
+                    scores.failed[article_id] = f"storing its score failed: {one!r}"
+        if not scores.failed:
+            return
+        reasons = {i: storable(reason) or "failed" for i, reason in scores.failed.items()}
+        await scoring_service.set_aside_unscored(session, reasons=reasons)
+        self.set_aside += len(reasons)
+        for article_id, reason in reasons.items():
+            logger.error(
+                "article set aside by a stage",
+                extra={"stage": "score", "article_id": article_id, "error": reason},
+            )
+
+
+@dataclass(slots=True)
+class _Scores:
+    results: dict[int, ArticleScore] = field(default_factory=dict)
+    signed: dict[int, bytes | None] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)  # article id -> why it has no score
+
+
+SCORER_RAISED = "scoring failed: "
+
+
+def _raised(outcome: Scored | str) -> bool:
+    return isinstance(outcome, str) and outcome.startswith(SCORER_RAISED)
+
+
+def _checked(done: Scored) -> Scored | str:
+    """A score fit to store, or why it is not (a NaN would poison severity and JSON)."""
+    score = done[0]
+    numbers = [score.negativity, score.confidence]
+    numbers += [n for t in score.targets for n in (t.negativity, t.confidence)]
+    if not all(math.isfinite(n) for n in numbers):
+        return "the scorer gave a non-finite number"
+    return done
 
 
 def _texts(articles: Sequence[Unscored]) -> dict[int, MatchText]:
@@ -183,6 +291,8 @@ def score_and_sign(scorer: Scorer, jobs: list[ScoreJob]) -> list[Scored]:
 
 def score_and_sign_shipped(jobs: list[ScoreJob]) -> list[Scored]:
     """`score_and_sign` with the shipped model (loaded once per worker process)."""
+    from app.scoring.worker import score_with_shipped_model
+
     items = [item for item, _, _ in jobs]
     return _signed(score_with_shipped_model(items, [kind for _, _, kind in jobs]), jobs)
 

@@ -13,14 +13,13 @@ import typer
 
 from app.config import get_settings
 from app.scoring.dataset import DEFAULT_DATA_DIR
-from app.scoring.stream import run_score_stream
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from app.scoring.train import Progress
 
-__all__ = ["run_score_stream", "score_app"]
+__all__ = ["score_app"]
 
 score_app = typer.Typer(help="Negative-tendency scorer: train, score.", no_args_is_help=True)
 
@@ -154,6 +153,7 @@ def score_command(
 ) -> None:
     """Score JSON lines from stdin to stdout (same as `pantau score`)."""
     from app.scoring import load_scorer
+    from app.scoring.stream import run_score_stream
 
     threads = get_settings().encoder_threads_for(one_process=True)
     stream = run_score_stream(sys.stdin, sys.stdout, load_scorer(artifact), encoder_threads=threads)

@@ -9,18 +9,21 @@ the job row (``GET /v1/entities/{id}/rescan``).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, drain_jobs, skip_locked
 from app.models import Article, EntityJob, JobState, WatchedEntity, utcnow
-from app.scoring import Scorer
 from app.services.entities import active_entities
 from app.services.feed_config import FeedConfig
 from app.services.labels import refresh_issues
 from app.services.scoring import score_articles
+
+if TYPE_CHECKING:
+    from app.scoring import Scorer
 
 
 def _mentions(targets: list[dict[str, Any]] | None, name: str) -> int:
@@ -33,7 +36,7 @@ def _mentions(targets: list[dict[str, Any]] | None, name: str) -> int:
 
 
 async def entity_job_batch(
-    session: AsyncSession, *, job_id: int, scorer: Scorer, config: FeedConfig
+    session: AsyncSession, *, job_id: int, scorer: Scorer | Callable[[], Scorer], config: FeedConfig
 ) -> bool:
     """One committed step of a re-scan; False once the job has nothing left to do."""
     query = skip_locked(
@@ -70,7 +73,10 @@ async def entity_job_batch(
             a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles
         }
         await score_articles(
-            session, articles, scorer=scorer, entities=await active_entities(session)
+            session,
+            articles,
+            scorer=scorer if isinstance(scorer, Scorer) else scorer(),
+            entities=await active_entities(session),
         )
         now = {a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles}
         await session.flush()
@@ -85,15 +91,18 @@ async def entity_job_batch(
     return True
 
 
-async def run_entity_jobs(database: Database, *, scorer: Scorer, config: FeedConfig) -> int:
-    """Work through open re-scans, oldest first, within ``rematch_seconds``."""
+async def run_entity_jobs(
+    database: Database, *, scorer: Scorer | Callable[[], Scorer], config: FeedConfig
+) -> int:
+    """Work through open re-scans, oldest first, within ``rematch_seconds``; ``scorer`` may be
+    a function that loads it, called only when there is a re-scan to run."""
     return await drain_jobs(
         database,
         select(EntityJob.id)
         .where(EntityJob.state.in_([JobState.PENDING, JobState.RUNNING]))
         .order_by(EntityJob.id),
         lambda session, job_id: entity_job_batch(
-            session, job_id=job_id, scorer=scorer, config=config
+            session, job_id=job_id, scorer=scorer() if callable(scorer) else scorer, config=config
         ),
         seconds=config.rematch_seconds,
     )

@@ -9,17 +9,20 @@ effective (services/labels.py); issues whose articles changed label are recounte
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, skip_locked
 from app.models import Article
-from app.scoring import Entity, Scorer
+from app.scoring import Entity
 from app.services.entities import active_entities
 from app.services.labels import refresh_issues
 from app.services.scoring import score_articles
+
+if TYPE_CHECKING:
+    from app.scoring import Scorer
 
 
 def _stale(model_version: str) -> Select[Any]:

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,12 +23,15 @@ from sqlalchemy.orm import defer
 from app.db import skip_locked
 from app.models import Article, LabelOverride, TextState, utcnow
 from app.models.base import core_table
-from app.scoring import ArticleScore, Entity, Scorer
-from app.scoring.scorer import Item
+from app.scoring import ArticleScore, Entity
 from app.services import stories as story_service
 from app.services.entities import active_entities
 from app.services.labels import apply_override, latest_overrides
 from app.services.watchlists import MatchText, match_texts
+
+if TYPE_CHECKING:  # the scorer's module imports numpy and scipy: loaded where it scores
+    from app.scoring import Scorer
+    from app.scoring.scorer import Item
 
 _ARTICLES = core_table(Article)
 # A model result onto a row nobody scored or deleted meanwhile, as one executemany statement
@@ -55,6 +58,7 @@ _WRITE_SCORE = (
         explanation=bindparam("b_explanation", type_=_ARTICLES.c.explanation.type),
         targets=bindparam("b_targets", type_=_ARTICLES.c.targets.type),
         scored_at=bindparam("b_now", type_=_ARTICLES.c.scored_at.type),
+        score_error=None,
     )
 )
 # The same, with the watchlist match done in the same transaction: one write of the row.
@@ -269,6 +273,28 @@ async def store_results(
     return len(live)
 
 
+async def set_aside_unscored(session: AsyncSession, *, reasons: Mapping[int, str]) -> None:
+    """Take articles that could not be scored out of the score queue, with no label and the
+    reason (`score_error`); an article scored or deleted meanwhile is left alone. They go on
+    to the match, story and cluster stages like any scored article."""
+    if not reasons:
+        return
+    now = utcnow()
+    await session.execute(
+        update(_ARTICLES)
+        .where(
+            _ARTICLES.c.id == bindparam("b_id"),
+            _ARTICLES.c.scored_at.is_(None),
+            _ARTICLES.c.deleted_at.is_(None),
+        )
+        .values(
+            score_error=bindparam("b_reason", type_=_ARTICLES.c.score_error.type),
+            scored_at=bindparam("b_now", type_=_ARTICLES.c.scored_at.type),
+        ),
+        [{"b_id": i, "b_reason": reason[:1000], "b_now": now} for i, reason in reasons.items()],
+    )
+
+
 async def score_articles(
     session: AsyncSession,
     articles: Sequence[Article],
@@ -293,5 +319,6 @@ def store_score(article: Article, result: ArticleScore, override: LabelOverride 
     article.model_version = result.model_version
     article.explanation = result.explanation
     article.targets = result.to_dict()["targets"]
+    article.score_error = None
     if override is not None:
         apply_override(article, override)

@@ -16,15 +16,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.fetch import parse_retry_after
 from app.crawlers.netguard import is_public_address, parse_address, resolved_addresses
-from app.crawlers.transport import GuardedBackend, GuardedTransport
 from app.db import Database, skip_locked
 from app.errors import InvalidInput, NotFound
 from app.feed.alerts import (
@@ -38,8 +37,14 @@ from app.feed.alerts import (
 from app.models import DeliveryStatus, Webhook, WebhookDelivery, utcnow
 from app.services.feed_config import FeedConfig
 
+if TYPE_CHECKING:  # httpx is imported when a delivery is due (`build_client`)
+    import httpx
+
 logger = logging.getLogger(__name__)
 FORMATS = ("generic", "slack")
+# The scheduled report's receiver (app.services.report_jobs): a row the settings own, so it is
+# neither listed nor editable here, and no alert rule may point at it.
+REPORT_FORMAT = "report"
 USER_AGENT = "PantauWebhook/1 (+https://pantau.id/bot)"
 
 
@@ -117,13 +122,14 @@ async def create_webhook(
 
 async def get_webhook(session: AsyncSession, *, webhook_id: int) -> Webhook:
     webhook = await session.get(Webhook, webhook_id)
-    if webhook is None:
+    if webhook is None or webhook.format == REPORT_FORMAT:
         raise NotFound(f"webhook {webhook_id} does not exist")
     return webhook
 
 
 async def list_webhooks(session: AsyncSession) -> Sequence[Webhook]:
-    return (await session.scalars(select(Webhook).order_by(Webhook.id))).all()
+    query = select(Webhook).where(Webhook.format != REPORT_FORMAT).order_by(Webhook.id)
+    return (await session.scalars(query)).all()
 
 
 async def update_webhook(
@@ -174,6 +180,10 @@ async def list_deliveries(
 
 def build_client(config: FeedConfig) -> httpx.AsyncClient:
     """An HTTP client whose connections pass the crawler's public-address guard."""
+    import httpx
+
+    from app.crawlers.transport import GuardedBackend, GuardedTransport
+
     return httpx.AsyncClient(
         timeout=httpx.Timeout(config.webhook_timeout),
         follow_redirects=False,
@@ -270,15 +280,32 @@ async def _read_some(response: httpx.Response) -> bytes:
 async def deliver_due(
     database: Database,
     *,
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | None = None,
     now: datetime | None = None,
     config: FeedConfig | None = None,
     limit: int = 50,
 ) -> int:
-    """Send due deliveries once each; returns how many were attempted."""
+    """Send due deliveries once each; returns how many were attempted. Without a `client`,
+    one is built (`build_client`) when something is due, and closed after."""
     config = config or FeedConfig()
     now = now or utcnow()
     claimed = await _claim(database, now=now, lease=config.webhook_timeout * 2 + 30, limit=limit)
+    if not claimed:
+        return 0
+    if client is None:
+        async with build_client(config) as built:
+            return await _send_all(database, built, claimed, now=now, config=config)
+    return await _send_all(database, client, claimed, now=now, config=config)
+
+
+async def _send_all(
+    database: Database,
+    client: httpx.AsyncClient,
+    claimed: list[_Claimed],
+    *,
+    now: datetime,
+    config: FeedConfig,
+) -> int:
     semaphore = asyncio.Semaphore(DELIVERY_CONCURRENCY)
 
     async def one(item: _Claimed) -> None:

@@ -177,7 +177,7 @@ def test_signatures_equal_datasketch_hashing_each_shingle() -> None:
                 num_perm=neardup.NUM_PERM,
                 seed=neardup.SEED,
                 hashfunc=_blake32,
-                permutations=neardup._PERMUTATIONS,
+                permutations=neardup.permutations(),
                 scheme=neardup.SCHEME,
             )
             reference.update_batch(list(grams))

@@ -2,7 +2,7 @@ import io
 import json
 
 from app.scoring import load_scorer
-from app.scoring.cli import run_score_stream
+from app.scoring.stream import run_score_stream
 
 
 def run(lines: list[str]) -> tuple[int, list[dict]]:
