@@ -9,10 +9,11 @@ product path, ``Scorer.score_many``: as posts (kind ``post``, the informal model
 articles (kind ``article``, the shipped news model: what a post got before the informal
 model). Figures: three-class macro-F1, and binary macro-F1 on the rows labelled negative or
 positive (a neutral answer counts as wrong). Also the 24 hand-written posts of
-tests/scoring/informal_posts.py, how often unknown-kind news is routed to the informal model
-(CNBC headlines and news bodies without a title), the Indonesian news figure (later CNBC
-period, held-out twin, as bench/scoring_eval.py) and the English target figure (NewsMTSC
-devtest_mt, slow: the sentence encoder). The last line is the headline figure.
+tests/scoring/informal_posts.py and its 6 posts naming a watched entity, how often
+unknown-kind news is routed to the informal model (CNBC headlines and news bodies without a
+title), the Indonesian news figure (later CNBC period, held-out twin, as
+bench/scoring_eval.py) and the English target figure (NewsMTSC devtest_mt, slow: the
+sentence encoder). The last line is the headline figure.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.scoring import Scorer, load_scorer
+from app.scoring import Entity, Scorer, load_scorer
 from app.scoring import dataset as ds
 from app.scoring.artifact import load_models
 from app.scoring.informal import reads_informal
@@ -37,7 +38,7 @@ from app.scoring.informal_train import informal_valid
 from app.scoring.metrics import macro_f1
 from app.scoring.model import CLASSES
 from bench.scoring_eval import end_to_end, held_out_id_model, target_end_to_end
-from tests.scoring.informal_posts import POSTS
+from tests.scoring.informal_posts import ENTITY_POSTS, POSTS
 
 
 def figures(scorer: Scorer, rows: list[ds.Example], kind: str) -> dict[str, float]:
@@ -59,6 +60,15 @@ def figures(scorer: Scorer, rows: list[ds.Example], kind: str) -> dict[str, floa
 def posts_right(scorer: Scorer, kind: str) -> int:
     results = scorer.score_many([(None, t, ()) for t, _ in POSTS], kinds=[kind] * len(POSTS))
     return sum(s.label == label for s, (_, label) in zip(results, POSTS, strict=True))
+
+
+def entity_posts_right(scorer: Scorer, kind: str) -> int:
+    """Posts naming a watched entity: the tone toward it right."""
+    items = [(None, t, (Entity(name),)) for t, name, _ in ENTITY_POSTS]
+    results = scorer.score_many(items, kinds=[kind] * len(items))
+    return sum(
+        s.targets[0].label == lab for s, (*_, lab) in zip(results, ENTITY_POSTS, strict=True)
+    )
 
 
 def routed_share(texts: list[str]) -> float:
@@ -97,6 +107,9 @@ def main() -> None:
             "posts": len(POSTS),
             "informal_model": posts_right(scorer, "post"),
             "news_model": posts_right(scorer, "article"),
+            "entity_posts": len(ENTITY_POSTS),
+            "entity_informal_model": entity_posts_right(scorer, "post"),
+            "entity_tone_model": entity_posts_right(scorer, "article"),
         },
     }
     headlines = [r.text for r in ds.load_cnbc(sentiment)]

@@ -9,7 +9,8 @@ through the slang table (``slang.py``). It ships as a separate artefact,
 
 Which documents it reads (``Scorer`` asks ``reads_informal``): posts (kind ``post``), and
 documents of unknown kind without a title whose text looks informal (``looks_informal``),
-when the text is Indonesian once its chat forms are written out.
+when the text is Indonesian once its chat forms are written out. A watched entity such a
+document names gets the informal model's reading of the sentences naming it.
 """
 
 from __future__ import annotations

@@ -76,9 +76,10 @@ class Scorer:
     when it is bad for any of them, else positive when good for any, else neutral (its
     negativity is the highest of theirs). That is the question the feed answers for a team.
 
-    With an informal model (``informal.py``), posts and informal texts of unknown kind that
-    name no watched entity take their label from it. The model version then names both
-    artefacts, so a new release of either makes every stored score stale.
+    With an informal model (``informal.py``), posts and informal texts of unknown kind take
+    their label from it, and their watched entities its reading of the sentences naming them
+    (not the tone model's: it learnt from news and reads slang as neutral). The model version
+    then names both artefacts, so a new release of either makes every stored score stale.
     """
 
     def __init__(
@@ -211,13 +212,14 @@ class Scorer:
 
     def _toned(self, docs: list[_Doc], found: list[list[list[Mention]]]) -> list[tuple[int, int]]:
         """(article, entity) index pairs the tone model answers: Indonesian articles, named
-        entities."""
+        entities (not informal documents: the tone model learnt from news and reads slang
+        as neutral; the informal model reads their mentions)."""
         if self.tone is None:
             return []
         return [
             (i, j)
             for i, doc in enumerate(docs)
-            if doc.language == "id"
+            if doc.language == "id" and not doc.informal
             for j, mentions in enumerate(found[i])
             if mentions
         ]
@@ -399,12 +401,20 @@ class Scorer:
         self, docs: list[_Doc], mentions: list[tuple[int, Mention]], sent_proba: list[np.ndarray]
     ) -> np.ndarray:
         """Per mention: English uses the target-aware model; Indonesian mixes the sentence
-        with the window of words around the name."""
+        with the window of words around the name; an informal document's mentions take the
+        informal model's reading of their sentence."""
         out = np.zeros((len(mentions), len(CLASSES)))
         if not mentions:
             return out
+        informal = [k for k, (i, _) in enumerate(mentions) if docs[i].informal]
+        if informal and self.informal is not None:
+            out[informal] = self.informal.proba(
+                [docs[mentions[k][0]].sentences[mentions[k][1].sentence] for k in informal]
+            )
         spans = [token_span(docs[i].sentences[m.sentence], m.start, m.end) for i, m in mentions]
-        lang = [docs[i].sent_lang[m.sentence] for i, m in mentions]
+        lang = [
+            "informal" if docs[i].informal else docs[i].sent_lang[m.sentence] for i, m in mentions
+        ]
         en_rows = [k for k, lg in enumerate(lang) if lg == "en"]
         id_rows = [k for k, lg in enumerate(lang) if lg == "id"]
         if en_rows:

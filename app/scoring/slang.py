@@ -16,6 +16,7 @@ standard form would need context.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -542,11 +543,12 @@ def standard_word(word: str, english: bool = True) -> str:
 
 
 def normalise_informal(text: str, *, english: bool = True) -> str:
-    """Lower-cased text with URLs and @mentions gone, hashtags as words (camel case split),
-    laughter as "haha", emoji as words, "kata2" as "kata-kata" and every word the tables know
-    in its standard form (the English ones only with ``english``). Punctuation stays: it ends
-    negation scopes and marks sentences."""
-    text = unicodedata.normalize("NFKC", text)
+    """Lower-cased, HTML-unescaped text with URLs and @mentions gone, hashtags as words (camel
+    case split), laughter as "haha", emoji as words, "kata2" as "kata-kata" and every word the
+    tables know in its standard form (the English ones only with ``english``). Punctuation
+    stays: it ends negation scopes and marks sentences."""
+    # posts come HTML-escaped from some APIs ("&amp;", "&quot;")
+    text = unicodedata.normalize("NFKC", html.unescape(text) if "&" in text else text)
     text = _URL_RE.sub(" ", text)
     text = _MENTION_RE.sub(" ", text)
     text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)

@@ -31,3 +31,21 @@ POSTS: list[tuple[str, str]] = [
     ("otw rapat rt bahas jadwal ronda minggu depan", "neutral"),
     ("ada yg tau kantor samsat buka jam brp kalo sabtu?", "neutral"),
 ]
+
+# Posts naming a watched entity: (text, entity, the tone toward it).
+ENTITY_POSTS: list[tuple[str, str, str]] = [
+    (
+        "gw kecewa bgt sm pelayanan PLN, udh 2 hari mati listrik ga ada kabar 😡😡",
+        "PLN",
+        "negative",
+    ),
+    ("mantul bgt petugas Pemkot Batu gercep, jalan udh dibersihin 👍👍", "Pemkot Batu", "positive"),
+    ("KPK ga becus bgt, koruptor malah dibebasin mulu 🙄", "KPK", "negative"),
+    (
+        "salut sm Basarnas yg turun bantu korban gempa, kalian luar biasa 💪❤️",
+        "Basarnas",
+        "positive",
+    ),
+    ("Pertamina bikin antrean bbm panjang bgt dr subuh, capek nunggu 😤", "Pertamina", "negative"),
+    ("seneng bgt bansos dr Kemensos udh cair, alhamdulillah 🙏😊", "Kemensos", "positive"),
+]

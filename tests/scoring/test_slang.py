@@ -30,3 +30,9 @@ def test_news_prose_has_no_informal_marks_but_a_post_has():
     assert informal_signals(news)[0] == 0
     marks, words = informal_signals(post)
     assert (marks, words) == (7, 9)  # gw gak ngerti knp bgt, two emoji
+
+
+def test_html_escapes_are_undone():
+    assert normalise_informal("harga naik &amp; gaji tetap &quot;parah&quot;") == (
+        'harga naik & gaji tetap "parah"'
+    )

@@ -1,6 +1,7 @@
 """Posts read by the informal model, over the HTTP API on both backends: a Mastodon tag's RSS
 and a news feed served by a local server, crawled; the posts take their tone from the informal
-model (slang, emoji), the news article keeps the news model."""
+model (slang, emoji), and so does a watched entity a post names; the news article keeps the
+news model."""
 
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ async def test_posts_take_their_tone_from_the_informal_model(
         "/tags/banjir.rss": serve("/tags/banjir.rss", "application/rss+xml"),
         "/berita/rss": serve("/berita/rss", "application/rss+xml"),
     }
+    made = await client.post("/v1/entities", json={"name": "PLN"}, headers=analyst)
+    assert made.status_code == 201, made.text
     with Loopback(routes) as server:
         base = server.url("")
         bodies["/tags/banjir.rss"] = _mastodon_rss(base)
@@ -106,6 +109,9 @@ async def test_posts_take_their_tone_from_the_informal_model(
         detail = (await client.get(f"/v1/articles/{post['id']}", headers=analyst)).json()
         assert detail["explanation"]["basis"] == "informal"
         assert detail["explanation"]["terms"], detail["explanation"]
+        if "PLN" in POSTS[number][0]:  # a watched entity in slang: the informal model reads it
+            [target] = detail["targets"]
+            assert (target["name"], target["label"]) == ("PLN", "negative"), target
 
     news = (await client.get("/v1/articles", params={"kind": "article"}, headers=analyst)).json()
     [article] = news["items"]
