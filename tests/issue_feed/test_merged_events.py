@@ -100,6 +100,32 @@ async def test_a_merged_issue_points_at_its_survivor(
     assert again.status_code == 409 and again.json()["survivor"] == flood
 
 
+async def test_survivor_holds_the_merged_issues_responses(
+    client: httpx.AsyncClient, db: Database, analyst: dict[str, str], viewer: dict[str, str]
+) -> None:
+    flood, park, _quake = await _three_issues(db)
+    made = await client.post(
+        f"/v1/issues/{park}/responses",
+        json={"kind": "hak_jawab", "outlet": "Tempo", "note": "Dikirim ke redaksi"},
+        headers=analyst,
+    )
+    assert made.status_code == 201, made.text
+    merged = await client.post(f"/v1/issues/{park}/merge", json={"into": flood}, headers=analyst)
+    assert merged.status_code == 200, merged.text
+
+    listed = (await client.get(f"/v1/issues/{flood}/responses", headers=viewer)).json()
+    assert [(r["issue_id"], r["note"]) for r in listed["items"]] == [(park, "Dikirim ke redaksi")]
+    metrics = (await client.get(f"/v1/issues/{flood}/response-metrics", headers=viewer)).json()
+    assert metrics["first_response_at"] == made.json()["responded_at"]
+    assert metrics["first_triage_at"] is not None
+    published = await client.patch(
+        f"/v1/issues/{flood}/responses/{made.json()['id']}",
+        json={"published": True},
+        headers=analyst,
+    )
+    assert published.status_code == 200 and published.json()["published"] is True
+
+
 async def _delete_issue(db: Database, issue_id: int) -> None:
     async with db.writer.begin() as session:
         await session.execute(delete(IssueArticle).where(IssueArticle.issue_id == issue_id))
