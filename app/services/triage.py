@@ -215,6 +215,8 @@ async def list_comments(session: AsyncSession, *, issue_id: int) -> Sequence[Iss
             IssueEvent.issue_id.in_(family),
             IssueEvent.reason.is_not(None),
             IssueEvent.actor != SYSTEM,
+            # The merged issue's own `merged` event, always in the family, carries the comment.
+            IssueEvent.action != "merged_from",
         )
         .order_by(IssueEvent.id)
     )

@@ -51,9 +51,12 @@ async def test_survivor_shows_the_merged_issues_comments_and_triage(
     assert (await _patch(client, analyst, quake, comment="BNPB sudah rilis")).status_code == 200
 
     # park -> quake, then quake -> flood: flood carries both histories.
-    for source, into in ((park, quake), (quake, flood)):
+    for source, into, why in (
+        (park, quake, "Sama dengan isu gempa"),
+        (quake, flood, "Digabung ke banjir"),
+    ):
         merged = await client.post(
-            f"/v1/issues/{source}/merge", json={"into": into}, headers=analyst
+            f"/v1/issues/{source}/merge", json={"into": into, "comment": why}, headers=analyst
         )
         assert merged.status_code == 200, merged.text
 
@@ -70,9 +73,15 @@ async def test_survivor_shows_the_merged_issues_comments_and_triage(
     assert [e["id"] for e in events] == sorted(e["id"] for e in events)
 
     detail = (await client.get(f"/v1/issues/{flood}", headers=viewer)).json()
-    said = [(c["issue_id"], c["text"]) for c in detail["comments"] if c["action"] != "merged"]
-    assert (park, "Humas taman dihubungi") in said
-    assert (quake, "BNPB sudah rilis") in said
+    said = [(c["issue_id"], c["action"], c["text"]) for c in detail["comments"]]
+    assert said == [
+        (park, "comment", "Humas taman dihubungi"),
+        (park, "status", "Dipantau"),
+        (park, "assignee", "Dipantau"),
+        (quake, "comment", "BNPB sudah rilis"),
+        (park, "merged", "Sama dengan isu gempa"),
+        (quake, "merged", "Digabung ke banjir"),
+    ]
 
 
 async def test_a_merged_issue_points_at_its_survivor(
