@@ -31,7 +31,7 @@ from app.models import (
     WebhookDelivery,
     utcnow,
 )
-from app.services.triage import merged_family
+from app.services.triage import live_issue, merged_family
 
 TRIAGE_ACTIONS = ("status", "assignee", "notes", "comment", "merged", "split")
 EFFECT_WINDOW = timedelta(hours=72)
@@ -47,8 +47,9 @@ async def _issue(session: AsyncSession, issue_id: int) -> Issue:
 async def record_response(
     session: AsyncSession, *, issue_id: int, actor: str, data: dict[str, Any]
 ) -> IssueResponse:
-    """Store a response; `responded_at` defaults to now. A right of reply names its outlet."""
-    await _issue(session, issue_id)
+    """Store a response; `responded_at` defaults to now. A right of reply names its outlet.
+    A merged issue takes none (409 naming its survivor, where the response belongs)."""
+    await live_issue(session, issue_id)
     kind = ResponseKind(data["kind"])
     if kind == ResponseKind.HAK_JAWAB and not data.get("outlet"):
         raise InvalidInput("a right of reply (hak_jawab) names the outlet it was sent to")

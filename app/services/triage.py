@@ -79,7 +79,7 @@ async def merged_family(session: AsyncSession, *, issue_id: int) -> list[int]:
     return family
 
 
-async def _live_issue(session: AsyncSession, issue_id: int) -> Issue:
+async def live_issue(session: AsyncSession, issue_id: int) -> Issue:
     issue = await session.get(Issue, issue_id)
     if issue is None:
         raise NotFound(f"issue {issue_id} does not exist")
@@ -162,7 +162,7 @@ async def update_issue(
     """
     comment = (changes.comment or "").strip() or None
     changes = replace(changes, comment=comment)
-    issue = await _live_issue(session, issue_id)
+    issue = await live_issue(session, issue_id)
     events: list[IssueEvent] = []
     status_event = _status_change(issue, changes, actor)
     if status_event is not None:
@@ -250,8 +250,8 @@ async def merge_issues(
     its own rows and are read through ``into`` (``list_events``, ``list_comments``)."""
     if issue_id == into:
         raise InvalidInput("an issue cannot be merged into itself")
-    source = await _live_issue(session, issue_id)
-    target = await _live_issue(session, into)
+    source = await live_issue(session, issue_id)
+    target = await live_issue(session, into)
     await session.execute(
         update(IssueArticle).where(IssueArticle.issue_id == source.id).values(issue_id=target.id)
     )
@@ -289,7 +289,7 @@ async def split_issue(
     config: FeedConfig | None = None,
 ) -> Issue:
     """Move the given articles of an issue into a new issue (status new)."""
-    source = await _live_issue(session, issue_id)
+    source = await live_issue(session, issue_id)
     wanted = sorted(set(article_ids))
     members = set(
         (

@@ -133,6 +133,10 @@ async def test_survivor_holds_the_merged_issues_responses(
         headers=analyst,
     )
     assert published.status_code == 200 and published.json()["published"] is True
+    late = await client.post(
+        f"/v1/issues/{park}/responses", json={"kind": "statement"}, headers=analyst
+    )
+    assert late.status_code == 409 and late.json()["survivor"] == flood
 
 
 async def _delete_issue(db: Database, issue_id: int) -> None:
