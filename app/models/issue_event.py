@@ -16,7 +16,7 @@ class IssueEvent(Base):
     __table_args__ = (Index("ix_issue_events_issue_id_id", "issue_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="RESTRICT"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(200))  # an API key's name, or "system"
     action: Mapped[str] = mapped_column(String(20))  # created, status, assignee, notes, ...

@@ -26,7 +26,7 @@ class IssueResponse(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(20))
     url: Mapped[str | None] = mapped_column(Text)
     outlet: Mapped[str | None] = mapped_column(String(200))

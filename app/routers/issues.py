@@ -176,6 +176,8 @@ async def get_issue(issue_id: PathId, session: SessionDep) -> IssueDetail:
     comments = await triage.list_comments(session, issue_id=issue_id)
     debunks = (await claim_service.issue_debunks(session, issue_ids=[issue_id])).get(issue_id, [])
     base = await to_read(session, issue)
+    if issue.merged_into_id is not None:
+        base.survivor_id = await triage.survivor_of(session, issue_id=issue_id)
     return IssueDetail(
         **base.model_dump(),
         articles=[IssueArticleRead.model_validate(a) for a in articles],
@@ -231,10 +233,14 @@ async def update_issue(
 
 @router.get("/{issue_id}/events", summary="The audit trail of an issue")
 async def list_issue_events(issue_id: PathId, session: SessionDep) -> IssueEventList:
-    """Every change, oldest first: creation, status, assignee, notes, merge, split, reopen,
-    with who made it and why."""
+    """Every change, oldest first: creation, status, assignee, notes, comments, merge, split,
+    reopen, with who made it and why. The events of issues merged into this one are included
+    (their `issue_id` says where they were made); a merged issue names its `survivor_id`."""
     rows = await triage.list_events(session, issue_id=issue_id)
-    return IssueEventList(items=[IssueEventRead.model_validate(e) for e in rows])
+    return IssueEventList(
+        items=[IssueEventRead.model_validate(e) for e in rows],
+        survivor_id=await triage.survivor_of(session, issue_id=issue_id),
+    )
 
 
 @router.post(

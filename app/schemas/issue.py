@@ -83,6 +83,11 @@ class IssueRead(BaseModel):
     merged_into_id: int | None = Field(
         default=None, description="Set when the issue was merged into another one."
     )
+    survivor_id: int | None = Field(
+        default=None,
+        description="On a merged issue (single-issue reads): the live issue it ended up in, "
+        "after merges of merges. Its events and comments are shown there.",
+    )
     story_count: int = Field(
         default=0,
         description="Distinct stories among the articles (syndicated copies count once).",
@@ -98,6 +103,7 @@ class IssueComment(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     event_id: int = Field(validation_alias="id", description="The audit event carrying it.")
+    issue_id: int = Field(description="The issue it was made on (a merged one's, once merged).")
     at: datetime
     actor: str
     action: str = Field(description="`comment`, or the change it came with (status, ...).")
@@ -208,4 +214,11 @@ class IssueEventRead(BaseModel):
 
 
 class IssueEventList(BaseModel):
-    items: list[IssueEventRead]
+    items: list[IssueEventRead] = Field(
+        description="Oldest first, with the events of the issues merged into this one "
+        "(`issue_id` tells where each was made)."
+    )
+    survivor_id: int | None = Field(
+        default=None,
+        description="On a merged issue: the live issue that holds its history from now on.",
+    )

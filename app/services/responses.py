@@ -3,7 +3,9 @@
 Per issue: time to detect (first article published -> issue created), to the first alert
 (first webhook delivery about the issue), to triage (first change or comment by a person),
 to respond (first recorded response); the coverage's volume and negative share in equal
-windows before and after the first response. Over a period: medians per week.
+windows before and after the first response. Over a period: medians per week. An issue's
+responses, triage and alerts include those of the issues merged into it (a merge moves the
+articles; the team's work must follow them).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from app.models import (
     WebhookDelivery,
     utcnow,
 )
+from app.services.triage import live_issue, merged_family
 
 TRIAGE_ACTIONS = ("status", "assignee", "notes", "comment", "merged", "split")
 EFFECT_WINDOW = timedelta(hours=72)
@@ -44,8 +47,9 @@ async def _issue(session: AsyncSession, issue_id: int) -> Issue:
 async def record_response(
     session: AsyncSession, *, issue_id: int, actor: str, data: dict[str, Any]
 ) -> IssueResponse:
-    """Store a response; `responded_at` defaults to now. A right of reply names its outlet."""
-    await _issue(session, issue_id)
+    """Store a response; `responded_at` defaults to now. A right of reply names its outlet.
+    A merged issue takes none (409 naming its survivor, where the response belongs)."""
+    await live_issue(session, issue_id)
     kind = ResponseKind(data["kind"])
     if kind == ResponseKind.HAK_JAWAB and not data.get("outlet"):
         raise InvalidInput("a right of reply (hak_jawab) names the outlet it was sent to")
@@ -72,7 +76,7 @@ async def update_response(
 ) -> IssueResponse:
     """Mark a right of reply published (or not), or correct the note or URL."""
     row = await session.get(IssueResponse, response_id)
-    if row is None or row.issue_id != issue_id:
+    if row is None or row.issue_id not in await merged_family(session, issue_id=issue_id):
         raise NotFound(f"response {response_id} of issue {issue_id} does not exist")
     for name in ("url", "outlet", "note", "published", "published_at"):
         if name in data:
@@ -85,9 +89,10 @@ async def update_response(
 
 async def list_responses(session: AsyncSession, *, issue_id: int) -> list[IssueResponse]:
     await _issue(session, issue_id)
+    family = await merged_family(session, issue_id=issue_id)
     rows = await session.scalars(
         select(IssueResponse)
-        .where(IssueResponse.issue_id == issue_id)
+        .where(IssueResponse.issue_id.in_(family))
         .order_by(IssueResponse.responded_at, IssueResponse.id)
     )
     return list(rows.all())
@@ -150,20 +155,21 @@ async def issue_times(
         .join(IssueArticle, IssueArticle.article_id == Article.id)
         .where(IssueArticle.issue_id == issue_id)
     )
+    family = await merged_family(session, issue_id=issue_id)
     first_alert = await session.scalar(
         select(func.min(WebhookDelivery.created_at)).where(
-            WebhookDelivery.subject == f"issue:{issue_id}"
+            WebhookDelivery.subject.in_([f"issue:{i}" for i in family])
         )
     )
     first_triage = await session.scalar(
         select(func.min(IssueEvent.at)).where(
-            IssueEvent.issue_id == issue_id,
+            IssueEvent.issue_id.in_(family),
             IssueEvent.action.in_(TRIAGE_ACTIONS),
             IssueEvent.actor != "system",
         )
     )
     first_response = await session.scalar(
-        select(func.min(IssueResponse.responded_at)).where(IssueResponse.issue_id == issue_id)
+        select(func.min(IssueResponse.responded_at)).where(IssueResponse.issue_id.in_(family))
     )
     before = after = None
     if first_response is not None:

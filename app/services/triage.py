@@ -49,14 +49,47 @@ class IssueChanges:
     comment: str | None = None
 
 
-async def _live_issue(session: AsyncSession, issue_id: int) -> Issue:
+# A merge chain longer than this is a cycle (the API never makes one); it stops the walk.
+_MAX_CHAIN = 1000
+
+
+async def survivor_of(session: AsyncSession, *, issue_id: int) -> int | None:
+    """The live issue a merged issue ended up in (following merges of merges), or None when
+    the issue itself is live."""
+    survivor: int | None = None
+    current = issue_id
+    for _ in range(_MAX_CHAIN):
+        into = await session.scalar(select(Issue.merged_into_id).where(Issue.id == current))
+        if into is None:
+            return survivor
+        survivor = current = into
+    return survivor
+
+
+async def merged_family(session: AsyncSession, *, issue_id: int) -> list[int]:
+    """The issue and every issue merged into it, directly or through merges of merges: the
+    issues whose events and comments are this issue's history."""
+    family, frontier = [issue_id], [issue_id]
+    while frontier and len(family) < _MAX_CHAIN:
+        found = (
+            await session.scalars(select(Issue.id).where(Issue.merged_into_id.in_(frontier)))
+        ).all()
+        frontier = [i for i in found if i not in family]
+        family += frontier
+    return family
+
+
+async def live_issue(session: AsyncSession, issue_id: int) -> Issue:
     issue = await session.get(Issue, issue_id)
     if issue is None:
         raise NotFound(f"issue {issue_id} does not exist")
     if issue.merged_into_id is not None:
+        survivor = await survivor_of(session, issue_id=issue_id)
         raise Conflict(
-            f"issue {issue_id} was merged into issue {issue.merged_into_id}",
+            f"issue {issue_id} was merged into issue {issue.merged_into_id}; "
+            f"its history and new work belong to issue {survivor}",
             merged_into=issue.merged_into_id,
+            survivor=survivor,
         )
     return issue
 
@@ -129,7 +162,7 @@ async def update_issue(
     """
     comment = (changes.comment or "").strip() or None
     changes = replace(changes, comment=comment)
-    issue = await _live_issue(session, issue_id)
+    issue = await live_issue(session, issue_id)
     events: list[IssueEvent] = []
     status_event = _status_change(issue, changes, actor)
     if status_event is not None:
@@ -173,14 +206,17 @@ async def update_issue(
 
 
 async def list_comments(session: AsyncSession, *, issue_id: int) -> Sequence[IssueEvent]:
-    """Every event of the issue that carries an analyst's comment, oldest first (the
-    system's reasons, such as a reopening, are not comments)."""
+    """Every event of the issue, and of the issues merged into it, that carries an analyst's
+    comment, oldest first (the system's reasons, such as a reopening, are not comments)."""
+    family = await merged_family(session, issue_id=issue_id)
     rows = await session.scalars(
         select(IssueEvent)
         .where(
-            IssueEvent.issue_id == issue_id,
+            IssueEvent.issue_id.in_(family),
             IssueEvent.reason.is_not(None),
             IssueEvent.actor != SYSTEM,
+            # The merged issue's own `merged` event, always in the family, carries the comment.
+            IssueEvent.action != "merged_from",
         )
         .order_by(IssueEvent.id)
     )
@@ -188,11 +224,14 @@ async def list_comments(session: AsyncSession, *, issue_id: int) -> Sequence[Iss
 
 
 async def list_events(session: AsyncSession, *, issue_id: int) -> Sequence[IssueEvent]:
-    """The issue's audit trail, oldest first."""
+    """The issue's audit trail, oldest first, with the trails of the issues merged into it
+    (each event keeps the ``issue_id`` it was made on): a merge never hides a comment or a
+    triage decision."""
     if await session.get(Issue, issue_id) is None:
         raise NotFound(f"issue {issue_id} does not exist")
+    family = await merged_family(session, issue_id=issue_id)
     rows = await session.scalars(
-        select(IssueEvent).where(IssueEvent.issue_id == issue_id).order_by(IssueEvent.id)
+        select(IssueEvent).where(IssueEvent.issue_id.in_(family)).order_by(IssueEvent.id)
     )
     return rows.all()
 
@@ -207,11 +246,12 @@ async def merge_issues(
     config: FeedConfig | None = None,
 ) -> Issue:
     """Move every article of ``issue_id`` into ``into``; the merged issue stays as a
-    tombstone (``merged_into_id``) and pollers get ``{"id", "merged_into"}``."""
+    tombstone (``merged_into_id``) and pollers get ``{"id", "merged_into"}``. Its events stay
+    its own rows and are read through ``into`` (``list_events``, ``list_comments``)."""
     if issue_id == into:
         raise InvalidInput("an issue cannot be merged into itself")
-    source = await _live_issue(session, issue_id)
-    target = await _live_issue(session, into)
+    source = await live_issue(session, issue_id)
+    target = await live_issue(session, into)
     await session.execute(
         update(IssueArticle).where(IssueArticle.issue_id == source.id).values(issue_id=target.id)
     )
@@ -249,7 +289,7 @@ async def split_issue(
     config: FeedConfig | None = None,
 ) -> Issue:
     """Move the given articles of an issue into a new issue (status new)."""
-    source = await _live_issue(session, issue_id)
+    source = await live_issue(session, issue_id)
     wanted = sorted(set(article_ids))
     members = set(
         (
