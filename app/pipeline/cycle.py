@@ -245,6 +245,6 @@ class Crawler:
         if failure is not None:
             raise failure
         summary.add(*await self._drain())
-        claims = ClaimStage(database=self.database, clock=self.clock, pool=self.pool)
+        claims = ClaimStage(database=self.database, clock=self.clock)
         summary.claim_matches = await claims.run_pending()
         return summary
