@@ -56,7 +56,7 @@ def main() -> None:
     predicted, lexical_scores, cosines = [], [], []
     for i in range(len(pairs)):
         cs, ds = stems(claims[i]), stems(docs[i])
-        pairs_found = candidates([cs], [ds])
+        pairs_found = candidates([cs], [ds], gate=config.gate_shared)
         matches = rerank(pairs_found, cv[i : i + 1], dv[i : i + 1], config)
         predicted.append(bool(matches))
         lexical_scores.append(len(cs & ds) / max(1, len(cs)))

@@ -8,9 +8,14 @@ content (news items, no page to fetch). A fact-check feed serves `--claims` debu
 headlines of served texts tagged [HOAKS] (so they must match a document: the claim-stage recall
 on headlines), half unrelated claims. Each run starts from an empty SQLite database and times
 the stages as the scheduler's cycle runs them: crawl (fetch, parse, store), drain (story,
-score, match, cluster), claims (stems, e5 rerank). Printed per kind: the seconds of each stage,
-items/s through the whole chain, the claim stage's share, and the headline claims matched.
-The last line is the posts/s figure with the news figure of the same run as its peer.
+score, match, cluster), claims (stems, e5 rerank). The claim stage runs twice on the same
+database, its queues and matches reset in between (`--paths`): the former path (one shared
+stem makes a candidate, 600 characters of lead, encoder in this process, no cache), then one
+change at a time: `+gate` (two stems), `shipped` (300 characters, each text encoded once),
+`+pool` (the same with the encoder in the CPU pool's processes). Printed
+per kind and path: the seconds of each stage, items/s through the whole chain, the claim
+stage's share, and the headline claims matched. The last line is the posts/s figure of the
+shipped path, with the former path and the news figure of the same run as its peers.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,11 +97,57 @@ def claims_feed(rows: list[tuple[str, str, datetime]], count: int) -> bytes:
     return rss("Cek Fakta", items)
 
 
-async def run(kind: str, rows: list[tuple[str, str, datetime]], claims: int) -> dict[str, float]:
+# The claim paths compared, each change added to the one before: the former path, the two-stem
+# gate, the shipped path (300-character lead, texts cached), and the shipped path with the
+# encoder in the CPU pool's processes (not shipped: no faster on the shared machine).
+PATHS = ("former", "+gate", "shipped", "+pool")
+
+
+async def claim_stage(db: Any, pool: Any, *, path: str) -> tuple[float, int, int, int]:
+    """(seconds, matches, headline claims matched, unrelated matches) of one claim-stage run
+    from empty queues."""
+    from sqlalchemy import delete, func, select, update
+
+    from app.feed.claims import MatchConfig
+    from app.models import Article, Claim, ClaimMatch
+    from app.pipeline import claims as claim_pipeline
+
+    async with db.writer.begin() as session:
+        await session.execute(delete(ClaimMatch))
+        await session.execute(update(Article).values(claims_checked_at=None))
+        await session.execute(update(Claim).values(matched_at=None, embedding=None))
+    claim_pipeline._cache.clear()  # the other kind's run serves the same texts
+    stage = claim_pipeline.ClaimStage(
+        database=db,
+        config=MatchConfig(gate_shared=1 if path == "former" else MatchConfig().gate_shared),
+        lead_chars=600 if path in ("former", "+gate") else claim_pipeline.LEAD_CHARS,
+        pool=pool if path == "+pool" else None,
+        cache=path in ("shipped", "+pool"),
+    )
+    mark = time.perf_counter()
+    matches = await stage.run_pending()
+    seconds = time.perf_counter() - mark
+    async with db.sessionmaker() as session:
+        headline = await session.scalar(
+            select(func.count(func.distinct(ClaimMatch.claim_id)))
+            .join(Claim, Claim.id == ClaimMatch.claim_id)
+            .where(Claim.verdict == "hoax")
+        )
+        wrong = await session.scalar(
+            select(func.count())
+            .select_from(ClaimMatch)
+            .join(Claim, Claim.id == ClaimMatch.claim_id)
+            .where(Claim.verdict == "false")
+        )
+    return seconds, matches, headline or 0, wrong or 0
+
+
+async def run(
+    kind: str, rows: list[tuple[str, str, datetime]], claims: int, claim_paths: list[str]
+) -> dict[str, dict[str, float]]:
     from app.crawlers.fetch import Fetcher
     from app.db import Database
     from app.migrate import upgrade
-    from app.pipeline.claims import ClaimStage
     from app.pipeline.cycle import Crawler
     from app.scoring import load_scorer
     from app.services import sources as source_service
@@ -144,40 +196,34 @@ async def run(kind: str, rows: list[tuple[str, str, datetime]], claims: int) -> 
                 scorer=scorer,
                 feed=FeedConfig(allow_private_networks=True),
             )
-            times: dict[str, float] = {}
             began = time.perf_counter()
             outcomes = await crawler.crawl_due()
-            times["crawl"] = time.perf_counter() - began
+            crawl = time.perf_counter() - began
             mark = time.perf_counter()
             await crawler.fetch_pages()
             scored, grouped = await crawler.process_pending()
-            times["drain"] = time.perf_counter() - mark
-            mark = time.perf_counter()
-            matches = await ClaimStage(database=db).run_pending()
-            times["claims"] = time.perf_counter() - mark
-            times["total"] = time.perf_counter() - began
+            drain = time.perf_counter() - mark
+            out = {}
+            for claim_path in claim_paths:
+                seconds, matches, headline, wrong = await claim_stage(
+                    db, crawler.pool, path=claim_path
+                )
+                out[claim_path] = {
+                    "crawl": crawl,
+                    "drain": drain,
+                    "claims": seconds,
+                    "total": crawl + drain + seconds,
+                    "scored": scored,
+                    "grouped": grouped,
+                    "matches": matches,
+                    "headline_claims": claims // 2,
+                    "headline_matched": headline,
+                    "unrelated": wrong,
+                }
             await asyncio.to_thread(crawler.pool.shutdown)
         assert all(o.error is None for o in outcomes), [o.error for o in outcomes if o.error]
-        from sqlalchemy import func, select
-
-        from app.models import Claim, ClaimMatch
-
-        async with db.sessionmaker() as session:
-            headline = await session.scalar(
-                select(func.count(func.distinct(ClaimMatch.claim_id)))
-                .join(Claim, Claim.id == ClaimMatch.claim_id)
-                .where(Claim.verdict == "hoax")
-            )
-            wrong = await session.scalar(
-                select(func.count())
-                .select_from(ClaimMatch)
-                .join(Claim, Claim.id == ClaimMatch.claim_id)
-                .where(Claim.verdict == "false")
-            )
         await db.dispose()
-    times.update(scored=scored, grouped=grouped, matches=matches)
-    times.update(headline_claims=claims // 2, headline_matched=headline or 0, unrelated=wrong or 0)
-    return times
+    return out
 
 
 def load() -> str:
@@ -189,31 +235,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=400, help="posts (and news items) served")
     parser.add_argument("--claims", type=int, default=40, help="debunks in the fact-check feed")
+    parser.add_argument(
+        "--paths", nargs="+", choices=PATHS, default=list(PATHS), help="claim paths compared"
+    )
     args = parser.parse_args()
+    paths = args.paths
     os.environ.setdefault("PANTAU_CPU_WORKERS", "2")
     rows = texts(args.items)
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     figures = {}
     for kind in ("post", "article"):
         started_load = load()
-        t = asyncio.run(run(kind, rows, args.claims))
-        rate = t["scored"] / t["total"]
-        share = t["claims"] / t["total"]
-        figures[kind] = (rate, share)
-        print(
-            f"{kind}: {int(t['scored'])} scored, {int(t['grouped'])} grouped in {t['total']:.1f} s "
-            f"(crawl {t['crawl']:.1f}, drain {t['drain']:.1f}, claims {t['claims']:.1f} s = "
-            f"{share:.0%}); {rate:.1f}/s; without the claim stage "
-            f"{t['scored'] / (t['total'] - t['claims']):.1f}/s; headline claims matched "
-            f"{int(t['headline_matched'])}/{int(t['headline_claims'])}, unrelated claims "
-            f"matched {int(t['unrelated'])} ({started_load} -> {load()})",
-            flush=True,
-        )
-    posts, news = figures["post"], figures["article"]
+        for path, t in asyncio.run(run(kind, rows, args.claims, paths)).items():
+            rate = t["scored"] / t["total"]
+            share = t["claims"] / t["total"]
+            figures[kind, path] = (rate, share)
+            print(
+                f"{kind}, {path} claim path: {int(t['scored'])} scored, {int(t['grouped'])} "
+                f"grouped in {t['total']:.1f} s (crawl {t['crawl']:.1f}, drain "
+                f"{t['drain']:.1f}, claims {t['claims']:.1f} s = {share:.0%}); {rate:.1f}/s; "
+                f"without the claim stage {t['scored'] / (t['total'] - t['claims']):.1f}/s; "
+                f"headline claims matched {int(t['headline_matched'])}/"
+                f"{int(t['headline_claims'])}, unrelated claims matched {int(t['unrelated'])}, "
+                f"matches {int(t['matches'])} ({started_load} -> {load()})",
+                flush=True,
+            )
+    posts, news = figures["post", "shipped"], figures["article", "shipped"]
+    former = (
+        f"former claim path {figures['post', 'former'][0]:.1f} posts/s "
+        f"(claims {figures['post', 'former'][1]:.0%}), "
+        if "former" in paths
+        else ""
+    )
     print(
         f"posts through the whole chain (SQLite): {posts[0]:.1f} posts/s, claim stage "
-        f"{posts[1]:.0%} of it; news items same run {news[0]:.1f}/s (claims {news[1]:.0%}); "
-        f"{machine}, {load()}"
+        f"{posts[1]:.0%} of it; same run: {former}news items {news[0]:.1f}/s "
+        f"(claims {news[1]:.0%}); {machine}, {load()}"
     )
 
 

@@ -172,3 +172,8 @@ class EncoderHead:
             arrays[f"{prefix}/head_w"].astype(np.float32),
             arrays[f"{prefix}/head_b"].astype(np.float32),
         )
+
+
+def embed_rows(texts: list[str]) -> list[np.ndarray]:
+    """`Encoder.embed`, one row per text: a batch function for the CPU pool's processes."""
+    return list(Encoder.embed(texts))
