@@ -72,6 +72,8 @@ async def entity_job_batch(
         before = {
             a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles
         }
+        from app.scoring.scorer import Scorer  # numpy and the model, only when a job scores
+
         await score_articles(
             session,
             articles,
