@@ -199,7 +199,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 if TYPE_CHECKING:
-    SessionDep = Annotated[AsyncSession, Depends(get_session)]
+    SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def __getattr__(name: str) -> object:
@@ -209,7 +209,7 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from fastapi import Depends, Request
 
-    dependency = Annotated[AsyncSession, Depends(get_session)]
+    dependency = Annotated[AsyncSession, Depends(get_session, scope="function")]
     # FastAPI resolves `get_session`'s annotation (a string here) in this module's globals.
     globals().update(Request=Request, SessionDep=dependency)
     return dependency

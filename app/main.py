@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             if crawler is not None:
                 await crawler.aclose()
             await app.state.fetcher.aclose()
+            await app.state.key_usage.flush()
             if owned:
                 await db.dispose()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -89,11 +91,17 @@ async def _look_up(request: Request, secret: str) -> KeyInfo:
 class UsageRecorder:
     """Writes a key's `last_used_at` at most once a minute per key and process (and the
     UPDATE's own condition keeps it to once a minute across processes), so a poll costs no
-    write; a failed write is logged, never the request's failure."""
+    write; a failed write is logged, never the request's failure.
+
+    The write runs beside the request, never inside it: it is a write transaction, and on
+    SQLite it queues for the one write lock behind whatever a crawl holds (up to the busy
+    timeout), on PostgreSQL behind any transaction holding the key's row. A poll must never
+    wait on another process's write transaction for its bookkeeping (issue 18)."""
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._written: dict[int, float] = {}
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def touch(self, database: Database, key_id: int) -> None:
         now = self._clock()
@@ -103,11 +111,21 @@ class UsageRecorder:
         if len(self._written) > 10_000:
             self._written.clear()
         self._written[key_id] = now
+        task = asyncio.create_task(self._record(database, key_id, utcnow()))
+        self._pending.add(task)  # a strong reference until done (asyncio keeps only weak ones)
+        task.add_done_callback(self._pending.discard)
+
+    async def _record(self, database: Database, key_id: int, when: datetime) -> None:
         try:
             async with database.writer.begin() as session:
-                await api_keys.record_use(session, key_id=key_id, now=utcnow())
-        except Exception:  # bookkeeping: the request goes on
+                await api_keys.record_use(session, key_id=key_id, now=when)
+        except Exception:  # bookkeeping: the request went on long ago
             logger.warning("could not record API key use", exc_info=True, extra={"key": key_id})
+
+    async def flush(self) -> None:
+        """Wait for the writes already started (on shutdown, and in tests)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
 
 SESSION_COOKIE = "pantau_session"

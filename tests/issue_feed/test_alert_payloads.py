@@ -14,6 +14,7 @@ from app.services import api_keys
 from app.services.alerts import evaluate_alerts
 from app.services.feed_config import FeedConfig
 from tests.factories import link, make_article, make_issue, make_key, make_source, make_watchlist
+from tests.routers.conftest import make_app
 
 CONFIG = FeedConfig(public_url="https://pantau.example.go.id")
 
@@ -108,10 +109,15 @@ async def test_issue_alert_payload_and_new_issue_rule_ignores_the_backlog(
 
 
 async def test_last_used_at_is_written_at_most_once_a_minute(
-    client: httpx.AsyncClient, db: Database, admin: dict[str, str], viewer: dict[str, str]
+    db: Database, admin: dict[str, str], viewer: dict[str, str]
 ) -> None:
-    assert (await client.get("/v1/issues", headers=viewer)).status_code == 200
-    keys = (await client.get("/v1/keys", headers=admin)).json()["items"]
+    app = make_app(db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pantau.test") as client:
+        assert (await client.get("/v1/issues", headers=viewer)).status_code == 200
+        assert (await client.get("/v1/keys", headers=admin)).status_code == 200
+        await app.state.key_usage.flush()  # written beside the requests, not inside them
+        keys = (await client.get("/v1/keys", headers=admin)).json()["items"]
     assert all(k["last_used_at"] for k in keys)  # both keys were just used
 
     async with db.writer.begin() as session:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.config import Settings
 from app.db import Database
@@ -14,8 +15,8 @@ from app.models import Role
 from tests.factories import make_key
 
 
-@pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
+def make_app(db: Database) -> FastAPI:
+    """The application as the `client` fixture serves it (no lifespan: no scheduler)."""
     settings = Settings(
         database_url=db.url,
         scheduler_enabled=False,
@@ -29,7 +30,12 @@ async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = create_app(settings, database=db)
     app.state.database = db  # ASGITransport does not run the lifespan
-    transport = httpx.ASGITransport(app=app)
+    return app
+
+
+@pytest.fixture
+async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=make_app(db))
     async with httpx.AsyncClient(transport=transport, base_url="http://pantau.test") as http:
         yield http
 
