@@ -14,7 +14,7 @@
    restored after. PostgreSQL sequences never reuse ids.
 
 Revision ID: a18000000001
-Revises: a17b00000001
+Revises: a26000000001
 Create Date: 2026-11-23 09:00:00
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a18000000001"
-down_revision: str | None = "a17b00000001"
+down_revision: str | None = "a26000000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """articles.score_error: why the score stage set an article aside unscored
 
 Revision ID: a26000000001
-Revises: a22000000001
+Revises: a17b00000001
 Create Date: 2026-12-12 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a26000000001"
-down_revision: str | None = "a22000000001"
+down_revision: str | None = "a17b00000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,7 @@ The foreign keys to issues become RESTRICT: a comment, a triage decision or a re
 response can only go by being deleted on purpose, never as a side effect of an issue row.
 
 Revision ID: a27000000001
-Revises: a26000000001
+Revises: a22000000001
 Create Date: 2026-12-13 09:00:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "a27000000001"
-down_revision: str | None = "a26000000001"
+down_revision: str | None = "a22000000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
