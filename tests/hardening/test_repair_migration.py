@@ -28,10 +28,22 @@ from app.models.article_watchlist import ArticleWatchlist
 from tests.conftest import BACKENDS, PG_ADMIN_DSN, _pg_reachable
 from tests.factories import make_article, make_source
 
-# The revision right before a18000000001. The seed below writes with today's models, so every
-# column they carry must exist at BEFORE: a migration that adds columns to the seeded tables
-# goes before a18000000001 in the chain.
-BEFORE = "a17b00000001"
+
+def _revision_before(revision: str) -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parents[2] / "migrations"))
+    down = ScriptDirectory.from_config(config).get_revision(revision).down_revision
+    assert isinstance(down, str)
+    return down
+
+
+# The revision right before a18000000001, read from the chain. The seed below writes with
+# today's models, so every column they carry must exist at BEFORE: a migration that adds
+# columns to the seeded tables goes before a18000000001 in the chain.
+BEFORE = _revision_before("a18000000001")
 FETCHED = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
