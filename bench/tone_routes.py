@@ -66,7 +66,9 @@ def vector_block(pairs, wv: WordVectors, window: int) -> np.ndarray:
 def e5_texts(pair) -> tuple[str, list[str]]:
     """The masked headline and up to three masked mention sentences, as plain text."""
     head = " ".join(_words(pair.toks[0])) if pair.has_title and pair.toks else ""
-    mentions = [" ".join(_words(pair.toks[j])) for j in pair.mentions if j != 0 or not pair.has_title]
+    mentions = [
+        " ".join(_words(pair.toks[j])) for j in pair.mentions if j != 0 or not pair.has_title
+    ]
     return head.replace(MASK, "lembaga itu"), [m.replace(MASK, "lembaga itu") for m in mentions[:3]]
 
 
@@ -176,9 +178,13 @@ def main() -> None:
         pred = gb.predict(np.hstack([pvv, dv]))
         f1 = macro_f1(yv, pred)
         results["boost"] = f1
-        print(f"boost: validation macro-F1 {f1:.3f}, negative F1 {f1_per_class(yv, pred, 3)[0]:.3f}")
+        print(
+            f"boost: validation macro-F1 {f1:.3f}, negative F1 {f1_per_class(yv, pred, 3)[0]:.3f}"
+        )
     best = max(results, key=results.__getitem__)
-    print(f"best route {best}: validation macro-F1 {results[best]:.3f} (base {results['base']:.3f})")
+    print(
+        f"best route {best}: validation macro-F1 {results[best]:.3f} (base {results['base']:.3f})"
+    )
 
 
 if __name__ == "__main__":

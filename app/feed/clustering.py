@@ -89,15 +89,38 @@ def item_terms(title: str, text: str, config: ClusterConfig) -> Counter[str]:
     return Counter(dict(_terms(title, text, config)))
 
 
-@lru_cache(maxsize=4096)
-def _terms(title: str, text: str, config: ClusterConfig) -> tuple[tuple[str, int], ...]:
-    # Cached: the IDF is fitted on the newest articles (3,000 by default), which are the ones
-    # clustered next. An entry holds its title and lead (<= 1,200 characters): ~20 MB in all.
+Terms = tuple[tuple[str, int], ...]  # an article's term counts, in first-seen order
+
+# Counts made elsewhere (the CPU pool, with the article's score), waiting for their first use
+# here; bounded, oldest dropped first (an article that is never clustered leaves its entry).
+_COUNTED: dict[tuple[str, str, ClusterConfig], Terms] = {}
+_COUNTED_MAX = 8192
+
+
+def count_terms(title: str, text: str, config: ClusterConfig) -> Terms:
+    """The term counts `item_terms` gives, as a picklable tuple: what the CPU pool computes
+    for `remember_terms` (pure)."""
     counts: Counter[str] = Counter()
     for tok in content_tokens(title):
         counts[tok] += config.title_weight
     counts.update(lead_tokens(text, config.lead_words))
     return tuple(counts.items())
+
+
+def remember_terms(title: str, text: str, config: ClusterConfig, terms: Terms) -> None:
+    """Hand over counts made by `count_terms` in another process, so clustering this article
+    (and the IDF fit that reads it) does not tokenise it again in this one."""
+    if len(_COUNTED) >= _COUNTED_MAX:
+        del _COUNTED[next(iter(_COUNTED))]
+    _COUNTED[(title, text, config)] = terms
+
+
+@lru_cache(maxsize=4096)
+def _terms(title: str, text: str, config: ClusterConfig) -> Terms:
+    # Cached: the IDF is fitted on the newest articles (3,000 by default), which are the ones
+    # clustered next. An entry holds its title and lead (<= 1,200 characters): ~20 MB in all.
+    counted = _COUNTED.pop((title, text, config), None)
+    return counted if counted is not None else count_terms(title, text, config)
 
 
 def fit_idf(documents: Iterable[tuple[str, str]], config: ClusterConfig | None = None) -> Idf:

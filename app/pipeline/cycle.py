@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from app.config import default
@@ -144,6 +145,7 @@ class Crawler:
             batch_size=batch,
             depth=self.pool.workers + 1,  # one batch more than the pool scores at once
             on_commit=progress.set,
+            cluster=self.feed.cluster,
         )
         scoring = asyncio.create_task(stage.run_pending())
         try:
@@ -180,7 +182,7 @@ class Crawler:
         model (the shipped one); otherwise score in a thread of this process."""
         if self.pool.workers < 2 or (self.scorer is not None and self.scorer is not load_scorer()):
             return None
-        return self.pool.spread(score_and_sign_shipped)
+        return self.pool.spread(partial(score_and_sign_shipped, cluster=self.feed.cluster))
 
     async def aclose(self) -> None:
         """Release the HTTP client and stop the CPU pool's worker processes.

@@ -15,7 +15,10 @@ and cluster stages can then write while the pool scores.
 
 A pool job is an article's score and, when it is stored without one, the MinHash signature of
 the same text, so its story group can be chosen with the score write: one trip to a worker
-process per article instead of two.
+process per article instead of two. Given the clustering's configuration, the job also counts
+the terms clustering will read (headline and lead, `feed.clustering.count_terms`); the counts
+are handed to this process's clustering (`remember_terms`), which then neither tokenises the
+article when it places it nor when it fits the IDF on the newest articles.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import signature
 from app.db import Database, is_postgres
+from app.feed.clustering import ClusterConfig, Terms, count_terms, remember_terms
 from app.scoring import load_scorer
 from app.services import scoring as scoring_service
+from app.services.clustering import LEAD_CHARS
 from app.services.entities import active_entities
 from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
@@ -42,8 +47,11 @@ if TYPE_CHECKING:  # the scorer (numpy, scipy) is imported where it scores
 
 logger = logging.getLogger(__name__)
 
-ScoreJob = tuple["Item", bool]  # the scorer's (title, text, entities); sign the text?
-Scored = tuple["ArticleScore", bytes | None]  # the score; the signature (None: not asked, short)
+# The scorer's (title, text, entities); sign the text?; the lead to count clustering's terms
+# of (None: not asked).
+ScoreJob = tuple["Item", bool, str | None]
+# The score; the signature (None: not asked, or short); the term counts (None: not asked).
+Scored = tuple["ArticleScore", bytes | None, Terms | None]
 
 # Runs a batch of score jobs somewhere else (the CPU pool's processes); the default is a
 # thread of this process.
@@ -59,6 +67,8 @@ class ScoreStage:
     depth: int = 2  # batches in flight: one scored while the next is claimed and sent
     on_commit: Callable[[], None] | None = None  # told after each committed batch
     stories: int = 0  # articles given a story group with their score
+    # Clustering's configuration, when `run` counts its terms (`score_and_sign_shipped`).
+    cluster: ClusterConfig | None = None
 
     async def run_pending(self) -> int:
         """Score until no unscored, settled article is left; returns how many were scored."""
@@ -143,10 +153,12 @@ class ScoreStage:
     ) -> tuple[dict[int, ArticleScore], dict[int, bytes | None]]:
         """Scores by article id, and the signatures of the articles that need one for their
         story group (stored without a signature and without a group)."""
+        count = self.cluster is not None and self.run is not None
         jobs: list[ScoreJob] = [
             (
                 (a.title, a.body or a.summary or "", entities),
                 a.story_group_id is None and not a.signed,
+                _lead(a) if count else None,
             )
             for a in articles
         ]
@@ -155,11 +167,23 @@ class ScoreStage:
         else:
             scorer = self.scorer if self.scorer is not None else load_scorer()
             done = await asyncio.to_thread(score_and_sign, scorer, jobs)
-        results = {a.id: score for a, (score, _) in zip(articles, done, strict=True)}
+        if self.cluster is not None:
+            for (item, _, lead), (_, _, terms) in zip(jobs, done, strict=True):
+                if lead is not None and terms is not None:
+                    remember_terms(item[0] or "", lead, self.cluster, terms)
+        results = {a.id: score for a, (score, _, _) in zip(articles, done, strict=True)}
         signed = {
-            a.id: sig for a, (_, sig), (_, sign) in zip(articles, done, jobs, strict=True) if sign
+            a.id: sig
+            for a, (_, sig, _), (_, sign, _) in zip(articles, done, jobs, strict=True)
+            if sign
         }
         return results, signed
+
+
+def _lead(article: Unscored) -> str:
+    """The lead clustering reads (`services.clustering`: the body, else the summary, cut)."""
+    text = article.body if article.body is not None else article.summary
+    return (text or "")[:LEAD_CHARS]
 
 
 def _texts(articles: Sequence[Unscored]) -> dict[int, MatchText]:
@@ -175,22 +199,32 @@ async def _wait(previous: asyncio.Future[None] | None) -> None:
         await asyncio.wait([previous])
 
 
-def score_and_sign(scorer: Scorer, jobs: list[ScoreJob]) -> list[Scored]:
-    """Score the batch with `scorer` and sign the texts asked for."""
-    return _signed(scorer.score_many([item for item, _ in jobs]), jobs)
+def score_and_sign(
+    scorer: Scorer, jobs: list[ScoreJob], cluster: ClusterConfig | None = None
+) -> list[Scored]:
+    """Score the batch with `scorer`, sign the texts and count the terms asked for."""
+    return _signed(scorer.score_many([job[0] for job in jobs]), jobs, cluster)
 
 
-def score_and_sign_shipped(jobs: list[ScoreJob]) -> list[Scored]:
+def score_and_sign_shipped(
+    jobs: list[ScoreJob], cluster: ClusterConfig | None = None
+) -> list[Scored]:
     """`score_and_sign` with the shipped model (loaded once per worker process)."""
     from app.scoring.worker import score_with_shipped_model
 
-    return _signed(score_with_shipped_model([item for item, _ in jobs]), jobs)
+    return _signed(score_with_shipped_model([job[0] for job in jobs]), jobs, cluster)
 
 
-def _signed(scores: list[ArticleScore], jobs: list[ScoreJob]) -> list[Scored]:
+def _signed(
+    scores: list[ArticleScore], jobs: list[ScoreJob], cluster: ClusterConfig | None
+) -> list[Scored]:
     # The story stage signs `body or summary`; the scorer's text is `body or summary or ""`,
     # and an empty text has no signature either way.
     return [
-        (score, signature(item[1]) if sign else None)
-        for score, (item, sign) in zip(scores, jobs, strict=True)
+        (
+            score,
+            signature(item[1]) if sign else None,
+            count_terms(item[0] or "", lead, cluster) if lead is not None and cluster else None,
+        )
+        for score, (item, sign, lead) in zip(scores, jobs, strict=True)
     ]
