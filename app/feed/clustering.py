@@ -23,7 +23,7 @@ then id), ties go to the older issue key, and sums run in sorted term order.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -91,10 +91,12 @@ def item_terms(title: str, text: str, config: ClusterConfig) -> Counter[str]:
 
 Terms = tuple[tuple[str, int], ...]  # an article's term counts, in first-seen order
 
-# Counts made elsewhere (the CPU pool, with the article's score), waiting for their first use
-# here; bounded, oldest dropped first (an article that is never clustered leaves its entry).
-_COUNTED: dict[tuple[str, str, ClusterConfig], Terms] = {}
-_COUNTED_MAX = 8192
+# Term counts by (title, lead, config), least recently used first. The IDF is fitted on the
+# newest articles (3,000 by default), which are the ones clustered next, so each article is
+# counted once. An entry holds its title and lead (<= 1,200 characters): ~20 MB in all.
+# Counts made in another process (the CPU pool) are handed over with `remember_terms`.
+_TERMS: OrderedDict[tuple[str, str, ClusterConfig], Terms] = OrderedDict()
+_TERMS_MAX = 4096
 
 
 def count_terms(title: str, text: str, config: ClusterConfig) -> Terms:
@@ -107,20 +109,37 @@ def count_terms(title: str, text: str, config: ClusterConfig) -> Terms:
     return tuple(counts.items())
 
 
+def count_terms_batch(documents: list[tuple[str, str]], config: ClusterConfig) -> list[Terms]:
+    """`count_terms` of each (title, text) pair (a batch for the CPU pool)."""
+    return [count_terms(title, text, config) for title, text in documents]
+
+
 def remember_terms(title: str, text: str, config: ClusterConfig, terms: Terms) -> None:
     """Hand over counts made by `count_terms` in another process, so clustering this article
     (and the IDF fit that reads it) does not tokenise it again in this one."""
-    if len(_COUNTED) >= _COUNTED_MAX:
-        del _COUNTED[next(iter(_COUNTED))]
-    _COUNTED[(title, text, config)] = terms
+    key = (title, text, config)
+    _TERMS[key] = terms
+    _TERMS.move_to_end(key)
+    if len(_TERMS) > _TERMS_MAX:
+        _TERMS.popitem(last=False)
 
 
-@lru_cache(maxsize=4096)
+def uncounted(documents: Iterable[tuple[str, str]], config: ClusterConfig) -> list[tuple[str, str]]:
+    """The (title, text) pairs whose term counts this process holds no longer (or never did),
+    each once: what to count elsewhere before `fit_idf` reads them all."""
+    missing = {d: None for d in documents if (d[0], d[1], config) not in _TERMS}
+    return list(missing)
+
+
 def _terms(title: str, text: str, config: ClusterConfig) -> Terms:
-    # Cached: the IDF is fitted on the newest articles (3,000 by default), which are the ones
-    # clustered next. An entry holds its title and lead (<= 1,200 characters): ~20 MB in all.
-    counted = _COUNTED.pop((title, text, config), None)
-    return counted if counted is not None else count_terms(title, text, config)
+    key = (title, text, config)
+    terms = _TERMS.get(key)
+    if terms is None:
+        terms = count_terms(title, text, config)
+        remember_terms(title, text, config, terms)
+    else:
+        _TERMS.move_to_end(key)
+    return terms
 
 
 def fit_idf(documents: Iterable[tuple[str, str]], config: ClusterConfig | None = None) -> Idf:

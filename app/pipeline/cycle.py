@@ -163,7 +163,9 @@ class Crawler:
     ) -> int:
         """Match and cluster what scoring has committed until scoring is done and drained."""
         match = MatchStage(database=self.database, batch_size=batch)
-        cluster = ClusterStage(database=self.database, feed=self.feed, batch_size=batch)
+        cluster = ClusterStage(
+            database=self.database, feed=self.feed, batch_size=batch, pool=self.pool
+        )
         grouped = 0
         while True:
             finished = scoring.done()

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import signature
 from app.db import Database, is_postgres
-from app.feed.clustering import ClusterConfig, Terms, count_terms, remember_terms
+from app.feed.clustering import ClusterConfig, Terms, count_terms, remember_terms, uncounted
 from app.scoring import load_scorer
 from app.services import scoring as scoring_service
 from app.services.clustering import LEAD_CHARS
@@ -153,12 +153,16 @@ class ScoreStage:
     ) -> tuple[dict[int, ArticleScore], dict[int, bytes | None]]:
         """Scores by article id, and the signatures of the articles that need one for their
         story group (stored without a signature and without a group)."""
-        count = self.cluster is not None and self.run is not None
+        leads: dict[int, str] = {}
+        if self.cluster is not None and self.run is not None:
+            # Not those counted already (for an IDF fit that read them before their score).
+            wanted = {(a.title or "", _lead(a)): a.id for a in articles}
+            leads = {wanted[d]: d[1] for d in uncounted(wanted, self.cluster)}
         jobs: list[ScoreJob] = [
             (
                 (a.title, a.body or a.summary or "", entities),
                 a.story_group_id is None and not a.signed,
-                _lead(a) if count else None,
+                leads.get(a.id),
             )
             for a in articles
         ]

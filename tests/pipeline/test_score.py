@@ -309,6 +309,9 @@ async def test_pool_counted_terms_are_the_ones_clustering_reads(db: Database) ->
                 select(Article.title, clustering_service._lead()).order_by(Article.id)
             )
         ).all()
-    for title, lead in read:
-        key = (title or "", lead or "", config)
-        assert clustering._COUNTED.pop(key) == clustering.count_terms(*key)
+    documents = [(title or "", lead or "") for title, lead in read]
+    assert clustering.uncounted(documents, config) == []
+    for title, lead in documents:
+        assert clustering._TERMS[(title, lead, config)] == clustering.count_terms(
+            title, lead, config
+        )
