@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.crawlers.neardup import signature
+from app.crawlers.neardup import bands, remember_bands, signature
 from app.db import Database, is_postgres
 from app.feed.clustering import ClusterConfig, Terms, count_terms, remember_terms, uncounted
-from app.scoring import load_scorer
+from app.scoring import ArticleScore, load_scorer
 from app.services import scoring as scoring_service
 from app.services.clustering import LEAD_CHARS
 from app.services.entities import active_entities
@@ -42,7 +42,7 @@ from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
 
 if TYPE_CHECKING:  # the scorer (numpy, scipy) is imported where it scores
-    from app.scoring import ArticleScore, Entity, Scorer
+    from app.scoring import Entity, Scorer
     from app.scoring.scorer import Item
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,17 @@ logger = logging.getLogger(__name__)
 # The scorer's (title, text, entities); sign the text?; the lead to count clustering's terms
 # of (None: not asked).
 ScoreJob = tuple["Item", bool, str | None]
-# The score; the signature (None: not asked, or short); the term counts (None: not asked).
-Scored = tuple["ArticleScore", bytes | None, Terms | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A pool job's result."""
+
+    score: ArticleScore
+    signature: bytes | None = None  # None: not asked, or the text is too short
+    bands: list[int] | None = None  # the signature's LSH band keys
+    terms: Terms | None = None  # clustering's term counts (None: not asked)
+
 
 # Runs a batch of score jobs somewhere else (the CPU pool's processes); the default is a
 # thread of this process.
@@ -171,14 +180,15 @@ class ScoreStage:
         else:
             scorer = self.scorer if self.scorer is not None else load_scorer()
             done = await asyncio.to_thread(score_and_sign, scorer, jobs)
-        if self.cluster is not None:
-            for (item, _, lead), (_, _, terms) in zip(jobs, done, strict=True):
-                if lead is not None and terms is not None:
-                    remember_terms(item[0] or "", lead, self.cluster, terms)
-        results = {a.id: score for a, (score, _, _) in zip(articles, done, strict=True)}
+        for (item, _, lead), scored in zip(jobs, done, strict=True):
+            if self.cluster is not None and lead is not None and scored.terms is not None:
+                remember_terms(item[0] or "", lead, self.cluster, scored.terms)
+            if scored.signature is not None and scored.bands is not None:
+                remember_bands(scored.signature, scored.bands)
+        results = {a.id: scored.score for a, scored in zip(articles, done, strict=True)}
         signed = {
-            a.id: sig
-            for a, (_, sig, _), (_, sign, _) in zip(articles, done, jobs, strict=True)
+            a.id: scored.signature
+            for a, scored, (_, sign, _) in zip(articles, done, jobs, strict=True)
             if sign
         }
         return results, signed
@@ -224,11 +234,15 @@ def _signed(
 ) -> list[Scored]:
     # The story stage signs `body or summary`; the scorer's text is `body or summary or ""`,
     # and an empty text has no signature either way.
-    return [
-        (
-            score,
-            signature(item[1]) if sign else None,
-            count_terms(item[0] or "", lead, cluster) if lead is not None and cluster else None,
+    out = []
+    for score, (item, sign, lead) in zip(scores, jobs, strict=True):
+        sig = signature(item[1]) if sign else None
+        out.append(
+            Scored(
+                score,
+                sig,
+                bands(sig) if sig is not None else None,
+                count_terms(item[0] or "", lead, cluster) if lead is not None and cluster else None,
+            )
         )
-        for score, (item, sign, lead) in zip(scores, jobs, strict=True)
-    ]
+    return out

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from app.crawlers.neardup import bands, remember_bands
 from app.db import Database
 from app.feed import clustering
 from app.feed.clustering import ClusterConfig
@@ -315,3 +316,13 @@ async def test_pool_counted_terms_are_the_ones_clustering_reads(db: Database) ->
         assert clustering._TERMS[(title, lead, config)] == clustering.count_terms(
             title, lead, config
         )
+
+
+def test_pool_jobs_bring_the_signature_bands_the_story_stage_reads() -> None:
+    """A job signed in the pool returns its band keys; handed over, `bands` gives them back
+    once, and they are the keys this process computes."""
+    [scored] = score_and_sign_shipped([(("Bantuan", STORY, ()), True, None)])
+    assert scored.signature is not None and scored.bands is not None
+    remember_bands(scored.signature, [1, 2, 3])  # a marker: proves the handed-over keys are used
+    assert bands(scored.signature) == [1, 2, 3]
+    assert bands(scored.signature) == scored.bands  # used once, then computed here again
