@@ -29,12 +29,13 @@ run: $(STAMP)
 	$(BIN)/pantau serve
 
 ## Lint, check the format, type-check, then run the whole suite (the import-layer test
-## included) on SQLite and on the PostgreSQL at 127.0.0.1:5432.
+## included) on SQLite and on the PostgreSQL at 127.0.0.1:5432, one worker per core (each
+## test file in one worker: its fixtures are built once; each worker has its own databases).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 worker: $(STAMP)
 	$(BIN)/pantau worker

@@ -222,7 +222,6 @@ def crawl(
     if not once:
         fail("only --once is supported here; use 'pantau worker' for continuous crawling")
     from app.pipeline.scheduler import build_crawler
-    from app.scoring import load_scorer
     from app.services.feed_jobs import run_feed_jobs
 
     settings = get_settings()
@@ -236,7 +235,7 @@ def crawl(
             finally:
                 await crawler.aclose()
             # entity re-scans, re-match, spikes, alerts
-            await run_feed_jobs(database, config=crawler.feed, scorer=crawler.scorer or load_scorer)
+            await run_feed_jobs(database, config=crawler.feed, scorer=crawler.scorer_source())
             typer.echo(
                 f"sources: {len(summary.outcomes)} polled, {summary.count(FetchStatus.OK)} ok, "
                 f"{summary.count(FetchStatus.NOT_MODIFIED) + summary.count(FetchStatus.UNCHANGED)}"

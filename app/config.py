@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/pantau.db"
@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Items read from one feed, sitemap or listing per poll (newest first); the rest are
     # counted on the poll's attempt row. Also the most article pages one poll can queue.
     max_items_per_feed: int = Field(default=2000, ge=1, le=100_000)
+    # Articles of one source waiting for their page at most; a poll's new ones past it are
+    # scored on their summary (text_error says why), so no feed can fill the page queue.
+    max_pending_pages_per_source: int = Field(default=2000, ge=1, le=1_000_000)
     # Wall-clock limit on parsing one fetched body (feed, sitemap, listing, page) in the CPU
     # pool; past it the worker process is killed and replaced, and the source records why.
     parse_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
@@ -99,10 +102,16 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     web_cookie_secure: bool | None = None
     # The daily report: time zone, and where a scheduled report is delivered (JSON with the
-    # HTML inline and links to the PDF); unset = no scheduled delivery.
+    # HTML inline and links to the PDF) through the webhook outbox, signed with the secret;
+    # unset = no scheduled delivery. Daily at report_hour local time (the day before); weekly
+    # on report_weekday (0 = Monday) at the same hour (the seven days before).
     report_tz: str = "Asia/Jakarta"
     report_webhook_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+    report_webhook_secret: SecretStr | None = None
     report_hour: int = Field(default=7, ge=0, le=23)
+    report_weekday: int = Field(default=0, ge=0, le=6)
+    report_weekly: bool = True
+    report_lang: Literal["id", "en"] = "id"
 
     # The issue feed (see README, "Issue feed")
     cluster_threshold: float = Field(default=0.25, gt=0, lt=1)
@@ -111,6 +120,17 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Where analysts reach this API (e.g. https://pantau.example.go.id): alerts link to it.
     public_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+    # Where a watchlist's search sources search (PUT /v1/watchlists/{id}/search-sources): the
+    # services' public endpoints, or a mirror/proxy an operator runs in front of them.
+    search_google_news_url: str = Field(
+        default="https://news.google.com", max_length=500, pattern=r"^https?://\S+$"
+    )
+    search_reddit_url: str = Field(
+        default="https://www.reddit.com", max_length=500, pattern=r"^https?://\S+$"
+    )
+    search_bluesky_url: str = Field(
+        default="https://public.api.bsky.app", max_length=500, pattern=r"^https?://\S+$"
+    )
     # Fetch attempts and superseded change-log rows older than this are deleted.
     retention_days: int = Field(default=30, ge=1, le=3650)
 
@@ -123,6 +143,17 @@ class Settings(BaseSettings):
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         return normalise_database_url(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _report_secret(self) -> Settings:
+        # The receiver checks the signature: a guessable or missing secret makes it worthless.
+        secret = self.report_webhook_secret
+        if self.report_webhook_url and len(secret.get_secret_value() if secret else "") < 16:
+            raise ValueError(
+                "PANTAU_REPORT_WEBHOOK_URL needs PANTAU_REPORT_WEBHOOK_SECRET "
+                "(at least 16 characters) to sign the deliveries"
+            )
+        return self
 
     @property
     def database(self) -> str:

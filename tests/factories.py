@@ -11,6 +11,7 @@ from app.models import (
     ApiKey,
     Article,
     ArticleWatchlist,
+    Claim,
     Issue,
     IssueArticle,
     Role,
@@ -87,3 +88,21 @@ async def link(
     session.add(IssueArticle(issue_id=issue.id, article_id=article.id))
     session.add_all(ArticleWatchlist(article_id=article.id, watchlist_id=w.id) for w in watchlists)
     await session.flush()
+
+
+async def make_claim(session: AsyncSession, **overrides: Any) -> Claim:
+    n = next(_counter)
+    url = overrides.pop("url", f"https://cekfakta.example.id/{n}")
+    values: dict[str, Any] = {
+        "url": url,
+        "url_hash": url_hash(url),
+        "claim": f"Klaim {n}",
+        "verdict": "hoax",
+        "verdict_label": "HOAKS",
+        "publisher": "cekfakta.example.id",
+    }
+    values.update(overrides)
+    claim = Claim(**values)
+    session.add(claim)
+    await session.flush()
+    return claim

@@ -132,7 +132,7 @@ async def test_keys_sources_and_opml_round_trip(db: Database, tmp_path: Path) ->
     exported = pantau("sources", "export", "-o", str(tmp_path / "out.opml"), database_url=url)
     assert exported.returncode == 0, exported.stderr
     text = (tmp_path / "out.opml").read_text()
-    assert text.count("xmlUrl=") == 25 and "Berita Jakarta" in text
+    assert text.count("xmlUrl=") == 34 and "Berita Jakarta" in text
 
 
 @pytest.mark.parametrize(

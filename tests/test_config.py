@@ -42,3 +42,13 @@ def test_encoder_threads_one_per_service_process_every_core_for_one_process_work
     assert Settings().encoder_threads_for(one_process=False) == 1
     assert Settings().encoder_threads_for(one_process=True) >= 1
     assert Settings(encoder_threads=3).encoder_threads_for(one_process=True) == 3
+
+
+def test_a_report_receiver_needs_a_signing_secret_of_16_characters() -> None:
+    url = "https://hooks.example.go.id/laporan"
+    with pytest.raises(ValueError, match="PANTAU_REPORT_WEBHOOK_SECRET"):
+        Settings(report_webhook_url=url)
+    with pytest.raises(ValueError, match="at least 16"):
+        Settings(report_webhook_url=url, report_webhook_secret="pendek")
+    settings = Settings(report_webhook_url=url, report_webhook_secret="x" * 16)
+    assert "x" * 16 not in repr(settings)

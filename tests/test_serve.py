@@ -72,7 +72,7 @@ def test_first_start_serves_api_and_crawls_on_schedule(
             banner += line
         match = re.search(r"^\s+(pnt_\S+)$", banner, re.MULTILINE)
         assert match, banner
-        assert "loaded 25 starter sources" in banner
+        assert "loaded 34 starter sources" in banner
         headers = {"Authorization": f"Bearer {match.group(1)}"}
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: httpx.get(f"{base}/healthz").status_code == 200, 30, "healthz")
@@ -95,7 +95,7 @@ def test_first_start_serves_api_and_crawls_on_schedule(
         assert ready
         unhealthy = httpx.get(f"{base}/v1/sources?unhealthy=true&limit=100", headers=headers)
         reasons = [s["last_error"] for s in unhealthy.json()["items"]]
-        assert len(reasons) == 25 and all(reasons)  # offline starter feeds fail politely
+        assert len(reasons) == 34 and all(reasons)  # offline starter sources fail politely
     finally:
         process.send_signal(signal.SIGINT)
         try:

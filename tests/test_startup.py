@@ -38,6 +38,7 @@ UNUSED = (
     "trafilatura",
     "feedparser",
     "pebble",
+    "fpdf",
 )
 
 PROBE = f"""

@@ -129,6 +129,10 @@ def extract_page(
         url=url,
         include_comments=False,  # readers' comments, not the article
         include_tables=True,  # tables in articles are text (lists of suspects, budgets, scores)
+        # Leaves out more of what surrounds the article (teasers, captions of other stories,
+        # cookie and share lines): main-text F1 on the 49 public pages of bench/extraction.py
+        # 0.923 -> 0.942 (trafilatura's defaults 0.923), no change on the Indonesian farm pages.
+        favor_precision=True,
         with_metadata=True,
         deduplicate=False,
     )

@@ -10,7 +10,7 @@ the outlet is the publisher and an article the outlet's own feed brought is the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote_plus, urlsplit
@@ -32,20 +32,52 @@ from app.crawlers.urls import host_of
 GOOGLE_NEWS_HOSTS = frozenset({"news.google.com"})
 
 
-def google_news_search_url(terms: str) -> str:
+GOOGLE_NEWS = "https://news.google.com"
+REDDIT = "https://www.reddit.com"
+BLUESKY = "https://public.api.bsky.app"
+
+
+def google_news_search_url(terms: str, *, base: str = GOOGLE_NEWS) -> str:
     """The Indonesian-edition Google News RSS search for `terms`."""
-    return f"https://news.google.com/rss/search?q={quote_plus(terms)}&hl=id&gl=ID&ceid=ID:id"
+    return f"{base.rstrip('/')}/rss/search?q={quote_plus(terms)}&hl=id&gl=ID&ceid=ID:id"
 
 
-def reddit_search_url(terms: str) -> str:
-    return f"https://www.reddit.com/search.rss?q={quote_plus(terms)}&sort=new"
+def reddit_search_url(terms: str, *, base: str = REDDIT) -> str:
+    return f"{base.rstrip('/')}/search.rss?q={quote_plus(terms)}&sort=new"
 
 
-def bluesky_search_url(terms: str) -> str:
+def bluesky_search_url(terms: str, *, base: str = BLUESKY) -> str:
     return (
-        "https://public.api.bsky.app/xrpc/app.bsky.feed.searchPosts"
+        f"{base.rstrip('/')}/xrpc/app.bsky.feed.searchPosts"
         f"?q={quote_plus(terms)}&sort=latest&limit=50"
     )
+
+
+# A watchlist's search platforms: the source kind that reads each, and its search URL.
+SEARCH_PLATFORMS: dict[str, tuple[str, Callable[..., str]]] = {
+    "google_news": ("news_search", google_news_search_url),
+    "reddit": ("reddit", reddit_search_url),
+    "bluesky": ("bluesky", bluesky_search_url),
+}
+MAX_TERMS_CHARS = 400  # search engines cut longer queries anyway
+
+
+def search_query(names: Sequence[str]) -> str:
+    """One search query for an entity's name and aliases: `"Kota Batu" OR Bumiaji` (phrases
+    quoted; Google News, Reddit and Bluesky's Lucene-style search all read OR), cut at a
+    whole name to `MAX_TERMS_CHARS`."""
+    parts: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        clean = " ".join(name.replace('"', " ").split())
+        if not clean or clean.casefold() in seen:
+            continue
+        part = f'"{clean}"' if " " in clean else clean
+        if parts and len(" OR ".join([*parts, part])) > MAX_TERMS_CHARS:
+            break
+        parts.append(part[:MAX_TERMS_CHARS])
+        seen.add(clean.casefold())
+    return " OR ".join(parts)
 
 
 def _strip_publisher(title: str, publisher: str | None) -> str:

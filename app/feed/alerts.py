@@ -4,7 +4,8 @@ Delivery itself (HTTP, the delivery log) belongs to the wiring step; everything 
 function of its arguments, so a retried job recomputes exactly the same key, body and signature.
 
 * Rules: severity at or above N (optionally for one watchlist), a spike on watchlist W, a new
-  issue touching watchlist W. :func:`evaluate` turns events into :class:`Trigger` s.
+  issue touching watchlist W, a debunked claim repeated by N documents since its debunk (for
+  watchlist W, or any). :func:`evaluate` turns events into :class:`Trigger` s.
 * Cooldown: one (rule, subject, reason) alerts at most once per cooldown; the subject is the
   issue or the watchlist, the reason the rule's own reason ("severity>=70", "spike:volume").
 * Payloads: a generic JSON document and a Slack-compatible one (``text`` plus Block Kit
@@ -63,7 +64,17 @@ class NewIssueOnWatchlist:
     since: datetime | None = None
 
 
-Rule: TypeAlias = SeverityAbove | SpikeOnWatchlist | NewIssueOnWatchlist
+@dataclass(frozen=True, slots=True)
+class HoaxSpread:
+    """Alert when ``threshold`` articles and posts repeat a debunked claim after its debunk
+    (only those the watchlist matched, when it is given)."""
+
+    rule_id: int
+    threshold: int
+    watchlist_id: int | None = None
+
+
+Rule: TypeAlias = SeverityAbove | SpikeOnWatchlist | NewIssueOnWatchlist | HoaxSpread
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +100,20 @@ class SpikeEvent:
     at: datetime
 
 
-Event: TypeAlias = IssueEvent | SpikeEvent
+@dataclass(frozen=True, slots=True)
+class ClaimSpreadEvent:
+    """A debunked claim that documents repeat again: how many, and how many per watchlist."""
+
+    claim_id: int
+    claim: str
+    verdict_label: str
+    documents: int
+    by_watchlist: Mapping[int, int]
+    at: datetime
+    since: datetime  # the start of the counted spread: the debunk, or the window's start
+
+
+Event: TypeAlias = IssueEvent | SpikeEvent | ClaimSpreadEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +133,32 @@ class Trigger:
         return (self.rule_id, self.subject, self.reason)
 
 
+def _spreads(rule: Rule, event: ClaimSpreadEvent) -> Trigger | None:
+    if not isinstance(rule, HoaxSpread):
+        return None
+    if rule.watchlist_id is None:
+        documents = event.documents
+    else:
+        documents = event.by_watchlist.get(rule.watchlist_id, 0)
+    if documents < rule.threshold:
+        return None
+    message = (
+        f"Debunked claim ({event.verdict_label}) spreading again: {documents} articles and "
+        f"posts repeat '{event.claim}'"
+    )
+    return Trigger(
+        rule.rule_id,
+        f"claim:{event.claim_id}",
+        f"hoax>={rule.threshold}",
+        message,
+        event.at,
+        event.since,
+    )
+
+
 def _fires(rule: Rule, event: Event, window: timedelta) -> Trigger | None:
+    if isinstance(event, ClaimSpreadEvent):
+        return _spreads(rule, event)
     if isinstance(event, IssueEvent):
         subject = f"issue:{event.issue_id}"
         touches = isinstance(rule, SeverityAbove | NewIssueOnWatchlist) and (
@@ -250,9 +299,12 @@ class AlertContext:
     severity_breakdown: Mapping[str, Any] | None = None
     watchlists: tuple[str, ...] = ()
     articles: tuple[AlertArticle, ...] = ()
+    debunk: Mapping[str, Any] | None = None  # a hoax alert's claim: text, verdict, debunk URL
 
     def as_dict(self) -> dict[str, Any]:
+        extra = {"debunk": dict(self.debunk)} if self.debunk is not None else {}
         return {
+            **extra,
             "title": self.title,
             "link": self.link,
             "severity": self.severity,
@@ -303,6 +355,8 @@ def _context_blocks(context: AlertContext) -> list[dict[str, Any]]:
         facts.append(f"Severity *{context.severity:.0f}*" + (f" ({parts})" if parts else ""))
     if context.watchlists:
         facts.append("Watchlists: " + ", ".join(context.watchlists))
+    if context.debunk:
+        facts.append(f"<{context.debunk['url']}|Debunk: {context.debunk['verdict_label']}>")
     if context.link:
         facts.append(f"<{context.link}|Open in Pantau>")
     lines = [f"• <{a.url}|{a.title}> · {a.outlet}" for a in context.articles]

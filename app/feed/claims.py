@@ -6,11 +6,12 @@ Two steps, so the encoder runs only where it can matter:
    (`textsearch.stem_word`: "pelacak", "melacak" -> "lacak"), looked up in the document's. A
    claim is a candidate when the document shares at least `min_shared` of its stems, or
    one stem and an encoder similarity above `loose_cosine` (a paraphrase with new words).
-2. Rerank: the e5 similarity of the document and the claim (`scoring.encoder.Encoder`, passage
-   embeddings, L2-normalised), rescaled from the band e5 gives related Indonesian text
-   (`COS_FLOOR` .. `COS_CEIL`) to 0..1, mixed with the share of the claim's stems the document
-   holds. The mix is needed: e5-small alone rates a same-topic headline that does not make the
-   claim as close as a slangy paraphrase that does (bench/claims_bench.py measures both).
+2. Rerank: the e5 similarity of the document (or of its headline alone, whichever is closer)
+   and the claim (`scoring.encoder.Encoder`, passage embeddings, L2-normalised), rescaled
+   from the band e5 gives related Indonesian text (`COS_FLOOR` .. `COS_CEIL`) to 0..1, mixed
+   with the share of the claim's stems the document holds. The mix is needed: e5-small
+   alone rates a same-topic headline that does not make the claim as close as a slangy
+   paraphrase that does (bench/claims_bench.py measures both).
 
 A match is a score at or above `threshold`; `bench/claims_bench.py` reports precision and
 recall on hand-labelled pairs (tests/feed/claim_pairs.jsonl, how they were made is in its
@@ -101,11 +102,16 @@ def rerank(
     claim_vectors: np.ndarray,
     document_vectors: np.ndarray,
     config: MatchConfig,
+    headline_vectors: np.ndarray | None = None,
 ) -> list[Match]:
-    """The candidate pairs that match, scored (vectors L2-normalised, rows by index)."""
+    """The candidate pairs that match, scored (vectors L2-normalised, rows by index). With
+    `headline_vectors` (a zero row where a document has none) the closer of a document's text
+    and its headline counts: a headline making the claim matches whatever lead follows it."""
     out = []
     for i, j, shared, share in pairs:
         cosine = float(claim_vectors[i] @ document_vectors[j])
+        if headline_vectors is not None:
+            cosine = max(cosine, float(claim_vectors[i] @ headline_vectors[j]))
         if shared < config.min_shared and cosine < config.loose_cosine:
             continue
         value = score(cosine, share, config)

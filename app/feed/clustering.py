@@ -6,8 +6,14 @@ An article joins an open issue when
 * its TF-IDF vector (headline counted ``title_weight`` times, plus the first ``lead_words``
   content words of the text) has cosine similarity with the issue's centroid of at least
   ``threshold``, where shared entities add ``entity_bonus`` each (at most ``entity_bonus_cap``)
-  once the cosine alone reaches ``entity_min_cosine``; and
+  once the cosine alone reaches ``entity_min_cosine``, and a headline bonus (below) is added; and
 * it was published within ``window`` of the issue's first or last article.
+
+The headline bonus: outlets that tell one story write different leads (each its own quotes and
+background) but close headlines, and the headline is what an analyst reads to call two articles
+one story. Each issue keeps a second centroid of its members' headlines alone (``headline_terms``
+heaviest terms); an article whose headline has cosine ``h`` with it gains
+``headline_bonus * (h - headline_min)`` when ``h`` exceeds ``headline_min``.
 
 Otherwise it opens a new issue. Assignment is online: :class:`Clusterer` holds the open issues
 (restored from :class:`IssueState` snapshots, which is what the database stores) and places one
@@ -56,6 +62,9 @@ class ClusterConfig:
     ``threshold`` 0.25 was chosen on the hand-labelled check set (bench/HISTORY.md, "Issue
     clustering"): 0.30 keeps precision at 0.98 but splits events (recall 0.62); 0.20 lifts
     recall to 0.84 but grows the law-revision issue to ~200 articles of a whole week.
+    The headline bonus (0.4 above a headline cosine of 0.3, once the full cosine reaches 0.1)
+    was chosen the same way (bench/HISTORY.md, "Headline bonus"): recall 0.69 -> 0.81 at the
+    same precision; a floor of 0.2 or 0.1 lifted recall further but merged distinct stories.
     """
 
     window: timedelta = timedelta(hours=72)
@@ -66,6 +75,10 @@ class ClusterConfig:
     title_weight: int = 3
     lead_words: int = 40
     centroid_terms: int = 60
+    headline_bonus: float = 0.4
+    headline_min: float = 0.3
+    headline_terms: int = 30
+    headline_min_cosine: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +155,16 @@ def _terms(title: str, text: str, config: ClusterConfig) -> Terms:
     return terms
 
 
+@lru_cache(maxsize=4096)
+def _headline_counts(title: str) -> tuple[tuple[str, int], ...]:
+    return tuple(Counter(content_tokens(title)).items())
+
+
+def headline_vector(title: str, idf: Idf) -> Vector:
+    """Unit TF-IDF vector of the headline alone (the headline bonus compares these)."""
+    return vectorize(dict(_headline_counts(title)), idf)
+
+
 def fit_idf(documents: Iterable[tuple[str, str]], config: ClusterConfig | None = None) -> Idf:
     """Fit an :class:`Idf` on (title, text) pairs, counting the terms clustering looks at."""
     config = config or ClusterConfig()
@@ -179,6 +202,7 @@ class IssueState:
     entities: frozenset[str] = frozenset()
     outlets: frozenset[str] = frozenset()
     watchlists: frozenset[int] = frozenset()
+    headlines: tuple[tuple[str, float], ...] = ()  # summed member headline vectors, heaviest first
 
     def top_terms(self, k: int = 10) -> tuple[str, ...]:
         """The ``k`` heaviest centroid terms."""
@@ -207,9 +231,12 @@ class _Open:
     entities: set[str] = field(default_factory=set)
     outlets: set[str] = field(default_factory=set)
     watchlists: set[int] = field(default_factory=set)
+    headlines: Vector = field(default_factory=dict)
+    headline_norm: float = 1.0
 
     def snapshot(self) -> IssueState:
         ordered = tuple(sorted(self.centroid.items(), key=lambda kv: (-kv[1], kv[0])))
+        heads = tuple(sorted(self.headlines.items(), key=lambda kv: (-kv[1], kv[0])))
         return IssueState(
             self.key,
             ordered,
@@ -220,6 +247,7 @@ class _Open:
             frozenset(self.entities),
             frozenset(self.outlets),
             frozenset(self.watchlists),
+            heads,
         )
 
 
@@ -256,6 +284,7 @@ class Clusterer:
                 set(state.entities),
                 set(state.outlets),
                 set(state.watchlists),
+                dict(state.headlines),
             )
             self._reindex(issue, {})
 
@@ -297,21 +326,22 @@ class Clusterer:
         """Place one article: its story group's issue, else the most similar open issue, else
         a new issue keyed by the article id."""
         vec = vectorize(item_terms(item.title, item.text, self.config), self.idf)
+        head = headline_vector(item.title, self.idf)
         group_key = self._groups.get(item.story_group_id) if item.story_group_id else None
         if group_key is not None:
-            self._join(self._open[group_key], item, vec)
+            self._join(self._open[group_key], item, vec, head)
             return Assignment(item.id, group_key, "story-group", 1.0)
-        best = self._best(item, vec)
+        best = self._best(item, vec, head)
         if best is not None:
             key, score = best
-            self._join(self._open[key], item, vec)
+            self._join(self._open[key], item, vec, head)
             return Assignment(item.id, key, "similar", score)
         issue = _Open(item.id, {}, 0.0, 0, item.published_at, item.published_at)
         self._open[item.id] = issue
-        self._join(issue, item, vec)
+        self._join(issue, item, vec, head)
         return Assignment(item.id, item.id, "new", 0.0)
 
-    def _best(self, item: ClusterItem, vec: Vector) -> tuple[str, float] | None:
+    def _best(self, item: ClusterItem, vec: Vector, head: Vector) -> tuple[str, float] | None:
         dots: dict[str, float] = {}
         dot_of = dots.get
         postings = self._postings
@@ -325,12 +355,15 @@ class Clusterer:
         # The window test "first_seen - window <= published_at <= last_seen + window", with
         # the item's bounds computed once (datetime arithmetic is exact).
         earliest, latest = item.published_at - cfg.window, item.published_at + cfg.window
-        cap, threshold = cfg.entity_bonus_cap, cfg.threshold
+        threshold, floor = cfg.threshold, cfg.headline_min_cosine
+        cap = cfg.entity_bonus_cap
+        head_cap = cap + cfg.headline_bonus * max(0.0, 1.0 - cfg.headline_min)
         best: tuple[float, str] | None = None
         for key, dot in dots.items():
             issue = self._open[key]
             cosine = dot / issue.norm
-            if cosine + cap < threshold:  # not even the largest entity bonus would lift it
+            # Skip what not even the largest bonuses could lift (headline: only past its floor).
+            if cosine + (head_cap if cosine >= floor else cap) < threshold:
                 continue
             if not (issue.first_seen <= latest and earliest <= issue.last_seen):
                 continue
@@ -338,18 +371,27 @@ class Clusterer:
             if cosine >= cfg.entity_min_cosine and item.entities:
                 shared = len(item.entities & issue.entities)
                 score += min(cfg.entity_bonus_cap, cfg.entity_bonus * shared)
+            if cosine >= floor and issue.headlines:
+                heads = issue.headlines
+                similar = sum(w * heads.get(t, 0.0) for t, w in head.items()) / issue.headline_norm
+                if similar > cfg.headline_min:
+                    score += cfg.headline_bonus * (similar - cfg.headline_min)
             if score >= threshold and (
                 best is None or score > best[0] or (score == best[0] and key < best[1])
             ):
                 best = (score, key)
         return None if best is None else (best[1], best[0])
 
-    def _join(self, issue: _Open, item: ClusterItem, vec: Vector) -> None:
+    def _join(self, issue: _Open, item: ClusterItem, vec: Vector, head: Vector) -> None:
         before = issue.centroid
         summed = dict(before)
         for term, weight in vec.items():
             summed[term] = summed.get(term, 0.0) + weight
         issue.centroid = _top(summed, self.config.centroid_terms)
+        heads = dict(issue.headlines)
+        for term, weight in head.items():
+            heads[term] = heads.get(term, 0.0) + weight
+        issue.headlines = _top(heads, self.config.headline_terms)
         issue.count += 1
         issue.first_seen = min(issue.first_seen, item.published_at)
         issue.last_seen = max(issue.last_seen, item.published_at)
@@ -363,6 +405,7 @@ class Clusterer:
     def _reindex(self, issue: _Open, before: Mapping[str, float]) -> None:
         self._open[issue.key] = issue
         issue.norm = math.sqrt(sum(w * w for w in issue.centroid.values())) or 1.0
+        issue.headline_norm = math.sqrt(sum(w * w for w in issue.headlines.values())) or 1.0
         for term in before.keys() - issue.centroid.keys():
             del self._postings[term][issue.key]
         for term, weight in issue.centroid.items():

@@ -21,6 +21,7 @@ from app.models.spike_event import SpikeEvent
 from app.models.story_group import StoryBand, StoryGroup
 from app.models.tombstone import Tombstone
 from app.models.watchlist import Watchlist
+from app.models.watchlist_search import WatchlistSearchSource
 from app.models.web_session import WebSession
 from app.models.webhook import Webhook
 from app.models.webhook_delivery import DeliveryStatus, WebhookDelivery
@@ -62,6 +63,7 @@ __all__ = [
     "Tombstone",
     "WatchedEntity",
     "Watchlist",
+    "WatchlistSearchSource",
     "WebSession",
     "Webhook",
     "WebhookDelivery",

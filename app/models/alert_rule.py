@@ -1,5 +1,5 @@
 """An alert rule: when to alert (severity above N, spike on a watchlist, new issue on a
-watchlist) and which webhook receives it."""
+watchlist, a debunked claim spreading again) and which webhook receives it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class AlertRule(Base, TimestampMixin):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))  # severity_above | spike | new_issue
+    kind: Mapped[str] = mapped_column(String(16))  # severity_above spike new_issue hoax_spread
     threshold: Mapped[float | None] = mapped_column(Float)
     watchlist_id: Mapped[int | None] = mapped_column(
         ForeignKey("watchlists.id", ondelete="CASCADE"), index=True

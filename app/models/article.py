@@ -130,6 +130,9 @@ class Article(Base, TimestampMixin):
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     targets: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     scored_at: Mapped[datetime | None]
+    # Set (with scored_at, and no label) when scoring this article failed or ran past its time
+    # limit alone: it left the score queue unscored, and this says why (pipeline/score.py).
+    score_error: Mapped[str | None] = mapped_column(Text)
     matched_at: Mapped[datetime | None]  # the watchlist match stage ran (services/watchlists)
     grouped_at: Mapped[datetime | None]
     claims_checked_at: Mapped[datetime | None]  # the claim-match stage ran (services/claims)

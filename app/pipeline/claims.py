@@ -116,10 +116,18 @@ class ClaimStage:
         await self._embed_claims(claims)
         claim_vectors = np.vstack([from_blob(c.embedding or b"") for c in claims])
         wanted = sorted({j for _, j, _, _ in pairs})
-        encoded = await embed([documents[j].text for j in wanted])
-        document_vectors = np.zeros((len(documents), claim_vectors.shape[1]), dtype=np.float32)
-        document_vectors[wanted] = encoded
+        titled = [j for j in wanted if documents[j].headline]
+        # One encoder call for texts and headlines: fewer, fuller batches.
+        encoded = await embed(
+            [documents[j].text for j in wanted] + [documents[j].headline for j in titled]
+        )
+        width = claim_vectors.shape[1]
+        document_vectors = np.zeros((len(documents), width), dtype=np.float32)
+        document_vectors[wanted] = encoded[: len(wanted)]
+        headline_vectors = np.zeros((len(documents), width), dtype=np.float32)
+        if titled:
+            headline_vectors[titled] = encoded[len(wanted) :]
         return [
             (claims[m.claim_index].id, documents[m.document_index].id, m.score, m.lexical)
-            for m in rerank(pairs, claim_vectors, document_vectors, self.config)
+            for m in rerank(pairs, claim_vectors, document_vectors, self.config, headline_vectors)
         ]

@@ -40,7 +40,9 @@ from app.db import Database
 from app.models import FetchStatus, SourceKind
 from app.services import articles as article_service
 from app.services import claims as claim_service
+from app.services import pages as page_service
 from app.services import sources as source_service
+from app.services.pages import PAGE_QUEUE_FULL
 from app.services.sources import ClaimedSource, Poll, PollFailure
 
 logger = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class CrawlStage:
     clock: Callable[[], datetime]
     sitemap_max_children: int = 5
     max_items: int = MAX_ITEMS
+    max_pending_pages: int = default("max_pending_pages_per_source")
     parse_time_limit: float | None = default("parse_timeout_seconds")
     max_resolve: int = 30  # search-result links followed to their publisher per poll
 
@@ -267,6 +270,11 @@ class CrawlStage:
                 new_ids = await claim_service.insert_claims(session, rows=feed.claims)
             else:
                 new_ids = await article_service.insert_rows(session, source_id=source.id, rows=rows)
+                over = await page_service.cap_pending_pages(
+                    session, source_id=source.id, new_ids=new_ids, limit=self.max_pending_pages
+                )
+                if over:
+                    feed.skip(f"pages not queued: {PAGE_QUEUE_FULL}", over)
         elapsed = (now - source.last_fetched_at).total_seconds() if source.last_fetched_at else None
         interval = success_interval(
             self.policy,

@@ -27,7 +27,12 @@ from app.pipeline.cluster import ClusterStage
 from app.pipeline.crawl import CrawlStage, SourceOutcome, worker_name
 from app.pipeline.match import MatchStage
 from app.pipeline.page import PageStage
-from app.pipeline.score import JobRunner, ScoreStage, score_and_sign_shipped
+from app.pipeline.score import (
+    SCORE_SECONDS_PER_ARTICLE,
+    JobRunner,
+    ScoreStage,
+    score_and_sign_shipped,
+)
 from app.pipeline.story import StoryStage
 from app.scoring import load_scorer
 from app.services.feed_config import FeedConfig
@@ -81,6 +86,7 @@ class Crawler:
     page_max_host_wait: float = default("page_max_host_wait_seconds")
     sitemap_max_children: int = 5
     max_items_per_feed: int = default("max_items_per_feed")
+    max_pending_pages: int = default("max_pending_pages_per_source")  # per source
     parse_time_limit: float = default("parse_timeout_seconds")
     feed: FeedConfig = field(default_factory=FeedConfig)  # matching, clustering, severity
 
@@ -96,6 +102,7 @@ class Crawler:
             clock=self.clock,
             sitemap_max_children=self.sitemap_max_children,
             max_items=self.max_items_per_feed,
+            max_pending_pages=self.max_pending_pages,
             parse_time_limit=self.parse_time_limit,
         )
 
@@ -184,7 +191,16 @@ class Crawler:
         model (the shipped one); otherwise score in a thread of this process."""
         if self.pool.workers < 2 or (self.scorer is not None and self.scorer is not load_scorer()):
             return None
-        return self.pool.spread(partial(score_and_sign_shipped, cluster=self.feed.cluster))
+        base = self.parse_time_limit  # a worker's first batch loads the model within it
+        return self.pool.spread(
+            partial(score_and_sign_shipped, cluster=self.feed.cluster),
+            time_limit=lambda n: base + SCORE_SECONDS_PER_ARTICLE * n,
+        )
+
+    def scorer_source(self) -> Scorer | Callable[[], Scorer]:
+        """This crawler's scorer, or the function that loads the shipped one when first needed
+        (for the feed jobs' entity re-scans)."""
+        return self.scorer if self.scorer is not None else load_scorer
 
     async def aclose(self) -> None:
         """Release the HTTP client and stop the CPU pool's worker processes.

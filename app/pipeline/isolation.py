@@ -6,7 +6,8 @@ stage's `skip` (marked done for that stage, without its result) and logged with 
 exception, and the queue goes on. Without this, one poison row (an impossible date stored
 before the parsers bounded them, say) failed the same batch in every cycle and every article
 queued behind it waited forever. A database error (locked, connection lost) is not the
-article's fault: alone it is raised, never a reason to set an article aside.
+article's fault: alone it is raised, never a reason to set an article aside; a row the
+database refuses (a value out of range, a constraint) is (`article_fault`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
@@ -24,6 +25,15 @@ logger = logging.getLogger(__name__)
 
 Batch = Callable[[AsyncSession, int], Awaitable[int]]  # (session, limit) -> articles done
 Skip = Callable[[AsyncSession], Awaitable[int | None]]  # sets the next article aside: its id
+
+
+def article_fault(exc: BaseException) -> bool:
+    """Whether `exc`, raised while working one article, can be that article's fault: anything
+    but the database's own trouble (locked, gone), except a row it refused (a value out of its
+    range, a constraint)."""
+    return isinstance(exc, Exception) and (
+        not isinstance(exc, DBAPIError) or isinstance(exc, DataError | IntegrityError)
+    )
 
 
 @dataclass(slots=True)
@@ -59,9 +69,9 @@ class IsolatedQueue:
             try:
                 async with self.database.writer.begin() as session:
                     one = await self.run(session, 1)
-            except DBAPIError:
-                raise  # the database's trouble (locked, gone), not this article's: never set aside
             except Exception as exc:
+                if not article_fault(exc):
+                    raise  # the database's trouble (locked, gone): never a reason to set aside
                 async with self.database.writer.begin() as session:
                     article_id = await self.skip(session)
                 self.skipped += 1

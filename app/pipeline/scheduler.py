@@ -24,7 +24,8 @@ from app.db import Database, upsert
 from app.feed.clustering import ClusterConfig
 from app.models import Heartbeat, utcnow
 from app.pipeline.cycle import Crawler
-from app.scoring import load_scorer, use_encoder_threads
+from app.report.schedule import schedule_from
+from app.scoring import use_encoder_threads
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
 
@@ -62,6 +63,7 @@ def build_feed_config(settings: Settings) -> FeedConfig:
         allow_private_networks=settings.allow_private_networks,
         retention_days=settings.retention_days,
         public_url=settings.public_url.rstrip("/") if settings.public_url else None,
+        report=schedule_from(settings),
     )
 
 
@@ -72,6 +74,7 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
     return Crawler(
         database=database,
         fetcher=build_fetcher(settings),
+        scorer=None,  # the shipped model, loaded where it scores (the pool's forkserver)
         pool=shared_pool(settings.cpu_workers, setup=partial(use_encoder_threads, threads)),
         policy=PollPolicy(
             min_seconds=settings.poll_min_seconds, max_seconds=settings.poll_max_seconds
@@ -80,6 +83,7 @@ def build_crawler(settings: Settings, database: Database) -> Crawler:
         batch_size=settings.crawl_batch_size,
         page_max_host_wait=settings.page_max_host_wait_seconds,
         max_items_per_feed=settings.max_items_per_feed,
+        max_pending_pages=settings.max_pending_pages_per_source,
         parse_time_limit=settings.parse_timeout_seconds,
         feed=build_feed_config(settings),
     )
@@ -105,7 +109,7 @@ async def run_scheduler(crawler: Crawler, *, tick_seconds: float, stop: asyncio.
                 crawler.database,
                 config=crawler.feed,
                 clock=crawler.clock,
-                scorer=crawler.scorer or load_scorer,
+                scorer=crawler.scorer_source(),
             )
             if feed.queued or feed.delivered or feed.spikes:
                 logger.info(

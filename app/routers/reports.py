@@ -10,8 +10,12 @@ from starlette.responses import Response
 
 from app.config import Settings
 from app.db import SessionDep
+from app.models import utcnow
 from app.report import render_html, render_pdf
+from app.report.schedule import schedule_from
 from app.routers.deps import ERROR_RESPONSES
+from app.schemas.report import ReportScheduleRead
+from app.services import report_jobs
 from app.services import reports as service
 from app.services.timewindow import zone
 
@@ -72,3 +76,15 @@ async def weekly(
 ) -> Response:
     """The daily report's sections over the seven local days ending with `date`."""
     return await _report(request, session, date, format, lang, weekly=True)
+
+
+@router.get("/schedule", summary="When the reports are delivered, and how the last ones went")
+async def schedule(request: Request, session: SessionDep) -> ReportScheduleRead:
+    """The scheduled delivery (`PANTAU_REPORT_WEBHOOK_URL`: daily at `PANTAU_REPORT_HOUR`, weekly
+    on `PANTAU_REPORT_WEEKDAY`), the next report of each kind and the latest deliveries with
+    their attempts."""
+    settings: Settings = request.app.state.settings
+    view = await report_jobs.schedule_view(
+        session, schedule=schedule_from(settings), tz=settings.report_tz, now=utcnow()
+    )
+    return ReportScheduleRead.model_validate(view)

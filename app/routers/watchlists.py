@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.db import SessionDep
 from app.models import RematchJob, Watchlist
@@ -16,6 +16,9 @@ from app.schemas.watchlist import (
     QueryTestHit,
     QueryTestResult,
     RematchRead,
+    SearchSourceList,
+    SearchSourceRead,
+    SearchSourcesUpdate,
     TermHitRead,
     WatchlistCreate,
     WatchlistList,
@@ -23,6 +26,7 @@ from app.schemas.watchlist import (
     WatchlistUpdate,
     WatchlistWithJob,
 )
+from app.services import search_sources
 from app.services import watchlists as service
 
 router = APIRouter(
@@ -168,3 +172,61 @@ async def delete_watchlist(watchlist_id: PathId, session: SessionDep) -> Respons
 async def get_rematch(watchlist_id: PathId, session: SessionDep) -> RematchRead:
     """The newest re-match job of the watchlist: state, total, done, matched."""
     return RematchRead.model_validate(await service.latest_job(session, watchlist_id=watchlist_id))
+
+
+def _searches(rows: list[search_sources.SearchSource]) -> SearchSourceList:
+    return SearchSourceList(
+        items=[
+            SearchSourceRead(
+                source_id=r.source.id,
+                platform=r.platform,
+                terms=r.terms,
+                kind=r.source.kind,
+                url=r.source.url,
+                name=r.source.name,
+                enabled=r.source.enabled,
+                last_status=r.source.last_status,
+                last_error=r.source.last_error,
+                failing_since=r.source.failing_since,
+                last_success_at=r.source.last_success_at,
+                next_check_at=r.source.next_check_at,
+            )
+            for r in rows
+        ]
+    )
+
+
+@router.put(
+    "/{watchlist_id}/search-sources",
+    dependencies=[Analyst],
+    summary="Set the search sources of a watchlist",
+    responses={422: {"description": "No active entities to search for and no `terms`"}},
+)
+async def set_search_sources(
+    watchlist_id: PathId, body: SearchSourcesUpdate, session: SessionDep, request: Request
+) -> SearchSourceList:
+    """Search beyond the registered outlets: one source per platform and watched entity
+    (Google News search in Indonesian, Reddit search, Bluesky post search), crawled like any
+    source (same schedule, politeness and address guard). News results are stored under the
+    publisher's own URL, so an article its outlet's feed also brings is one article. Sources
+    no longer wanted are disabled; calling it again after an entity change refreshes them."""
+    settings = request.app.state.settings
+    bases = search_sources.SearchBases(
+        google_news=settings.search_google_news_url,
+        reddit=settings.search_reddit_url,
+        bluesky=settings.search_bluesky_url,
+    )
+    rows = await search_sources.set_search_sources(
+        session,
+        watchlist_id=watchlist_id,
+        platforms=body.platforms,
+        terms=body.terms,
+        bases=bases,
+    )
+    return _searches(rows)
+
+
+@router.get("/{watchlist_id}/search-sources", summary="The search sources of a watchlist")
+async def list_search_sources(watchlist_id: PathId, session: SessionDep) -> SearchSourceList:
+    """The watchlist's search sources with their health, by platform and query."""
+    return _searches(await search_sources.list_search_sources(session, watchlist_id=watchlist_id))

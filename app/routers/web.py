@@ -101,7 +101,7 @@ PAGES = {
     "/entities": ("entities", "entities"),
     "/sources": ("sources", "sources"),
     "/alerts": ("alerts", "alerts"),
-    "/keys": ("keys", "keys"),
+    "/keys": ("keys", "api_keys"),
     "/charts": ("charts", "charts"),
     "/responses": ("responses", "responses"),
     "/reports": ("reports", "report"),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.schemas.common import DbId
 from app.schemas.issue import IssueRead
 
-RuleKind = Literal["severity_above", "spike", "new_issue"]
+RuleKind = Literal["severity_above", "spike", "new_issue", "hoax_spread"]
 SpikeKind = Literal["volume", "negative_share"]
 SPIKE_KINDS: tuple[SpikeKind, ...] = ("volume", "negative_share")
 
@@ -27,6 +27,13 @@ class AlertRuleCreate(BaseModel):
                     "spike_kinds": ["negative_share"],
                     "webhook_id": 1,
                 },
+                {
+                    "name": "Hoaks banjir menyebar lagi",
+                    "kind": "hoax_spread",
+                    "threshold": 3,
+                    "watchlist_id": 2,
+                    "webhook_id": 1,
+                },
             ]
         }
     )
@@ -34,9 +41,16 @@ class AlertRuleCreate(BaseModel):
     name: str = Field(default="", max_length=200)
     kind: RuleKind = Field(
         description="severity_above (needs threshold; watchlist_id optional), spike (needs "
-        "watchlist_id), new_issue (needs watchlist_id)."
+        "watchlist_id), new_issue (needs watchlist_id), hoax_spread (needs threshold: how many "
+        "articles and posts repeating a debunked claim since its debunk, within 7 days, alert; "
+        "with a watchlist_id only those the watchlist matched count)."
     )
-    threshold: float | None = Field(default=None, ge=0, le=100)
+    threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="severity_above: the severity (0..100); hoax_spread: the documents (1+).",
+    )
     watchlist_id: DbId | None = None
     spike_kinds: list[SpikeKind] = Field(default_factory=lambda: list(SPIKE_KINDS))
     webhook_id: DbId

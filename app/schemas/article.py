@@ -53,6 +53,16 @@ class ArticleDetail(ArticleRead):
     body: str | None
     explanation: dict[str, Any] | None
     targets: list[dict[str, Any]] | None
+    text_error: str | None = Field(
+        default=None,
+        description="Why the full text is not from the article's page (its summary is used).",
+        examples=["page not fetched: the source's page queue is full (2000 pages waiting)"],
+    )
+    score_error: str | None = Field(
+        default=None,
+        description="Why the article could not be scored (it was set aside, label null).",
+        examples=["scoring took longer than 30 s; its worker was stopped"],
+    )
 
 
 class ArticlePage(BaseModel):

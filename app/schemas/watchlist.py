@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -128,3 +129,80 @@ class QueryTestResult(BaseModel):
     scanned: int
     matched: int = Field(description="Hits among the scanned articles.")
     items: list[QueryTestHit]
+
+
+SearchPlatform = Literal["google_news", "reddit", "bluesky"]
+SEARCH_PLATFORMS: tuple[SearchPlatform, ...] = ("google_news", "reddit", "bluesky")
+
+
+class SearchSourcesUpdate(BaseModel):
+    """The search sources a watchlist should have: one per platform and watched entity."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"platforms": ["google_news", "reddit", "bluesky"]},
+                {"platforms": ["google_news"], "terms": ["banjir Kota Batu", "BPBD Batu"]},
+                {"platforms": []},
+            ]
+        }
+    )
+
+    platforms: list[SearchPlatform] = Field(
+        default_factory=lambda: list(SEARCH_PLATFORMS),
+        max_length=3,
+        description="google_news (Google News RSS search, Indonesian edition: the publishers' "
+        "articles), reddit (search RSS: posts), bluesky (public post search: posts). An empty "
+        "list removes the watchlist's search sources.",
+    )
+    terms: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="What to search, one source per term and platform. Default: each active "
+        'watched entity of the watchlist, its name and aliases OR\'ed (`"Kota Batu" OR Bumiaji`).',
+    )
+
+
+class SearchSourceRead(BaseModel):
+    source_id: int
+    platform: str
+    terms: str = Field(description="The search query the source sends.")
+    kind: str = Field(description="news_search (articles), reddit or bluesky (posts).")
+    url: str
+    name: str
+    enabled: bool
+    last_status: str | None
+    last_error: str | None
+    failing_since: datetime | None
+    last_success_at: datetime | None
+    next_check_at: datetime
+
+
+class SearchSourceList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "source_id": 41,
+                            "platform": "google_news",
+                            "terms": '"Kota Batu" OR Bumiaji',
+                            "kind": "news_search",
+                            "url": "https://news.google.com/rss/search?ceid=ID%3Aid&gl=ID&hl=id"
+                            "&q=%22Kota+Batu%22+OR+Bumiaji",
+                            "name": 'Google News: "Kota Batu" OR Bumiaji',
+                            "enabled": True,
+                            "last_status": "ok",
+                            "last_error": None,
+                            "failing_since": None,
+                            "last_success_at": "2026-12-12T02:15:00Z",
+                            "next_check_at": "2026-12-12T02:30:00Z",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    items: list[SearchSourceRead]

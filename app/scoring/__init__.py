@@ -51,14 +51,16 @@ def __getattr__(name: str) -> object:
 
 
 def load_scorer(path: Path | None = None) -> Scorer:
-    """The scorer for an artefact (directory or stem); the shipped one is loaded once."""
+    """The scorer for an artefact (directory or stem) with the informal model of the same
+    directory, if it has one; the shipped one is loaded once."""
     if path is None:
         return _default_scorer()
     from app.scoring.artifact import load_artifact
+    from app.scoring.informal import load_informal
     from app.scoring.scorer import Scorer
 
     models, tone, version, _ = load_artifact(path)
-    return Scorer(models, version, tone)
+    return Scorer(models, version, tone, load_informal(path if path.is_dir() else path.parent))
 
 
 def use_encoder_threads(threads: int) -> None:
@@ -73,7 +75,8 @@ def use_encoder_threads(threads: int) -> None:
 @lru_cache(maxsize=1)
 def _default_scorer() -> Scorer:
     from app.scoring.artifact import load_artifact
+    from app.scoring.informal import load_informal
     from app.scoring.scorer import Scorer
 
     models, tone, version, _ = load_artifact(None)
-    return Scorer(models, version, tone)
+    return Scorer(models, version, tone, load_informal(None))

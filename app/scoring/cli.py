@@ -92,6 +92,23 @@ def train_tone_command(
     typer.echo(version)
 
 
+@score_app.command("train-informal")
+def train_informal_command(
+    data_dir: Annotated[
+        Path, typer.Option(help="Labelled sentiment data (smsa/, nusax-senti/).")
+    ] = DEFAULT_DATA_DIR,
+    out: Annotated[Path | None, typer.Option(help="Artefact directory or stem.")] = None,
+) -> None:
+    """Train the informal model (social posts) into its own artefact; the news artefact is
+    left alone."""
+    from app.scoring.informal_train import run_informal_training
+
+    logging.basicConfig(level=logging.INFO)
+    with _steps() as progress:
+        version = run_informal_training(data_dir=data_dir, out=out, progress=progress)
+    typer.echo(version)
+
+
 @score_app.command("distil")
 def distil_command(
     data_dir: Annotated[

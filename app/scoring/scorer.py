@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from app.scoring.explain import top_terms
+from app.scoring.informal import InformalModel, informal_tokens, reads_informal
 from app.scoring.language import decide, tokens_and_votes
 from app.scoring.model import CLASSES, LinearModel
 from app.scoring.result import ArticleScore, Entity, Label, Language, TargetScore
@@ -26,6 +27,11 @@ LEAD_SENTENCES = 3
 ID_WINDOW = 8
 # A sentence is routed away from the article's language only on clear evidence.
 SENTENCE_SWITCH_MARGIN = 4.0
+# What is read of an article: scoring time grows with the text (about 11 µs a character at
+# worst, for a text of one-letter sentences), and a stored body can be a 10 MB feed summary
+# or page. A news article is far shorter; the headline and lead, which weigh most, come first.
+MAX_TITLE_CHARS = 1_000
+MAX_TEXT_CHARS = 100_000
 
 
 @dataclass
@@ -36,11 +42,14 @@ class _Doc:
     sent_lang: list[Language]
     toks: list[list[str]]
     entities: Sequence[Entity]
+    informal: bool = False  # read by the informal model (``informal.py``)
 
 
 def _prepare(title: str | None, text: str, entities: Sequence[Entity]) -> _Doc:
-    title_n = normalise(title) if title else ""
-    sentences = ([title_n] if title_n else []) + split_sentences(normalise(text))
+    # Cut before normalising (its cost) and after (NFKC can make one character eighteen).
+    title_n = normalise(title[:MAX_TITLE_CHARS])[:MAX_TITLE_CHARS] if title else ""
+    body = normalise(text[:MAX_TEXT_CHARS])[:MAX_TEXT_CHARS]
+    sentences = ([title_n] if title_n else []) + split_sentences(body)
     toks: list[list[str]] = []
     votes: list[tuple[float, float]] = []
     for sentence in sentences:
@@ -66,14 +75,26 @@ class Scorer:
     from it, and an article that names a watched entity takes its label from them: negative
     when it is bad for any of them, else positive when good for any, else neutral (its
     negativity is the highest of theirs). That is the question the feed answers for a team.
+
+    With an informal model (``informal.py``), posts and informal texts of unknown kind take
+    their label from it, and their watched entities its reading of the sentences naming them
+    (not the tone model's: it learnt from news and reads slang as neutral). The model version
+    then names both artefacts, so a new release of either makes every stored score stale.
     """
 
     def __init__(
-        self, models: dict[str, LinearModel], model_version: str, tone: ToneModel | None = None
+        self,
+        models: dict[str, LinearModel],
+        model_version: str,
+        tone: ToneModel | None = None,
+        informal: InformalModel | None = None,
     ) -> None:
         self.models = models
         self.model_version = model_version
+        if informal is not None:
+            self.model_version = f"{model_version};{informal.version}"
         self.tone = tone
+        self.informal = informal
         self.prior = np.asarray(models["id"].meta.get("prior", [0.3, 0.4, 0.3]), dtype=float)
 
     def score(
@@ -81,13 +102,28 @@ class Scorer:
     ) -> ArticleScore:
         return self.score_many([(title, text, entities)])[0]
 
-    def score_many(self, items: Sequence[Item], *, explain: bool = True) -> list[ArticleScore]:
+    def score_many(
+        self,
+        items: Sequence[Item],
+        *,
+        explain: bool = True,
+        kinds: Sequence[str | None] | None = None,
+    ) -> list[ArticleScore]:
         """Score a batch; one sparse matrix per model keeps the per-article overhead small.
 
         ``explain=False`` (the JSON-lines path) skips the term and sentence explanation, and
-        with it the per-sentence probabilities of sentences that name no entity.
+        with it the per-sentence probabilities of sentences that name no entity. ``kinds``
+        are the documents' kinds (``article``, ``post``; None: unknown), which route posts
+        to the informal model.
         """
         docs = [_prepare(title, text, entities) for title, text, entities in items]
+        if self.informal is not None:
+            for doc, (title, text, _), kind in zip(
+                docs, items, kinds or [None] * len(items), strict=True
+            ):
+                if reads_informal(kind, title, text):
+                    doc.informal = True
+                    doc.language = "id"
         found = [[find_mentions(e, d.sentences) for e in d.entities] for d in docs]
         needed = None
         if not explain:
@@ -97,6 +133,7 @@ class Scorer:
             needed -= {(i, m.sentence) for i, j in toned for m in found[i][j]}
         sent_proba = self._sentence_proba(docs, needed)
         doc_proba, bags = self._doc_proba(docs)
+        informal = self._informal_proba(docs)
         pushes: dict[tuple[int, int], list[dict[str, Any]]] = {}
         targets = self._targets(docs, found, sent_proba, toned, pushes if explain else None)
         out: list[ArticleScore] = []
@@ -107,6 +144,9 @@ class Scorer:
             own = [(targets[i][j], pushes.get((i, j), [])) for (k, j) in toned if k == i]
             if own:
                 out.append(self._from_targets(doc, own, explain))
+                continue
+            if doc.informal:
+                out.append(self._informal_score(doc, informal[i], targets[i], explain))
                 continue
             if explain:
                 negs = sent_proba[i][:, 0] if len(doc.sentences) else np.zeros(0)
@@ -131,15 +171,55 @@ class Scorer:
             )
         return out
 
+    def _informal_proba(self, docs: list[_Doc]) -> dict[int, np.ndarray]:
+        """The informal model's probabilities of the informal documents, by index: the
+        whole text (title and sentences) read as one, as it was trained."""
+        idx = [i for i, d in enumerate(docs) if d.informal]
+        if self.informal is None or not idx:
+            return {}
+        proba = self.informal.proba([" ".join(docs[i].sentences) for i in idx])
+        return dict(zip(idx, proba, strict=True))
+
+    def _informal_score(
+        self, doc: _Doc, proba: np.ndarray, targets: tuple[TargetScore, ...], explain: bool
+    ) -> ArticleScore:
+        """An informal document's score, explained by the informal model's terms and the
+        sentences it reads as most negative."""
+        if self.informal is None:
+            raise ValueError("an informal document needs the informal model")
+        best = int(np.argmax(proba))
+        explanation: dict[str, Any] = {"terms": [], "sentences": [], "basis": "informal"}
+        if explain and doc.sentences:
+            model = self.informal.model
+            toks = informal_tokens(" ".join(doc.sentences))
+            counts = model.featurizer.counts([toks])
+            counts.sort_indices()
+            explanation["terms"] = top_terms(model, counts, model.transform(counts), 0, [toks])
+            negs = self.informal.proba(doc.sentences)[:, 0]
+            order = np.argsort(-negs, kind="stable")[:3]
+            explanation["sentences"] = [
+                {"text": doc.sentences[j], "negativity": round(float(negs[j]), 4)} for j in order
+            ]
+        return ArticleScore(
+            label=LABELS[best],
+            negativity=round(float(proba[0]), 4),
+            confidence=round(float(proba[best]), 4),
+            language=doc.language,
+            model_version=self.model_version,
+            explanation=explanation,
+            targets=targets,
+        )
+
     def _toned(self, docs: list[_Doc], found: list[list[list[Mention]]]) -> list[tuple[int, int]]:
         """(article, entity) index pairs the tone model answers: Indonesian articles, named
-        entities."""
+        entities (not informal documents: the tone model learnt from news and reads slang
+        as neutral; the informal model reads their mentions)."""
         if self.tone is None:
             return []
         return [
             (i, j)
             for i, doc in enumerate(docs)
-            if doc.language == "id"
+            if doc.language == "id" and not doc.informal
             for j, mentions in enumerate(found[i])
             if mentions
         ]
@@ -212,11 +292,11 @@ class Scorer:
     ) -> tuple[np.ndarray, list[tuple[sp.csr_matrix, sp.csr_matrix, int] | None]]:
         """Article probabilities from the weighted bag of all its sentences (under the
         article's language model); also, per article, (bag counts, bag TF-IDF, row) for the
-        explanation."""
+        explanation. Informal documents are left out (zeros, no bag)."""
         proba = np.zeros((len(docs), len(CLASSES)))
         bags: list[tuple[sp.csr_matrix, sp.csr_matrix, int] | None] = [None] * len(docs)
         for lang in ("id", "en"):
-            idx = [i for i, d in enumerate(docs) if d.language == lang]
+            idx = [i for i, d in enumerate(docs) if d.language == lang and not d.informal]
             if not idx:
                 continue
             rows: list[list[str]] = []
@@ -321,12 +401,20 @@ class Scorer:
         self, docs: list[_Doc], mentions: list[tuple[int, Mention]], sent_proba: list[np.ndarray]
     ) -> np.ndarray:
         """Per mention: English uses the target-aware model; Indonesian mixes the sentence
-        with the window of words around the name."""
+        with the window of words around the name; an informal document's mentions take the
+        informal model's reading of their sentence."""
         out = np.zeros((len(mentions), len(CLASSES)))
         if not mentions:
             return out
+        informal = [k for k, (i, _) in enumerate(mentions) if docs[i].informal]
+        if informal and self.informal is not None:
+            out[informal] = self.informal.proba(
+                [docs[mentions[k][0]].sentences[mentions[k][1].sentence] for k in informal]
+            )
         spans = [token_span(docs[i].sentences[m.sentence], m.start, m.end) for i, m in mentions]
-        lang = [docs[i].sent_lang[m.sentence] for i, m in mentions]
+        lang = [
+            "informal" if docs[i].informal else docs[i].sent_lang[m.sentence] for i, m in mentions
+        ]
         en_rows = [k for k, lg in enumerate(lang) if lg == "en"]
         id_rows = [k for k, lg in enumerate(lang) if lg == "id"]
         if en_rows:

@@ -1,6 +1,7 @@
 """The JSON-lines scoring contract behind ``pantau score`` (stdin -> stdout, input order).
 
-In:  {"id": ..., "text": "...", "title": optional, "targets": optional ["name", ...]}
+In:  {"id": ..., "text": "...", "title": optional, "targets": optional ["name", ...],
+      "kind": optional "post" or "article" (a post is read by the informal model)}
 Out: {"id": ..., "label": ..., "negativity": ..., "language": ...,
       "targets": [{"name": ..., "label": ..., "negativity": ...}]}
 A bad line (invalid JSON, no text) yields {"id": <id or null>, "error": "reason"} instead.
@@ -27,8 +28,12 @@ class BadLineError(ValueError):
         self.item_id = item_id
 
 
-def parse_line(line: str) -> tuple[Any, str | None, str, tuple[Entity, ...]]:
-    """(id, title, text, entities) of one input line; raises BadLineError with the reason."""
+Parsed = tuple[Any, str | None, str, tuple[Entity, ...], str | None]
+
+
+def parse_line(line: str) -> Parsed:
+    """(id, title, text, entities, kind) of one input line; raises BadLineError with the
+    reason."""
     try:
         obj = json.loads(line)
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -42,7 +47,10 @@ def parse_line(line: str) -> tuple[Any, str | None, str, tuple[Entity, ...]]:
     title = obj.get("title")
     if title is not None and not isinstance(title, str):
         raise BadLineError("title must be a string", item_id)
-    return item_id, title, text, _entities(obj.get("targets"), item_id)
+    kind = obj.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        raise BadLineError("kind must be a string", item_id)
+    return item_id, title, text, _entities(obj.get("targets"), item_id), kind
 
 
 def _entities(raw: Any, item_id: Any) -> tuple[Entity, ...]:
@@ -66,14 +74,20 @@ def _entities(raw: Any, item_id: Any) -> tuple[Entity, ...]:
 
 def score_lines(lines: Iterable[str], scorer: Scorer) -> Iterator[dict[str, Any]]:
     """Output objects for a batch of input lines, in order."""
-    parsed: list[tuple[Any, str | None, str, tuple[Entity, ...]] | BadLineError] = []
+    parsed: list[Parsed | BadLineError] = []
     for line in lines:
         try:
             parsed.append(parse_line(line))
         except BadLineError as exc:
             parsed.append(exc)
     good = [p for p in parsed if not isinstance(p, BadLineError)]
-    scores = iter(scorer.score_many([(t, x, e) for _, t, x, e in good], explain=False))
+    scores = iter(
+        scorer.score_many(
+            [(t, x, e) for _, t, x, e, _ in good],
+            explain=False,
+            kinds=[k for *_, k in good],
+        )
+    )
     for item in parsed:
         if isinstance(item, BadLineError):
             yield {"id": _jsonable_id(item.item_id), "error": str(item)}

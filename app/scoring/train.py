@@ -39,7 +39,8 @@ def no_progress(step: str, done: int, total: int) -> None:
 class TrainConfig:
     seed: int = 13
     folds: int = 5
-    # Classifier per model: "svc:C" (linear SVM) or "lr:C" / "lr-balanced:C" (logistic).
+    # Classifier per model: "svc:C" / "svc-balanced:C" (linear SVM) or "lr:C" /
+    # "lr-balanced:C" (logistic).
     clf_id: str = "svc:0.5"
     clf_en: str = "lr:10"
     clf_target: str = "lr-balanced:10"
@@ -134,8 +135,9 @@ def fit_linear(
 
 def _classifier(spec: str, seed: int) -> LogisticRegression | LinearSVC:
     kind, _, c = spec.partition(":")
-    if kind == "svc":
-        return LinearSVC(C=float(c), random_state=seed, max_iter=5000)
+    if kind in ("svc", "svc-balanced"):
+        weight = "balanced" if kind == "svc-balanced" else None
+        return LinearSVC(C=float(c), random_state=seed, max_iter=5000, class_weight=weight)
     weight = "balanced" if kind == "lr-balanced" else None
     return LogisticRegression(C=float(c), max_iter=1000, tol=1e-3, class_weight=weight)
 

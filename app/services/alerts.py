@@ -1,8 +1,9 @@
 """Alert rules (CRUD) and their evaluation into the webhook outbox (app/feed/alerts.py).
 
 Each scheduler tick turns recent facts into events: issues changed in the lookback window
-(severity rules), issues created in it (new-issue rules) and watchlist spikes detected in it
-(spike rules). ``evaluate`` pairs them with the active rules, the per-rule cooldown drops what
+(severity rules), issues created in it (new-issue rules), watchlist spikes detected in it
+(spike rules) and debunked claims matched in it, their documents counted over `HOAX_WINDOW`
+(hoax rules). ``evaluate`` pairs them with the active rules, the per-rule cooldown drops what
 already alerted (counted from the outbox itself: the newest delivery per rule, subject and
 reason), and each remaining trigger becomes one ``webhook_deliveries`` row, inserted with ON
 CONFLICT DO NOTHING on its idempotency key. Every payload lists the sources that were failing
@@ -11,6 +12,7 @@ during the alert's window, from the sources' health and their fetch attempts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.crawlers.factcheck import DEBUNKED
 from app.db import insert_or_ignore
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.feed import alerts as pure
@@ -27,6 +30,8 @@ from app.models import (
     AlertRule,
     Article,
     ArticleWatchlist,
+    Claim,
+    ClaimMatch,
     FetchAttempt,
     FetchStatus,
     Issue,
@@ -39,11 +44,14 @@ from app.models import (
     WebhookDelivery,
     utcnow,
 )
+from app.services import webhooks as webhook_service
 from app.services.feed_config import FeedConfig
 
-KINDS = ("severity_above", "spike", "new_issue")
+KINDS = ("severity_above", "spike", "new_issue", "hoax_spread")
 SPIKE_KINDS = ("volume", "negative_share")
 LOOKBACK = timedelta(days=1)
+# A hoax rule counts the documents repeating a claim since its debunk, at most this far back.
+HOAX_WINDOW = timedelta(days=7)
 QUIET = (IssueStatus.DISMISSED.value, IssueStatus.RESOLVED.value)
 
 
@@ -64,13 +72,19 @@ async def _check(session: AsyncSession, rule: AlertRule) -> None:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
     if rule.kind == "severity_above" and rule.threshold is None:
         raise InvalidInput("a severity_above rule needs a threshold (0..100)")
+    if rule.kind == "hoax_spread" and (rule.threshold is None or rule.threshold < 1):
+        raise InvalidInput(
+            "a hoax_spread rule needs a threshold: how many articles and posts (1 or more) "
+            "repeating a debunked claim alert"
+        )
     if rule.kind in ("spike", "new_issue") and rule.watchlist_id is None:
         raise InvalidInput(f"a {rule.kind} rule needs a watchlist_id")
     if any(k not in SPIKE_KINDS for k in rule.spike_kinds or ()):
         raise InvalidInput(f"spike_kinds may hold {', '.join(SPIKE_KINDS)}")
     if rule.watchlist_id is not None and await session.get(Watchlist, rule.watchlist_id) is None:
         raise InvalidInput(f"watchlist {rule.watchlist_id} does not exist")
-    if await session.get(Webhook, rule.webhook_id) is None:
+    webhook = await session.get(Webhook, rule.webhook_id)
+    if webhook is None or webhook.format == webhook_service.REPORT_FORMAT:
         raise InvalidInput(f"webhook {rule.webhook_id} does not exist")
 
 
@@ -157,6 +171,8 @@ def _pure_rule(rule: AlertRule) -> pure.Rule:
         return pure.SpikeOnWatchlist(
             rule.id, int(rule.watchlist_id or 0), frozenset(rule.spike_kinds or SPIKE_KINDS)
         )
+    if rule.kind == "hoax_spread":
+        return pure.HoaxSpread(rule.id, math.ceil(rule.threshold or 1), rule.watchlist_id)
     # A new rule does not alert on the issues that were already there.
     return pure.NewIssueOnWatchlist(rule.id, int(rule.watchlist_id or 0), since=rule.created_at)
 
@@ -214,6 +230,8 @@ async def _events(
         events.append(pure.IssueEvent(**common, at=now))  # type: ignore[arg-type]
         if issue.created_at >= since:
             events.append(pure.IssueEvent(**common, at=issue.created_at, is_new=True))  # type: ignore[arg-type]
+    if any(r.kind == "hoax_spread" for r in rules):
+        events += await _claim_events(session, now=now)
     if not any(r.kind == "spike" for r in rules):
         return events
     names = {
@@ -240,6 +258,46 @@ async def _events(
             )
         )
     return events
+
+
+async def _claim_events(session: AsyncSession, *, now: datetime) -> list[pure.ClaimSpreadEvent]:
+    """Debunked claims some document was newly found repeating (in the lookback), with the
+    documents published since the debunk (within `HOAX_WINDOW`), per watchlist too."""
+    start = now - HOAX_WINDOW
+    fresh = select(ClaimMatch.claim_id).where(ClaimMatch.matched_at >= now - LOOKBACK)
+    rows = await session.execute(
+        select(Claim, Article.id, ArticleWatchlist.watchlist_id)
+        .join(ClaimMatch, ClaimMatch.claim_id == Claim.id)
+        .join(Article, Article.id == ClaimMatch.article_id)
+        .outerjoin(ArticleWatchlist, ArticleWatchlist.article_id == Article.id)
+        .where(
+            Claim.id.in_(fresh),
+            Claim.verdict.in_(sorted(DEBUNKED)),
+            Article.deleted_at.is_(None),
+            Article.published_at >= Claim.published_at,  # again: after the debunk
+            Article.published_at >= start,
+        )
+    )
+    claims: dict[int, Claim] = {}
+    documents: dict[int, set[int]] = {}
+    by_watchlist: dict[int, dict[int, set[int]]] = {}
+    for claim, article_id, watchlist_id in rows:
+        claims[claim.id] = claim
+        documents.setdefault(claim.id, set()).add(article_id)
+        if watchlist_id is not None:
+            by_watchlist.setdefault(claim.id, {}).setdefault(watchlist_id, set()).add(article_id)
+    return [
+        pure.ClaimSpreadEvent(
+            claim_id=claim.id,
+            claim=claim.claim,
+            verdict_label=claim.verdict_label,
+            documents=len(documents[claim.id]),
+            by_watchlist={w: len(a) for w, a in by_watchlist.get(claim.id, {}).items()},
+            at=now,
+            since=max(claim.published_at, start),
+        )
+        for claim in sorted(claims.values(), key=lambda c: c.id)
+    ]
 
 
 async def _last_sent(
@@ -371,6 +429,8 @@ async def _context(
     kind, _, raw_id = trigger.subject.partition(":")
     subject_id = int(raw_id) if raw_id.isdigit() else 0
     names = {int(i): str(n) for i, n in await session.execute(select(Watchlist.id, Watchlist.name))}
+    if kind == "claim":
+        return await _claim_context(session, trigger, rule, config, subject_id, names)
     if kind == "issue":
         issue = await session.get(Issue, subject_id)
         if issue is None:
@@ -410,3 +470,51 @@ async def _context(
         articles=await _top_articles(session, recent, limit=config.alert_articles),
     )
     return context, await _feeding_sources(session, [subject_id])
+
+
+async def _claim_context(
+    session: AsyncSession,
+    trigger: pure.Trigger,
+    rule: AlertRule,
+    config: FeedConfig,
+    claim_id: int,
+    names: dict[int, str],
+) -> tuple[pure.AlertContext | None, set[str]]:
+    """A hoax alert's context: the claim and its debunk, the documents repeating it since (the
+    rule's watchlist's only, when it has one), and the sources they came from."""
+    claim = await session.get(Claim, claim_id)
+    if claim is None:
+        return None, set()
+    repeating = select(ClaimMatch.article_id).where(ClaimMatch.claim_id == claim_id)
+    if rule.watchlist_id is not None:
+        repeating = repeating.where(
+            ClaimMatch.article_id.in_(
+                select(ArticleWatchlist.article_id).where(
+                    ArticleWatchlist.watchlist_id == rule.watchlist_id
+                )
+            )
+        )
+    where = Article.id.in_(repeating) & (Article.published_at >= trigger.window_start)
+    feeding = set(
+        (
+            await session.scalars(
+                select(Source.url).where(Source.id.in_(select(Article.source_id).where(where)))
+            )
+        ).all()
+    )
+    context = pure.AlertContext(
+        title=claim.claim,
+        link=f"{config.public_url}/v1/claims/{claim.id}" if config.public_url else None,
+        watchlists=tuple(names[w] for w in [rule.watchlist_id] if w is not None and w in names),
+        articles=await _top_articles(session, where, limit=config.alert_articles),
+        debunk={
+            "claim_id": claim.id,
+            "claim": claim.claim,
+            "verdict": claim.verdict,
+            "verdict_label": claim.verdict_label,
+            "url": claim.url,
+            "publisher": claim.publisher,
+            "published_at": claim.published_at.isoformat(),
+        },
+    )
+    return context, feeding

@@ -29,6 +29,7 @@ from app.feed.clustering import (
     IssueState,
     Terms,
     fit_idf,
+    headline_vector,
     item_terms,
     remember_terms,
     uncounted,
@@ -375,13 +376,19 @@ async def rebuild_states(
     out = {}
     for issue_id, items in members.items():
         centroid: dict[str, float] = {}
+        headlines: dict[str, float] = {}
         for item in items:
             for term, weight in vectorize(
                 item_terms(item.title, item.text, config.cluster), idf
             ).items():
                 centroid[term] = centroid.get(term, 0.0) + weight
+            for term, weight in headline_vector(item.title, idf).items():
+                headlines[term] = headlines.get(term, 0.0) + weight
         top = sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[
             : config.cluster.centroid_terms
+        ]
+        heads = sorted(headlines.items(), key=lambda kv: (-kv[1], kv[0]))[
+            : config.cluster.headline_terms
         ]
         out[issue_id] = IssueState(
             key=f"i{issue_id}",
@@ -393,6 +400,7 @@ async def rebuild_states(
             entities=frozenset().union(*(i.entities for i in items)),
             outlets=frozenset(i.outlet for i in items),
             watchlists=frozenset().union(*(i.watchlists for i in items)),
+            headlines=tuple(heads),
         )
     return out
 

@@ -36,7 +36,7 @@ def _mentions(targets: list[dict[str, Any]] | None, name: str) -> int:
 
 
 async def entity_job_batch(
-    session: AsyncSession, *, job_id: int, scorer: Scorer, config: FeedConfig
+    session: AsyncSession, *, job_id: int, scorer: Scorer | Callable[[], Scorer], config: FeedConfig
 ) -> bool:
     """One committed step of a re-scan; False once the job has nothing left to do."""
     query = skip_locked(
@@ -72,8 +72,13 @@ async def entity_job_batch(
         before = {
             a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles
         }
+        from app.scoring.scorer import Scorer  # numpy and the model, only when a job scores
+
         await score_articles(
-            session, articles, scorer=scorer, entities=await active_entities(session)
+            session,
+            articles,
+            scorer=scorer if isinstance(scorer, Scorer) else scorer(),
+            entities=await active_entities(session),
         )
         now = {a.id: (a.label, a.negativity, _mentions(a.targets, entity.name)) for a in articles}
         await session.flush()

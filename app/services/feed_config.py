@@ -11,6 +11,7 @@ from datetime import timedelta
 from app.feed.alerts import RetryPolicy
 from app.feed.clustering import ClusterConfig
 from app.feed.severity import SeverityConfig
+from app.report.schedule import ReportSchedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +33,4 @@ class FeedConfig:
     retention_days: int = 30  # see app.services.retention
     public_url: str | None = None  # alert links: {public_url}/v1/issues/{id}
     alert_articles: int = 3  # top articles in an alert
+    report: ReportSchedule | None = None  # scheduled report delivery (app.services.report_jobs)

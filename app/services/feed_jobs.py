@@ -1,7 +1,7 @@
 """The issue feed's scheduled work, run once per scheduler tick after the crawl pipeline:
-entity re-scans, re-match jobs, spike detection, alert evaluation, webhook delivery,
-retention. Each step owns its transactions; a failing step is logged and the others still
-run."""
+entity re-scans, re-match jobs, spike detection, alert evaluation, scheduled reports, webhook
+delivery, retention. Each step owns its transactions; a failing step is logged and the others
+still run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.db import Database
 from app.models import utcnow
-from app.services import alerts, entity_jobs, retention, spikes, watchlists, webhooks
+from app.services import alerts, entity_jobs, report_jobs, retention, spikes, watchlists, webhooks
 from app.services.feed_config import FeedConfig
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ class FeedTick:
     entity_steps: int = 0
     spikes: int = 0
     queued: int = 0
+    reports: int = 0
     delivered: int = 0
     pruned: int = 0
 
@@ -61,6 +62,13 @@ async def run_feed_jobs(
             tick.queued = await alerts.evaluate_alerts(session, now=now, config=config)
     except Exception:
         logger.exception("spike detection or alert evaluation failed")
+    if config.report is not None:
+        try:
+            tick.reports = await report_jobs.queue_due_reports(
+                database, schedule=config.report, now=now, public_url=config.public_url
+            )
+        except Exception:  # the job boundary
+            logger.exception("scheduled report failed")
     try:
         tick.delivered = await webhooks.deliver_due(database, now=now, config=config)
     except Exception:

@@ -45,6 +45,7 @@ def state_to_json(state: IssueState) -> dict[str, Any]:
         "entities": sorted(state.entities),
         "outlets": sorted(state.outlets),
         "watchlists": sorted(state.watchlists),
+        "headlines": [[t, round(w, 6)] for t, w in state.headlines],
     }
 
 
@@ -69,6 +70,9 @@ def snapshot_state(
         entities=frozenset(str(e) for e in data.get("entities", [])),
         outlets=frozenset(str(o) for o in data.get("outlets", [])),
         watchlists=frozenset(int(w) for w in data.get("watchlists", [])),
+        # Snapshots stored before the headline bonus have none: such an issue gains no bonus
+        # until its next member joins (or a merge/split rebuilds it).
+        headlines=tuple((str(t), float(w)) for t, w in data.get("headlines", [])),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,49 @@ from app.services.dedup import tombstoned
 
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=10)
+PAGE_QUEUE_FULL = "the source's page queue is full"
+
+
+async def cap_pending_pages(
+    session: AsyncSession, *, source_id: int, new_ids: Sequence[int], limit: int
+) -> int:
+    """Keep at most `limit` of the source's articles waiting for their page: those of
+    `new_ids` past it, last stored first, are not queued (text_state failed, scored on their
+    summary, `text_error` says why). Returns how many were not queued.
+
+    A feed naming 100,000 new links a poll (or a few thousand every poll, on a host that
+    answers slowly) would otherwise grow the queue without end, ahead of every other source.
+    """
+    if not new_ids:
+        return 0
+    waiting = await session.scalar(
+        select(func.count())
+        .select_from(Article)
+        .where(Article.source_id == source_id, Article.text_state == TextState.PENDING)
+    )
+    excess = int(waiting or 0) - limit
+    if excess <= 0:
+        return 0
+    over = list(
+        (
+            await session.scalars(
+                select(Article.id)
+                .where(Article.id.in_(list(new_ids)), Article.text_state == TextState.PENDING)
+                .order_by(Article.id.desc())
+                .limit(excess)
+            )
+        ).all()
+    )
+    if over:
+        await session.execute(
+            update(Article)
+            .where(Article.id.in_(over))
+            .values(
+                text_state=TextState.FAILED,
+                text_error=f"page not fetched: {PAGE_QUEUE_FULL} ({limit} pages waiting)",
+            )
+        )
+    return len(over)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
@@ -57,6 +58,7 @@ _WRITE_SCORE = (
         explanation=bindparam("b_explanation", type_=_ARTICLES.c.explanation.type),
         targets=bindparam("b_targets", type_=_ARTICLES.c.targets.type),
         scored_at=bindparam("b_now", type_=_ARTICLES.c.scored_at.type),
+        score_error=None,
     )
 )
 # The same, with the watchlist match done in the same transaction: one write of the row.
@@ -133,6 +135,7 @@ class Unscored:
     outlet: str | None
     story_group_id: int | None
     signed: bool  # a MinHash signature is stored
+    kind: str  # article or post (the informal model reads posts)
 
 
 async def claim_unscored_columns(
@@ -148,6 +151,7 @@ async def claim_unscored_columns(
         Article.outlet,
         Article.story_group_id,
         Article.minhash.is_not(None),
+        Article.kind,
         limit=limit,
         after_id=after_id,
         session=session,
@@ -164,7 +168,8 @@ async def compute_scores(
     """Score loaded articles in one batch in a thread, which keeps the event loop (and the
     API) responsive meanwhile."""
     batch: list[Item] = [(a.title, a.body or a.summary or "", entities) for a in articles]
-    return await asyncio.to_thread(scorer.score_many, batch)
+    kinds = [a.kind for a in articles]
+    return await asyncio.to_thread(partial(scorer.score_many, kinds=kinds), batch)
 
 
 async def apply_scores(
@@ -268,6 +273,28 @@ async def store_results(
     return len(live)
 
 
+async def set_aside_unscored(session: AsyncSession, *, reasons: Mapping[int, str]) -> None:
+    """Take articles that could not be scored out of the score queue, with no label and the
+    reason (`score_error`); an article scored or deleted meanwhile is left alone. They go on
+    to the match, story and cluster stages like any scored article."""
+    if not reasons:
+        return
+    now = utcnow()
+    await session.execute(
+        update(_ARTICLES)
+        .where(
+            _ARTICLES.c.id == bindparam("b_id"),
+            _ARTICLES.c.scored_at.is_(None),
+            _ARTICLES.c.deleted_at.is_(None),
+        )
+        .values(
+            score_error=bindparam("b_reason", type_=_ARTICLES.c.score_error.type),
+            scored_at=bindparam("b_now", type_=_ARTICLES.c.scored_at.type),
+        ),
+        [{"b_id": i, "b_reason": reason[:1000], "b_now": now} for i, reason in reasons.items()],
+    )
+
+
 async def score_articles(
     session: AsyncSession,
     articles: Sequence[Article],
@@ -292,5 +319,6 @@ def store_score(article: Article, result: ArticleScore, override: LabelOverride 
     article.model_version = result.model_version
     article.explanation = result.explanation
     article.targets = result.to_dict()["targets"]
+    article.score_error = None
     if override is not None:
         apply_override(article, override)

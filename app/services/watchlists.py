@@ -27,11 +27,13 @@ from app.models import (
     Source,
     WatchedEntity,
     Watchlist,
+    WatchlistSearchSource,
     utcnow,
 )
 from app.scoring import Entity
 from app.services.feed_config import FeedConfig
 from app.services.issue_metrics import recompute_issues
+from app.services.search_sources import disable_unlinked
 
 MAX_TEST_SCAN = 5000
 _COMPILED: dict[tuple[int, datetime, str], Query] = {}
@@ -250,12 +252,24 @@ async def update_watchlist(
 
 
 async def delete_watchlist(session: AsyncSession, *, watchlist_id: int) -> None:
+    """Delete the watchlist; its search sources no other watchlist uses are disabled."""
     watchlist = await get_watchlist(session, watchlist_id=watchlist_id)
     await session.execute(
         delete(ArticleWatchlist).where(ArticleWatchlist.watchlist_id == watchlist_id)
     )
+    searches = list(
+        await session.scalars(
+            select(WatchlistSearchSource.source_id).where(
+                WatchlistSearchSource.watchlist_id == watchlist_id
+            )
+        )
+    )
+    await session.execute(
+        delete(WatchlistSearchSource).where(WatchlistSearchSource.watchlist_id == watchlist_id)
+    )
     await session.delete(watchlist)
     await session.flush()
+    await disable_unlinked(session, source_ids=searches)
 
 
 async def latest_job(session: AsyncSession, *, watchlist_id: int) -> RematchJob:

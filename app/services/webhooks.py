@@ -42,6 +42,9 @@ if TYPE_CHECKING:  # httpx is imported when a delivery is due (`build_client`)
 
 logger = logging.getLogger(__name__)
 FORMATS = ("generic", "slack")
+# The scheduled report's receiver (app.services.report_jobs): a row the settings own, so it is
+# neither listed nor editable here, and no alert rule may point at it.
+REPORT_FORMAT = "report"
 USER_AGENT = "PantauWebhook/1 (+https://pantau.id/bot)"
 
 
@@ -119,13 +122,14 @@ async def create_webhook(
 
 async def get_webhook(session: AsyncSession, *, webhook_id: int) -> Webhook:
     webhook = await session.get(Webhook, webhook_id)
-    if webhook is None:
+    if webhook is None or webhook.format == REPORT_FORMAT:
         raise NotFound(f"webhook {webhook_id} does not exist")
     return webhook
 
 
 async def list_webhooks(session: AsyncSession) -> Sequence[Webhook]:
-    return (await session.scalars(select(Webhook).order_by(Webhook.id))).all()
+    query = select(Webhook).where(Webhook.format != REPORT_FORMAT).order_by(Webhook.id)
+    return (await session.scalars(query)).all()
 
 
 async def update_webhook(

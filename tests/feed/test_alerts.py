@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.feed.alerts import (
+    AlertContext,
+    ClaimSpreadEvent,
     FailingSource,
+    HoaxSpread,
     IssueEvent,
     NewIssueOnWatchlist,
     RetryPolicy,
@@ -76,6 +79,24 @@ def test_rules_fire_on_the_events_they_describe() -> None:
 def test_a_spike_rule_can_be_limited_to_volume() -> None:
     rule = SpikeOnWatchlist(7, watchlist_id=5, kinds=frozenset({"volume"}))
     assert evaluate([rule], [SpikeEvent(5, "Kemenpora", SPIKE, T)]) == []
+
+
+def test_a_hoax_rule_counts_its_watchlist_repeats_against_the_threshold() -> None:
+    spread = ClaimSpreadEvent(
+        7, "Bendungan jebol", "HOAKS", documents=5, by_watchlist={5: 2, 9: 3}, at=T, since=T
+    )
+    rules = [HoaxSpread(1, 3), HoaxSpread(2, 3, watchlist_id=5), HoaxSpread(3, 3, watchlist_id=9)]
+    fired = evaluate([*rules, SeverityAbove(4, 0)], [spread])
+    assert [(t.rule_id, t.subject, t.reason) for t in fired] == [
+        (1, "claim:7", "hoax>=3"),
+        (3, "claim:7", "hoax>=3"),
+    ]
+    assert "3 articles and posts repeat 'Bendungan jebol'" in fired[1].message
+    debunk = {"url": "https://turnbackhoax.id/x", "verdict_label": "HOAKS"}
+    context = AlertContext(title="Bendungan jebol", debunk=debunk)
+    assert json_payload(fired[0], failing_sources=[], context=context)["debunk"] == debunk
+    slack = json.dumps(slack_payload(fired[0], failing_sources=[], context=context))
+    assert "https://turnbackhoax.id/x|Debunk: HOAKS" in slack
 
 
 def test_one_issue_does_not_alert_twice_for_the_same_reason_within_the_cooldown() -> None:

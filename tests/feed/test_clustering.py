@@ -40,7 +40,7 @@ def result(corpus: list[Article]) -> CheckResult:
 
 def test_real_events_land_in_one_issue_across_outlets(result: CheckResult) -> None:
     reports = {e.name: e for e in result.events}
-    assert result.recall >= 0.65
+    assert result.recall >= 0.78  # 0.69 without the headline bonus
     assert reports["nahrawi-suspect"].in_main_issue >= 45
     assert reports["nahrawi-suspect"].outlets >= 5
     assert reports["rkuhp-postponed"].in_main_issue >= 16
@@ -57,6 +57,32 @@ def test_unrelated_events_do_not_share_an_issue(result: CheckResult) -> None:
     for report in result.events:
         if not report.name.startswith("u16-"):
             assert report.intruders == (), (report.name, report.intruders)
+
+
+def test_articles_of_a_story_shared_across_outlets_are_rarely_left_alone(
+    result: CheckResult,
+) -> None:
+    # Without the headline bonus 25 of 643 (3.9 %) stayed alone in an issue of one article.
+    assert result.shared_articles >= 600
+    assert result.shared_singleton_share <= 0.033
+    assert result.shared_pairs_together >= 0.85 * result.shared_pairs
+
+
+def test_a_close_headline_tips_a_report_with_its_own_lead_into_the_issue() -> None:
+    first = _item(
+        "a", 0, "Banjir Bandang Terjang Garut, Puluhan Rumah Hanyut", "Sungai Cimanuk meluap."
+    )
+    second = _item(
+        "b", 3, "Puluhan Rumah Hanyut Diterjang Banjir Bandang Garut", "Bupati meninjau posko."
+    )
+    other = _item("c", 1, "Harga Cabai Naik", "Pedagang pasar mengeluh.")
+    items = [first, second, other]
+    # Cosine of the second with the first: 0.65 (the leads differ); the bonus adds 0.18.
+    idf = fit_idf([(i.title, i.text) for i in items] * 2)
+    plain = replace(ClusterConfig(), headline_bonus=0.0, threshold=0.7)
+    assert [i.item_ids for i in cluster(items, idf=idf, config=plain)] == [("a",), ("c",), ("b",)]
+    bonus = replace(ClusterConfig(), threshold=0.7)
+    assert [i.item_ids for i in cluster(items, idf=idf, config=bonus)] == [("a", "b"), ("c",)]
 
 
 def _item(

@@ -143,26 +143,55 @@ class FailingScorer:
 async def test_scoring_step_raising_loses_nothing(
     db: Database, farm: FarmServer, baseline: list[str]
 ) -> None:
+    """The scorer down: the run fails, every article stays stored and queued, and the next run
+    scores them all (none is set aside for the scorer's fault)."""
     await register(db, feeds(farm))
-    scorer = FailingScorer(load_scorer(), fail_on={1})
+    scorer = FailingScorer(load_scorer(), fail_on=set(range(1, 1000)))
     crawler = crawler_for(db, scorer=scorer)  # type: ignore[arg-type]
     try:
         with pytest.raises(RuntimeError, match="injected"):
             await crawler.run_once()
     finally:
         await crawler.fetcher.aclose()
-    async with db.sessionmaker() as session:
-        unscored = await session.scalar(
-            select(func.count()).select_from(Article).where(Article.scored_at.is_(None))
-        )
-    assert unscored == len(baseline)  # visible on the rows: stored, not scored
+    assert await unscored_count(db) == len(baseline)  # visible on the rows: stored, not scored
     await rerun(db)
     assert await article_keys(db) == baseline
+    assert await unscored_count(db) == 0
+    assert await set_aside_count(db) == 0
+
+
+async def test_scoring_batch_raising_once_is_scored_one_by_one(
+    db: Database, farm: FarmServer, baseline: list[str]
+) -> None:
+    """A batch that breaks the scorer once: its articles are scored one by one in the same run,
+    each with a label."""
+    await register(db, feeds(farm))
+    scorer = FailingScorer(load_scorer(), fail_on={1})
+    crawler = crawler_for(db, scorer=scorer)  # type: ignore[arg-type]
+    try:
+        await crawler.run_once()
+    finally:
+        await crawler.fetcher.aclose()
+    assert scorer.calls > 2  # the batch, then its articles alone
+    assert await article_keys(db) == baseline
+    assert await unscored_count(db) == 0
+    assert await set_aside_count(db) == 0
+
+
+async def unscored_count(db: Database) -> int:
     async with db.sessionmaker() as session:
-        unscored = await session.scalar(
+        count = await session.scalar(
             select(func.count()).select_from(Article).where(Article.scored_at.is_(None))
         )
-    assert unscored == 0
+    return int(count or 0)
+
+
+async def set_aside_count(db: Database) -> int:
+    async with db.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Article).where(Article.score_error.is_not(None))
+        )
+    return int(count or 0)
 
 
 @pytest.mark.slow

@@ -321,8 +321,30 @@ async def test_pool_counted_terms_are_the_ones_clustering_reads(db: Database) ->
 def test_pool_jobs_bring_the_signature_bands_the_story_stage_reads() -> None:
     """A job signed in the pool returns its band keys; handed over, `bands` gives them back
     once, and they are the keys this process computes."""
-    [scored] = score_and_sign_shipped([(("Bantuan", STORY, ()), True, None)])
+    [scored] = score_and_sign_shipped([(("Bantuan", STORY, ()), True, None, None)])
     assert scored.signature is not None and scored.bands is not None
     remember_bands(scored.signature, [1, 2, 3])  # a marker: proves the handed-over keys are used
     assert bands(scored.signature) == [1, 2, 3]
     assert bands(scored.signature) == scored.bands  # used once, then computed here again
+
+
+async def test_rescore_after_the_informal_release_reads_posts_with_it(db: Database) -> None:
+    shipped = load_scorer()
+    if shipped.informal is None:
+        pytest.skip("no informal artefact")
+    before = Scorer(shipped.models, "pantau-neg-2.7-like", shipped.tone)  # no informal model
+    text = "Pelayanan rumah sakit ini buruk sekali, saya menunggu lima jam."
+    async with db.writer.begin() as session:
+        post = await make_article(session, title="", body=text, kind="post")
+        news = await make_article(session, title="", body=text)  # same words, kind article
+    async with db.writer.begin() as session:
+        assert await score_pending(session, scorer=before, limit=10) == 2
+    assert await rescoring.rescore_all(db, scorer=shipped, batch_size=10) == 2
+    async with db.sessionmaker() as session:
+        post_row = await session.get(Article, post.id)
+        news_row = await session.get(Article, news.id)
+        assert post_row is not None and news_row is not None
+        assert post_row.model_version == news_row.model_version == shipped.model_version
+        assert (post_row.explanation or {}).get("basis") == "informal"
+        assert (news_row.explanation or {}).get("basis") is None
+        assert post_row.label == "negative"

@@ -81,3 +81,15 @@ def test_many_lines_stream_in_batches_and_keep_order():
     ]
     _, out = run(lines)
     assert [o["id"] for o in out] == list(range(700))
+
+
+def test_a_post_line_is_read_by_the_informal_model():
+    text = "Pelayanan rumah sakit ini buruk sekali, saya menunggu lima jam."
+    lines = [json.dumps({"id": k, "text": text, "kind": k}) + "\n" for k in ("post", "article")]
+    lines.append(json.dumps({"id": "bad", "text": text, "kind": 3}) + "\n")
+    _, out = run(lines)
+    scorer = load_scorer()
+    post, article = scorer.score_many([(None, text, ())] * 2, kinds=["post", "article"])
+    assert out[0]["negativity"] == post.negativity != article.negativity
+    assert out[1]["negativity"] == article.negativity
+    assert out[2] == {"id": "bad", "error": "kind must be a string"}

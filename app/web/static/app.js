@@ -79,10 +79,31 @@
     return el("span", { class: "sev sev-" + level, text: Math.round(v) });
   }
 
-  /* ---------- the issue board: polls with ETag, redraws only on a 200 ---------- */
+  /* ---------- the issue board: 50 rows a page; polls its page with ETag, redraws on a 200 ---------- */
+  var PAGE_ROWS = 50;
   function board() {
-    var etag = null, wrap = el("div", {}), interval = 30;
+    // cursors[n] opens page n+1 (null: the first); a page's ETag is kept until it changes.
+    var etag = null, wrap = el("div", {}), interval = 30, cursors = [null], page = 0, next = null;
+    var timer = null, seq = 0;
+    var pager = el("nav", { class: "pager", "aria-label": T.pages, hidden: true });
+    var prev = el("button", { type: "button", onclick: function () { go(page - 1); } }, [T.prev_page]);
+    var more = el("button", { type: "button", onclick: function () { go(page + 1); } }, [T.next_page]);
+    var where = el("span", { class: "small", "aria-live": "polite" });
+    pager.appendChild(prev); pager.appendChild(where); pager.appendChild(more);
     view.appendChild(wrap);
+    view.appendChild(pager);
+    function showPager() {
+      prev.disabled = page === 0;
+      more.disabled = !next;
+      where.textContent = " " + T.page + " " + (page + 1) + " ";
+      pager.hidden = page === 0 && !next;
+    }
+    function go(n) {
+      if (n < 0 || n >= cursors.length) return;
+      page = n; etag = null;
+      if (timer) clearTimeout(timer);
+      poll();
+    }
     function draw(items) {
       wrap.textContent = "";
       items = items.filter(function (i) { return !i.deleted; });
@@ -115,15 +136,28 @@
           if (slot) slot.appendChild(C.sparkline(s.counts, T.volume + ": " + s.counts.join(", ")));
         });
       });
+      document.body.dataset.boardDrawn = String(performance.now());
     }
     function poll() {
-      api("GET", "/v1/issues?limit=100", undefined, etag).then(function (res) {
+      var mine = ++seq, cursor = cursors[page];
+      var url = "/v1/issues?limit=" + PAGE_ROWS + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+      api("GET", url, undefined, etag).then(function (res) {
+        if (mine !== seq) return;  // the analyst turned the page meanwhile
         var p = parseInt(res.headers.get("X-Poll-Interval") || "30", 10);
         interval = isNaN(p) ? 30 : p;
-        if (res.status === 200) { etag = res.headers.get("ETag"); draw(res.data.items); }
+        if (res.status === 200) {
+          etag = res.headers.get("ETag");
+          next = (res.data.page && res.data.page.next_cursor) || null;
+          cursors.length = page + 1;
+          if (next) cursors.push(next);
+          draw(res.data.items);
+        }
+        showPager();
         say(T.updated + " " + new Date().toLocaleTimeString(LOCALE) + " · " + T.polling + " " + interval + " " + T.seconds);
         document.body.dataset.polls = String((parseInt(document.body.dataset.polls || "0", 10)) + 1);
-      }).finally(function () { setTimeout(poll, interval * 1000); });
+      }).finally(function () {
+        if (mine === seq) timer = setTimeout(poll, interval * 1000);
+      });
     }
     poll();
   }
