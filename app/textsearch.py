@@ -13,8 +13,10 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import snowballstemmer
+if TYPE_CHECKING:  # imported with the first stemmer: most commands never stem
+    import snowballstemmer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _local = threading.local()  # Snowball stemmer objects keep state between calls: one per thread
@@ -25,6 +27,8 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
     if stemmers is None:
         stemmers = _local.stemmers = {}
     if language not in stemmers:
+        import snowballstemmer
+
         stemmers[language] = snowballstemmer.stemmer(language)
     return stemmers[language]
 

@@ -1,7 +1,7 @@
 """Pantau against newsboat (a C++ feed reader, no scoring) on the same local farm, same run.
 
     PYTHONPATH=. python bench/peer_ingest.py [--feeds 200] [--items 50] [--workers 1 2 3]
-        [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--repeat-startup 5]
+        [--repeat-startup 5] [--no-peer] [--profile]
 
 The farm (a child process, so serving does not share our GIL) serves `--feeds` RSS 2.0 feeds
 of `--items` full-content items each, rendered by the news farm's own RSS writer
@@ -29,6 +29,11 @@ Measured, in this order, in one run:
 Per-host politeness is lifted for the single local host (as bench/ingest_throughput.py and
 bench/ingest_polls.py do; in production it is per publisher). The last line is
 `pantau/newsboat` for items/s and re-poll time.
+
+`--no-peer` skips newsboat (Pantau's figures only, for a quick look at a change); `--profile`
+runs step 2 under cProfile and prints the main process's 25 costliest functions (own time).
+The `crawl --once` runs write and use bytecode caches (PYTHONDONTWRITEBYTECODE is dropped for
+them), as an installed package runs.
 """
 
 from __future__ import annotations
@@ -270,8 +275,9 @@ async def count_groups(database: object) -> int:
 
 
 def bench_env(url: str) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return {
-        **os.environ,
+        **environ,
         "PANTAU_DATABASE_URL": url,
         "PANTAU_ALLOW_PRIVATE_NETWORKS": "true",
         "PANTAU_CRAWL_CONCURRENCY": str(THREADS),
@@ -320,9 +326,12 @@ def crawl_once(url: str) -> float:
     return time.perf_counter() - started
 
 
-def run_worker(url: str, out: Path) -> None:
-    """Child process: one `Crawler.run_once` (the crawl of `pantau crawl --once`), measured."""
+def run_worker(url: str, out: Path, *, profile: bool = False) -> None:
+    """Child process: one `Crawler.run_once` (the crawl of `pantau crawl --once`), measured;
+    with `profile`, under cProfile, printing the main process's costliest functions."""
+    import cProfile
     import json
+    import pstats
 
     from app.config import get_settings
     from app.db import Database
@@ -340,8 +349,15 @@ def run_worker(url: str, out: Path) -> None:
             main_cpu, pool_cpu = cpu_seconds([os.getpid()]), cpu_seconds(child_pids())
             started = time.perf_counter()
             start_wall = time.time()
+            profiler = cProfile.Profile() if profile else None
+            if profiler is not None:
+                profiler.enable()
             summary = await crawler.run_once()
             wall = time.perf_counter() - started
+            if profiler is not None:
+                profiler.disable()
+                stats = pstats.Stats(profiler, stream=sys.stdout)
+                stats.sort_stats("tottime").print_stats(25)
             return {
                 "start": start_wall,
                 "end": time.time(),
@@ -363,12 +379,13 @@ def run_worker(url: str, out: Path) -> None:
     out.write_text(json.dumps(asyncio.run(main())))
 
 
-def workers(url: str, count: int, tmp: Path) -> list[dict[str, float]]:
+def workers(url: str, count: int, tmp: Path, *, profile: bool = False) -> list[dict[str, float]]:
     import json
 
     outs = [tmp / f"worker-{count}-{i}.json" for i in range(count)]
+    flag = ["--profile"] if profile else []
     children = [
-        subprocess.Popen([sys.executable, __file__, "--worker", url, str(out)], cwd=ROOT)
+        subprocess.Popen([sys.executable, __file__, "--worker", url, str(out), *flag], cwd=ROOT)
         for out in outs
     ]
     for child in children:
@@ -381,7 +398,7 @@ async def run_pantau(feeds: list[str], args: argparse.Namespace, tmp: Path) -> d
     url, name = await create_database("1")
     try:
         await register(url, feeds)
-        (result,) = workers(url, 1, tmp)
+        (result,) = workers(url, 1, tmp, profile=args.profile)
         items, wall = result["scored"], result["wall"]
         cpu = result["main_cpu"] + result["pool_cpu"] + result["pg_cpu"]
         idle = 1 - result["pool_cpu"] / (result["pool_workers"] * wall)
@@ -425,7 +442,7 @@ async def run_scaleout(feeds: list[str], counts: list[int], tmp: Path) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    if shutil.which("newsboat") is None:
+    if not args.no_peer and shutil.which("newsboat") is None:
         raise SystemExit("newsboat is not installed (apt-get install newsboat)")
     cpus = len(os.sched_getaffinity(0))
     print(
@@ -436,7 +453,7 @@ async def run(args: argparse.Namespace) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmpdir:
             tmp = Path(tmpdir)
-            peer = run_newsboat(feeds, tmp)
+            peer = None if args.no_peer else run_newsboat(feeds, tmp)
             ours = await run_pantau(feeds, args, tmp)
             if args.workers:
                 await run_scaleout(feeds, args.workers, tmp)
@@ -444,6 +461,13 @@ async def run(args: argparse.Namespace) -> None:
         assert farm.stdin is not None
         farm.stdin.close()
         farm.wait(timeout=30)
+    if peer is None:
+        print(
+            f"load average {os.getloadavg()[0]:.1f}; pantau alone (no peer): "
+            f"{ours['rate']:.0f} items/s, re-poll {ours['repoll']:.2f} s, nothing due "
+            f"{ours['startup']:.2f} s"
+        )
+        return
     print(
         f"load average {os.getloadavg()[0]:.1f}; pantau/newsboat: items/s "
         f"{ours['rate'] / peer['rate']:.3f}x (target >= 0.33), unchanged re-poll time "
@@ -456,13 +480,15 @@ def main() -> None:
         serve(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        run_worker(sys.argv[2], Path(sys.argv[3]))
+        run_worker(sys.argv[2], Path(sys.argv[3]), profile="--profile" in sys.argv[4:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--workers", type=int, nargs="*", default=[])
     parser.add_argument("--repeat-startup", type=int, default=5)
+    parser.add_argument("--no-peer", action="store_true", help="skip newsboat")
+    parser.add_argument("--profile", action="store_true", help="cProfile the main process")
     asyncio.run(run(parser.parse_args()))
 
 

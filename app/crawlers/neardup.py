@@ -84,8 +84,24 @@ def signatures(texts: list[str | None]) -> list[bytes | None]:
     return [signature(t) for t in texts]
 
 
+# Band keys computed in another process (the CPU pool, with the signature), waiting for their
+# first use here; bounded, oldest dropped first.
+_BANDS: dict[bytes, list[int]] = {}
+_BANDS_MAX = 8192
+
+
+def remember_bands(sig: bytes, keys: list[int]) -> None:
+    """Hand over `bands(sig)` computed elsewhere: the next `bands(sig)` here returns it."""
+    if len(_BANDS) >= _BANDS_MAX:
+        del _BANDS[next(iter(_BANDS))]
+    _BANDS[sig] = keys
+
+
 def bands(sig: bytes) -> list[int]:
     """One signed 64-bit key per LSH band (the band's index is part of the key)."""
+    known = _BANDS.pop(sig, None)
+    if known is not None:
+        return known
     keys = []
     for index in range(BANDS):
         chunk = sig[index * ROWS * 4 : (index + 1) * ROWS * 4]

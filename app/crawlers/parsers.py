@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
 import lxml.etree
 import lxml.html
 
@@ -196,6 +195,8 @@ def parse_feed(
     check_xml_safety(stripped)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-type", "application/xml")
+    import feedparser  # here: the stages import this module whether or not a feed is read
+
     parsed = feedparser.parse(
         stripped,
         response_headers=response_headers,

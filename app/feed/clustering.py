@@ -29,7 +29,7 @@ then id), ties go to the older issue key, and sums run in sorted term order.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -102,15 +102,57 @@ def item_terms(title: str, text: str, config: ClusterConfig) -> Counter[str]:
     return Counter(dict(_terms(title, text, config)))
 
 
-@lru_cache(maxsize=4096)
-def _terms(title: str, text: str, config: ClusterConfig) -> tuple[tuple[str, int], ...]:
-    # Cached: the IDF is fitted on the newest articles (3,000 by default), which are the ones
-    # clustered next. An entry holds its title and lead (<= 1,200 characters): ~20 MB in all.
+Terms = tuple[tuple[str, int], ...]  # an article's term counts, in first-seen order
+
+# Term counts by (title, lead, config), least recently used first. The IDF is fitted on the
+# newest articles (3,000 by default), which are the ones clustered next, so each article is
+# counted once. An entry holds its title and lead (<= 1,200 characters): ~20 MB in all.
+# Counts made in another process (the CPU pool) are handed over with `remember_terms`.
+_TERMS: OrderedDict[tuple[str, str, ClusterConfig], Terms] = OrderedDict()
+_TERMS_MAX = 4096
+
+
+def count_terms(title: str, text: str, config: ClusterConfig) -> Terms:
+    """The term counts `item_terms` gives, as a picklable tuple: what the CPU pool computes
+    for `remember_terms` (pure)."""
     counts: Counter[str] = Counter()
     for tok in content_tokens(title):
         counts[tok] += config.title_weight
     counts.update(lead_tokens(text, config.lead_words))
     return tuple(counts.items())
+
+
+def count_terms_batch(documents: list[tuple[str, str]], config: ClusterConfig) -> list[Terms]:
+    """`count_terms` of each (title, text) pair (a batch for the CPU pool)."""
+    return [count_terms(title, text, config) for title, text in documents]
+
+
+def remember_terms(title: str, text: str, config: ClusterConfig, terms: Terms) -> None:
+    """Hand over counts made by `count_terms` in another process, so clustering this article
+    (and the IDF fit that reads it) does not tokenise it again in this one."""
+    key = (title, text, config)
+    _TERMS[key] = terms
+    _TERMS.move_to_end(key)
+    if len(_TERMS) > _TERMS_MAX:
+        _TERMS.popitem(last=False)
+
+
+def uncounted(documents: Iterable[tuple[str, str]], config: ClusterConfig) -> list[tuple[str, str]]:
+    """The (title, text) pairs whose term counts this process holds no longer (or never did),
+    each once: what to count elsewhere before `fit_idf` reads them all."""
+    missing = {d: None for d in documents if (d[0], d[1], config) not in _TERMS}
+    return list(missing)
+
+
+def _terms(title: str, text: str, config: ClusterConfig) -> Terms:
+    key = (title, text, config)
+    terms = _TERMS.get(key)
+    if terms is None:
+        terms = count_terms(title, text, config)
+        remember_terms(title, text, config, terms)
+    else:
+        _TERMS.move_to_end(key)
+    return terms
 
 
 @lru_cache(maxsize=4096)

@@ -9,10 +9,13 @@ recomputed (services/issue_metrics.py). An article whose placing fails alone is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.crawlers.pool import CpuPool
 from app.db import Database
+from app.feed.clustering import count_terms_batch
 from app.pipeline.isolation import IsolatedQueue
 from app.services.clustering import cluster_pending, skip_unclusterable
 from app.services.feed_config import FeedConfig
@@ -23,12 +26,16 @@ class ClusterStage:
     database: Database
     feed: FeedConfig = field(default_factory=FeedConfig)
     batch_size: int = 200
+    pool: CpuPool | None = None  # counts the terms of articles not counted with their score
 
     async def run_pending(self) -> int:
         """Cluster until no matched article is left ungrouped; returns how many were placed."""
+        counter = None
+        if self.pool is not None:
+            counter = self.pool.spread(partial(count_terms_batch, config=self.feed.cluster))
 
         async def run(session: AsyncSession, limit: int) -> int:
-            outcome = await cluster_pending(session, limit=limit, config=self.feed)
+            outcome = await cluster_pending(session, limit=limit, config=self.feed, counter=counter)
             return outcome.clustered
 
         queue = IsolatedQueue(self.database, "cluster", run, skip_unclusterable, self.batch_size)

@@ -7,6 +7,9 @@ the dedup layers (services/articles.py). The poll then reschedules the source: a
 interval after a success, a graded backoff after a failure (crawlers/scheduling.py), and a
 `fetch_attempts` row either way. A failure is recorded on the source row, never raised: one bad
 source must not stop the batch.
+
+Discovery, detection and search parsing are imported when a fetch returns something to read:
+a cron `crawl --once` with nothing due never loads them.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.config import default
-from app.crawlers.detect import mismatch_hint
-from app.crawlers.discover import PAGE_KINDS, gather_items
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
 from app.crawlers.parsers import MAX_ITEMS, FeedItem, ParsedFeed, ParseError, storable
 from app.crawlers.pool import CpuPool
@@ -35,7 +36,6 @@ from app.crawlers.scheduling import (
     publishing_interval,
     success_interval,
 )
-from app.crawlers.search import needs_resolving, resolved_publisher_url
 from app.db import Database
 from app.models import FetchStatus, SourceKind
 from app.services import articles as article_service
@@ -212,6 +212,8 @@ class CrawlStage:
         """
         started = self.clock()
         try:
+            from app.crawlers.discover import PAGE_KINDS
+
             get = self.fetcher.fetch_page if source.kind in PAGE_KINDS else self.fetcher.fetch
             result = await get(source.url, etag=source.etag, last_modified=source.last_modified)
             return await self._store(source, result, started, unchanged=unchanged)
@@ -233,6 +235,9 @@ class CrawlStage:
         body_hash = hashlib.sha256(result.body).hexdigest() if result.body else None
         if result.not_modified or (body_hash and body_hash == source.body_hash):
             return await self._unchanged(source, result, started, now, unchanged)
+        from app.crawlers.detect import mismatch_hint
+        from app.crawlers.discover import gather_items
+
         try:
             feed = await gather_items(
                 source.kind,
@@ -326,6 +331,7 @@ class CrawlStage:
             )
             todo = todo[: self.max_resolve]
         semaphore = asyncio.Semaphore(4)
+        from app.crawlers.search import needs_resolving, resolved_publisher_url
 
         async def resolve(item: FeedItem) -> FeedItem | None:
             if not needs_resolving(item):

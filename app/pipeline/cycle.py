@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from app.config import default
@@ -151,6 +152,7 @@ class Crawler:
             batch_size=batch,
             depth=self.pool.workers + 1,  # one batch more than the pool scores at once
             on_commit=progress.set,
+            cluster=self.feed.cluster,
         )
         scoring = asyncio.create_task(stage.run_pending())
         try:
@@ -168,7 +170,9 @@ class Crawler:
     ) -> int:
         """Match and cluster what scoring has committed until scoring is done and drained."""
         match = MatchStage(database=self.database, batch_size=batch)
-        cluster = ClusterStage(database=self.database, feed=self.feed, batch_size=batch)
+        cluster = ClusterStage(
+            database=self.database, feed=self.feed, batch_size=batch, pool=self.pool
+        )
         grouped = 0
         while True:
             finished = scoring.done()
@@ -189,7 +193,8 @@ class Crawler:
             return None
         base = self.parse_time_limit  # a worker's first batch loads the model within it
         return self.pool.spread(
-            score_and_sign_shipped, time_limit=lambda n: base + SCORE_SECONDS_PER_ARTICLE * n
+            partial(score_and_sign_shipped, cluster=self.feed.cluster),
+            time_limit=lambda n: base + SCORE_SECONDS_PER_ARTICLE * n,
         )
 
     def scorer_source(self) -> Scorer | Callable[[], Scorer]:

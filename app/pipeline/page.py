@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.config import default
-from app.crawlers.discover import ACCEPT_HTML
 from app.crawlers.extract import Extracted, ExtractJob, extract_batch
 from app.crawlers.fetch import FailureKind, Fetcher, FetchError, FetchResult
 from app.crawlers.politeness import HostBusy
@@ -108,6 +107,8 @@ class PageStage:
         deferred: list[tuple[int, datetime]],
         failed: list[tuple[PageJob, str, bool]],
     ) -> FetchResult | None:
+        from app.crawlers.discover import ACCEPT_HTML  # the parsers: only with pages to fetch
+
         async with semaphore:
             try:
                 return await self.fetcher.fetch_page(

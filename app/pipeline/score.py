@@ -15,7 +15,11 @@ and cluster stages can then write while the pool scores.
 
 A pool job is an article's score and, when it is stored without one, the MinHash signature of
 the same text, so its story group can be chosen with the score write: one trip to a worker
-process per article instead of two.
+process per article instead of two. Given the clustering's configuration, the job also counts
+the terms clustering will read (headline and lead, `feed.clustering.count_terms`) and the
+signature's LSH bands; both are handed to this process (`remember_terms`, `remember_bands`),
+whose clustering then neither tokenises the article when it places it nor when it fits the IDF
+on the newest articles, and whose story stage does not hash its bands again.
 
 One article never stops the others. The scorer reads a bounded text (scoring/scorer.py), the
 pool kills a batch that runs past its time limit (cycle.py sets it), and a batch whose scoring
@@ -35,13 +39,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.crawlers.neardup import signature
+from app.crawlers.neardup import bands, remember_bands, signature
 from app.crawlers.parsers import storable
 from app.crawlers.pool import PoolTimeout
 from app.db import Database, is_postgres
+from app.feed.clustering import ClusterConfig, Terms, count_terms, remember_terms, uncounted
 from app.pipeline.isolation import article_fault
 from app.scoring import load_scorer
 from app.services import scoring as scoring_service
+from app.services.clustering import LEAD_CHARS
 from app.services.entities import active_entities
 from app.services.scoring import Unscored
 from app.services.watchlists import MatchText
@@ -52,9 +58,20 @@ if TYPE_CHECKING:  # the scorer (numpy, scipy) is imported where it scores
 
 logger = logging.getLogger(__name__)
 
-# The scorer's (title, text, entities); sign the text?; the document's kind (post, article).
-ScoreJob = tuple["Item", bool, str | None]
-Scored = tuple["ArticleScore", bytes | None]  # the score; the signature (None: not asked, short)
+# The scorer's (title, text, entities); sign the text?; the document's kind (post, article);
+# the lead to count clustering's terms of (None: not asked).
+ScoreJob = tuple["Item", bool, str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A pool job's result."""
+
+    score: ArticleScore
+    signature: bytes | None = None  # None: not asked, or the text is too short
+    bands: list[int] | None = None  # the signature's LSH band keys
+    terms: Terms | None = None  # clustering's term counts (None: not asked)
+
 
 # A batch in the pool may take its time limit plus this per article (a text at the scorer's
 # cap takes about 1 s on a loaded core; a news article a few milliseconds).
@@ -75,6 +92,8 @@ class ScoreStage:
     on_commit: Callable[[], None] | None = None  # told after each committed batch
     stories: int = 0  # articles given a story group with their score
     set_aside: int = 0  # articles that left the queue unscored (score_error says why)
+    # Clustering's configuration, when `run` counts its terms (`score_and_sign_shipped`).
+    cluster: ClusterConfig | None = None
 
     async def run_pending(self) -> int:
         """Score until no unscored, settled article is left; returns how many were scored."""
@@ -153,11 +172,17 @@ class ScoreStage:
     async def _score(self, articles: Sequence[Unscored], entities: Sequence[Entity]) -> _Scores:
         """Scores by article id, the signatures of the articles that need one for their story
         group (stored without a signature and without a group), and why the others failed."""
+        leads: dict[int, str] = {}
+        if self.cluster is not None and self.run is not None:
+            # Not those counted already (for an IDF fit that read them before their score).
+            wanted = {(a.title or "", _lead(a)): a.id for a in articles}
+            leads = {wanted[d]: d[1] for d in uncounted(wanted, self.cluster)}
         jobs: list[ScoreJob] = [
             (
                 (a.title, a.body or a.summary or "", entities),
                 a.story_group_id is None and not a.signed,
                 a.kind,
+                leads.get(a.id),
             )
             for a in articles
         ]
@@ -178,13 +203,17 @@ class ScoreStage:
                 # that alone breaks the scorer is set aside once it shares a batch.
                 raise exc
         scores = _Scores()
-        for article, (_, sign, _), outcome in zip(articles, jobs, outcomes, strict=True):
+        for article, (item, sign, _, lead), outcome in zip(articles, jobs, outcomes, strict=True):
             if isinstance(outcome, str):
                 scores.failed[article.id] = outcome
                 continue
-            scores.results[article.id] = outcome[0]
+            scores.results[article.id] = outcome.score
             if sign:
-                scores.signed[article.id] = outcome[1]
+                scores.signed[article.id] = outcome.signature
+            if self.cluster is not None and lead is not None and outcome.terms is not None:
+                remember_terms(item[0] or "", lead, self.cluster, outcome.terms)
+            if outcome.signature is not None and outcome.bands is not None:
+                remember_bands(outcome.signature, outcome.bands)
         return scores
 
     async def _run(self, jobs: list[ScoreJob]) -> list[Scored]:
@@ -262,12 +291,18 @@ def _raised(outcome: Scored | str) -> bool:
 
 def _checked(done: Scored) -> Scored | str:
     """A score fit to store, or why it is not (a NaN would poison severity and JSON)."""
-    score = done[0]
+    score = done.score
     numbers = [score.negativity, score.confidence]
     numbers += [n for t in score.targets for n in (t.negativity, t.confidence)]
     if not all(math.isfinite(n) for n in numbers):
         return "the scorer gave a non-finite number"
     return done
+
+
+def _lead(article: Unscored) -> str:
+    """The lead clustering reads (`services.clustering`: the body, else the summary, cut)."""
+    text = article.body if article.body is not None else article.summary
+    return (text or "")[:LEAD_CHARS]
 
 
 def _texts(articles: Sequence[Unscored]) -> dict[int, MatchText]:
@@ -283,24 +318,32 @@ async def _wait(previous: asyncio.Future[None] | None) -> None:
         await asyncio.wait([previous])
 
 
-def score_and_sign(scorer: Scorer, jobs: list[ScoreJob]) -> list[Scored]:
-    """Score the batch with `scorer` and sign the texts asked for."""
-    items = [item for item, _, _ in jobs]
-    return _signed(scorer.score_many(items, kinds=[kind for _, _, kind in jobs]), jobs)
+def score_and_sign(
+    scorer: Scorer, jobs: list[ScoreJob], cluster: ClusterConfig | None = None
+) -> list[Scored]:
+    """Score the batch with `scorer`, sign the texts and count the terms asked for."""
+    items = [job[0] for job in jobs]
+    return _signed(scorer.score_many(items, kinds=[job[2] for job in jobs]), jobs, cluster)
 
 
-def score_and_sign_shipped(jobs: list[ScoreJob]) -> list[Scored]:
+def score_and_sign_shipped(
+    jobs: list[ScoreJob], cluster: ClusterConfig | None = None
+) -> list[Scored]:
     """`score_and_sign` with the shipped model (loaded once per worker process)."""
     from app.scoring.worker import score_with_shipped_model
 
-    items = [item for item, _, _ in jobs]
-    return _signed(score_with_shipped_model(items, [kind for _, _, kind in jobs]), jobs)
+    items = [job[0] for job in jobs]
+    return _signed(score_with_shipped_model(items, [job[2] for job in jobs]), jobs, cluster)
 
 
-def _signed(scores: list[ArticleScore], jobs: list[ScoreJob]) -> list[Scored]:
+def _signed(
+    scores: list[ArticleScore], jobs: list[ScoreJob], cluster: ClusterConfig | None
+) -> list[Scored]:
     # The story stage signs `body or summary`; the scorer's text is `body or summary or ""`,
     # and an empty text has no signature either way.
-    return [
-        (score, signature(item[1]) if sign else None)
-        for score, (item, sign, _) in zip(scores, jobs, strict=True)
-    ]
+    out = []
+    for score, (item, sign, _, lead) in zip(scores, jobs, strict=True):
+        sig = signature(item[1]) if sign else None
+        terms = count_terms(item[0] or "", lead, cluster) if lead is not None and cluster else None
+        out.append(Scored(score, sig, bands(sig) if sig is not None else None, terms))
+    return out

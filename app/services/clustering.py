@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -27,9 +27,12 @@ from app.feed.clustering import (
     ClusterItem,
     Idf,
     IssueState,
+    Terms,
     fit_idf,
     headline_vector,
     item_terms,
+    remember_terms,
+    uncounted,
     vectorize,
 )
 from app.models import Article, ArticleWatchlist, Issue, IssueArticle, IssueEvent, utcnow
@@ -45,6 +48,22 @@ from app.services.issue_metrics import (
 
 _LOCK_KEY = 0x50414E544156  # the advisory lock that serialises clustering
 LEAD_CHARS = 1200  # enough text for the lead words clustering reads
+
+# Counts the terms of (title, lead) pairs somewhere else (the CPU pool's processes); without
+# one, this process counts them as it reads them.
+TermCounter = Callable[[list[tuple[str, str]]], Awaitable[list[Terms]]]
+
+
+async def count_uncounted(
+    documents: Sequence[tuple[str, str]], config: FeedConfig, counter: TermCounter | None
+) -> None:
+    """Have `counter` count the documents whose term counts this process does not hold."""
+    if counter is None:
+        return
+    missing = uncounted(documents, config.cluster)
+    if missing:
+        for (title, text), terms in zip(missing, await counter(missing), strict=True):
+            remember_terms(title, text, config.cluster, terms)
 
 
 async def lock_clustering(session: AsyncSession) -> None:
@@ -74,11 +93,14 @@ class _Fitted:
 _IDF: dict[str, _Fitted] = {}
 
 
-async def current_idf(session: AsyncSession, *, config: FeedConfig) -> Idf:
+async def current_idf(
+    session: AsyncSession, *, config: FeedConfig, counter: TermCounter | None = None
+) -> Idf:
     """The IDF of the newest ``idf_sample`` articles, refitted when stale or the store grew.
 
     Small stores refit on every change (cheap); large ones every ``idf_ttl_seconds`` or after
-    10% growth, so a batch costs one count query.
+    10% growth, so a batch costs one count query. With `counter`, the articles whose terms were
+    not counted yet are counted there (the CPU pool) before the fit.
     """
     key = _database_key(session)
     count = int(await session.scalar(select(func.count()).select_from(Article)) or 0)
@@ -96,7 +118,9 @@ async def current_idf(session: AsyncSession, *, config: FeedConfig) -> Idf:
         .order_by(Article.id.desc())
         .limit(config.idf_sample)
     )
-    idf = fit_idf(((t or "", x or "") for t, x in rows), config.cluster)
+    documents = [(t or "", x or "") for t, x in rows]
+    await count_uncounted(documents, config, counter)
+    idf = fit_idf(documents, config.cluster)
     _IDF[key] = _Fitted(now, count, idf)
     return idf
 
@@ -242,16 +266,22 @@ def _decoded(
 
 
 async def cluster_pending(
-    session: AsyncSession, *, limit: int, config: FeedConfig | None = None
+    session: AsyncSession,
+    *,
+    limit: int,
+    config: FeedConfig | None = None,
+    counter: TermCounter | None = None,
 ) -> ClusterOutcome:
-    """Cluster up to ``limit`` pending articles in the caller's transaction."""
+    """Cluster up to ``limit`` pending articles in the caller's transaction; `counter` counts
+    the terms this process does not hold yet (see `current_idf`)."""
     config = config or FeedConfig()
     await lock_clustering(session)
     claimed = await _claim(session, limit)
     if not claimed:
         return ClusterOutcome(0, [], [])
     items = [item for item, _ in claimed]
-    idf = await current_idf(session, config=config)
+    await count_uncounted([(i.title, i.text) for i in items], config, counter)
+    idf = await current_idf(session, config=config, counter=counter)
     held_key = (_database_key(session), config.cluster)
     held = _clusterer(held_key, idf, await _open_rows(session, items, config))
     clusterer = held.clusterer

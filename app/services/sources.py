@@ -6,21 +6,23 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.crawlers.detect import Detection, UnrecognisedSource, detect_kind
-from app.crawlers.fetch import Fetcher, FetchError
-from app.crawlers.opml import Outline, parse_opml, render_opml
-from app.crawlers.parsers import ParseError
 from app.crawlers.urls import InvalidURLError, host_of, normalise_url, url_hash
 from app.db import Database, skip_locked
 from app.errors import Conflict, InvalidInput, NotFound, RateLimited
 from app.models import Article, FetchAttempt, FetchStatus, Source, SourceKind, utcnow
 from app.models.base import UTCDateTime
 from app.services.pagination import decode_cursor, encode_cursor
+
+# Detection and OPML import the parsers (lxml, feedparser): imported by the functions that
+# detect or read OPML, not by every command that claims sources.
+if TYPE_CHECKING:
+    from app.crawlers.detect import Detection
+    from app.crawlers.fetch import Fetcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,10 @@ async def create_source(session: AsyncSession, *, data: NewSource) -> Source:
 async def detect_source(fetcher: Fetcher, *, url: str, now: datetime) -> Detection:
     """Fetch `url` and tell what kind of source it is; InvalidInput (422) says what was found
     and what to try when it is nothing Pantau reads, or cannot be fetched."""
+    from app.crawlers.detect import UnrecognisedSource, detect_kind
+    from app.crawlers.fetch import FetchError
+    from app.crawlers.parsers import ParseError
+
     try:
         url = normalise_url(url)
     except InvalidURLError as exc:
@@ -476,6 +482,8 @@ async def detect_opml(
     evidence; Pantau's own export states the kind, which is trusted. The fetcher's politeness
     holds (per-host spacing and caps), and `concurrency` bounds the fetches in flight.
     """
+    from app.crawlers.opml import parse_opml
+
     kinds: dict[str, Detection] = {}
     invalid: dict[str, str] = {}
     unreached: dict[str, str] = {}
@@ -503,6 +511,8 @@ async def import_opml(
     network), outlines without a stated kind get the detected one, and those detection found
     unreadable are reported invalid with its explanation instead of being registered.
     """
+    from app.crawlers.opml import parse_opml
+
     added = existing = 0
     invalid: list[str] = []
     notes: dict[str, str] = {}
@@ -546,6 +556,8 @@ async def import_opml(
 
 
 async def export_opml(session: AsyncSession) -> bytes:
+    from app.crawlers.opml import Outline, render_opml
+
     return render_opml(
         Outline(
             url=s.url,

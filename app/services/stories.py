@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.neardup import SAME_STORY, bands, signatures, similarities
-from app.db import lock_job, one_of
+from app.db import is_postgres, lock_job, one_of
 from app.models import Article, StoryBand, StoryGroup, TextState, utcnow
 from app.models.base import core_table
 
@@ -226,17 +226,38 @@ async def _assign(
     )
 
 
+# PostgreSQL: every band of a batch in one statement, three arrays unnested into rows.
+_INSERT_BANDS_PG = text(
+    "INSERT INTO story_bands (band, article_id, published_at) "
+    "SELECT * FROM unnest(CAST(:bands AS bigint[]), CAST(:ids AS integer[]),"
+    " CAST(:times AS timestamptz[]))"
+)
+
+
 async def _insert_bands(
     session: AsyncSession, articles: list[_Pending], keys: dict[int, list[int]]
 ) -> None:
-    """Insert the articles' bands (32 rows per article) through the driver's executemany.
+    """Insert the articles' bands (32 rows per article).
 
-    SQLAlchemy's executemany converts every row's parameters on its own; for the bands that was
-    the publish time once per band (about 1 CPU second per 3,001 articles on SQLite). Here each
-    article's time goes through the column type's bind processor once, and the rows are handed
-    to the driver as they are, in the order of the compiled statement's positional parameters.
+    On PostgreSQL, one INSERT of three unnested arrays: an executemany of 6,400 rows a batch
+    cost the driver and the server a bind and an execution per row. On SQLite, the driver's
+    executemany: SQLAlchemy's would convert every row's parameters on its own (the publish
+    time once per band, about 1 CPU second per 3,001 articles), so each article's time goes
+    through the column type's bind processor once, and the rows are handed to the driver as
+    they are, in the order of the compiled statement's positional parameters.
     """
     if not any(keys[a.id] for a in articles):
+        return
+    if is_postgres(session):
+        bands: list[int] = []
+        ids: list[int] = []
+        times: list[datetime] = []
+        for article in articles:
+            for key in set(keys[article.id]):
+                bands.append(key)
+                ids.append(article.id)
+                times.append(article.published_at)
+        await session.execute(_INSERT_BANDS_PG, {"bands": bands, "ids": ids, "times": times})
         return
     connection = await session.connection()
     dialect = connection.dialect

@@ -85,10 +85,10 @@ async def test_an_article_past_the_time_limit_is_set_aside_and_the_others_are_sc
         # now (in a worker, the slow text takes ~10x a news article; both vary with the load).
         timed = pool.spread(score_and_sign_shipped)
         assert timed is not None
-        await timed([((HEALTHY[0][0], HEALTHY[0][1], ()), False, None)])  # starts the worker
+        await timed([((HEALTHY[0][0], HEALTHY[0][1], ()), False, None, None)])  # starts the worker
         times = []
-        jobs = [((t, b, ()), False, None) for t, b in HEALTHY]
-        for job in [*jobs, (("x", slow_text, ()), False, None)]:
+        jobs = [((t, b, ()), False, None, None) for t, b in HEALTHY]
+        for job in [*jobs, (("x", slow_text, ()), False, None, None)]:
             started = time.monotonic()
             await timed([job])
             times.append(time.monotonic() - started)

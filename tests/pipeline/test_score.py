@@ -7,12 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from app.crawlers.neardup import bands, remember_bands
 from app.db import Database
+from app.feed import clustering
+from app.feed.clustering import ClusterConfig
 from app.models import Article, ArticleWatchlist, LabelOverride, StoryGroup, utcnow
 from app.pipeline.cluster import ClusterStage
 from app.pipeline.match import MatchStage
-from app.pipeline.score import ScoreStage
+from app.pipeline.score import Scored, ScoreJob, ScoreStage, score_and_sign_shipped
 from app.scoring import Scorer, load_scorer
+from app.services import clustering as clustering_service
 from app.services import entities, labels, rescoring, scoring, stories, watchlists
 from app.services.entities import create_entity
 from app.services.scoring import score_pending
@@ -278,6 +282,50 @@ async def test_rescore_after_the_tone_release_gives_entities_their_tone(db: Data
         assert target["phrases"] and all("sukamaju" not in p.lower() for p in target["phrases"])
         assert row.label == "negative" and row.negativity == target["negativity"]
         assert row.explanation is not None and row.explanation["basis"] == "entities"
+
+
+async def test_pool_counted_terms_are_the_ones_clustering_reads(db: Database) -> None:
+    """Term counts made with the score (in the pool) are keyed by the headline and lead the
+    cluster stage then reads from the database, on both backends: a body, a summary only, an
+    empty body beside a summary (the database's coalesce keeps the empty body) and a body past
+    the lead's length with characters outside ASCII."""
+    config = ClusterConfig(lead_words=33)  # a configuration of this test's own
+    long_body = ("Gubernur Jawa Barat meninjau tanggul yang jebol — warga waspada. " * 40).strip()
+    async with db.writer.begin() as session:
+        made = [
+            await make_article(session, title="Banjir Rendam Jakarta", body=FLOOD),
+            await make_article(session, title="Harga Cabai", body=None, summary="Cabai naik."),
+            await make_article(session, title="Kosong", body="", summary="Ringkasan saja."),
+            await make_article(session, title=None, body=long_body),
+        ]
+
+    async def run(jobs: list[ScoreJob]) -> list[Scored]:  # the pool's job, in this process
+        return score_and_sign_shipped(jobs, cluster=config)
+
+    stage = ScoreStage(database=db, run=run, cluster=config)
+    assert await stage.run_pending() == len(made)
+    async with db.sessionmaker() as session:
+        read = (
+            await session.execute(
+                select(Article.title, clustering_service._lead()).order_by(Article.id)
+            )
+        ).all()
+    documents = [(title or "", lead or "") for title, lead in read]
+    assert clustering.uncounted(documents, config) == []
+    for title, lead in documents:
+        assert clustering._TERMS[(title, lead, config)] == clustering.count_terms(
+            title, lead, config
+        )
+
+
+def test_pool_jobs_bring_the_signature_bands_the_story_stage_reads() -> None:
+    """A job signed in the pool returns its band keys; handed over, `bands` gives them back
+    once, and they are the keys this process computes."""
+    [scored] = score_and_sign_shipped([(("Bantuan", STORY, ()), True, None, None)])
+    assert scored.signature is not None and scored.bands is not None
+    remember_bands(scored.signature, [1, 2, 3])  # a marker: proves the handed-over keys are used
+    assert bands(scored.signature) == [1, 2, 3]
+    assert bands(scored.signature) == scored.bands  # used once, then computed here again
 
 
 async def test_rescore_after_the_informal_release_reads_posts_with_it(db: Database) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy import delete, select, update
 
 from app.db import Database
+from app.feed import clustering as feed_clustering
+from app.feed.clustering import ClusterConfig, Terms, count_terms_batch
 from app.models import Article, Issue, IssueArticle, IssueEvent, StoryGroup, utcnow
 from app.services import clustering
-from app.services.clustering import cluster_pending
+from app.services.clustering import TermCounter, cluster_pending
+from app.services.feed_config import FeedConfig
 from tests.factories import make_article
 from tests.feed.realdata import real_articles
 
@@ -72,3 +76,46 @@ async def test_a_clusterer_kept_between_batches_places_as_one_rebuilt_per_batch(
     assert kept == rebuilt
     assert len(kept) > 20  # several issues, several of them touched by several batches
     assert any(len(m) > 3 for m, _ in kept)
+
+
+async def test_terms_counted_elsewhere_each_once_place_as_counted_here(db: Database) -> None:
+    """With a counter (the CPU pool in the crawler), clustering and its IDF fit have each
+    article's terms counted there once, and place every article as when counting itself."""
+    corpus = sorted(real_articles(), key=lambda a: (a.published_at, a.id))[:150]
+    now = utcnow()
+    async with db.writer.begin() as session:
+        for a in corpus:
+            await make_article(
+                session,
+                title=a.title,
+                body=a.body,
+                outlet=a.outlet,
+                published_at=a.published_at,
+                scored_at=now,
+                matched_at=now,
+            )
+    config = FeedConfig(cluster=replace(ClusterConfig(), lead_words=39))  # keys of its own
+    for key in [k for k in feed_clustering._TERMS if k[2] == config.cluster]:
+        del feed_clustering._TERMS[key]  # counted by the other backend's run
+    asked: list[tuple[str, str]] = []
+
+    async def counter(documents: list[tuple[str, str]]) -> list[Terms]:
+        asked.extend(documents)
+        return count_terms_batch(documents, config.cluster)
+
+    async def cluster_all(counter: TermCounter | None) -> Partition:
+        clustering._HELD.clear()
+        clustering._IDF.clear()
+        while True:
+            async with db.writer.begin() as session:
+                done = await cluster_pending(session, limit=40, config=config, counter=counter)
+            if done.clustered == 0:
+                break
+        return await _cluster_all(db, lambda: None)
+
+    elsewhere = await cluster_all(counter)
+    assert len(asked) == len(set(asked)) >= len(corpus) - 5  # each once (a few repeat a text)
+    await _reset(db)
+    for title, text in asked:  # forget them: the second run counts in this process
+        del feed_clustering._TERMS[(title, text, config.cluster)]
+    assert await cluster_all(None) == elsewhere

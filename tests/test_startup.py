@@ -1,0 +1,89 @@
+"""`pantau crawl --once` with nothing due imports only what it uses (a real process each).
+
+From cron, that run *is* the unchanged re-poll: its start-up is its cost. The scorer (numpy,
+scipy), the HTTP clients, FastAPI, Alembic, the parsers and the process pool are imported by
+the code that uses them, so a run that finds nothing to fetch, score or deliver never loads
+them. The second test is the probe's control: a due source makes the same run import the
+fetcher's aiohttp, and the probe sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from app.db import Database
+from app.models import utcnow
+from tests.factories import make_source
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Modules the nothing-due path must not import (a package or one of our heavy modules).
+UNUSED = (
+    "numpy",
+    "scipy",
+    "sklearn",
+    "app.scoring.scorer",
+    "app.scoring.encoder",
+    "datasketch",
+    "httpx",
+    "aiohttp",
+    "fastapi",
+    "starlette",
+    "alembic",
+    "trafilatura",
+    "feedparser",
+    "pebble",
+    "fpdf",
+)
+
+PROBE = f"""
+import json, sys
+from app.cli import app
+try:
+    app(["crawl", "--once"], prog_name="pantau")
+except SystemExit as done:
+    code = done.code
+print(json.dumps({{"code": code, "loaded": [m for m in {UNUSED!r} if m in sys.modules]}}))
+"""
+
+
+def crawl_once(database_url: str) -> tuple[str, dict[str, object]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PANTAU_")}
+    env.update(PANTAU_DATABASE_URL=database_url, PANTAU_LOG_JSON="false")
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    *output, probe = done.stdout.strip().splitlines()
+    return "\n".join(output), json.loads(probe)
+
+
+async def test_nothing_due_imports_no_scorer_client_api_or_parser(db: Database) -> None:
+    async with db.writer.begin() as session:
+        await make_source(session, next_check_at=utcnow() + timedelta(hours=1))
+    output, probe = crawl_once(db.url)
+    assert "sources: 0 polled" in output
+    assert probe == {"code": 0, "loaded": []}
+
+
+async def test_a_due_source_imports_the_fetcher(db: Database) -> None:
+    async with db.writer.begin() as session:
+        # Port 9 (discard) on the loopback: refused at once; private addresses are refused
+        # anyway, after the fetcher has opened its session.
+        await make_source(session, url="http://127.0.0.1:9/feed.xml")
+    output, probe = crawl_once(db.url)
+    assert "sources: 1 polled" in output
+    loaded = probe["loaded"]
+    assert probe["code"] == 0 and isinstance(loaded, list)
+    assert "aiohttp" in loaded
+    assert "app.scoring.scorer" not in loaded
