@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.db import Database
-from app.models import Role, Webhook, WebhookDelivery, utcnow
+from app.models import Issue, Role, Webhook, WebhookDelivery, utcnow
 from tests.factories import link, make_article, make_issue, make_key, make_source, make_watchlist
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -83,6 +83,9 @@ async def test_the_analyst_signs_in_triages_responds_and_downloads_the_report(
     issue_id, _ = await seed(db)
     async with db.writer.begin() as session:
         _key, secret = await make_key(session, Role.ANALYST)
+        issue = await session.get(Issue, issue_id)
+        assert issue is not None
+        seeded_at = issue.created_at + timedelta(hours=5)  # seed's "now": times count from it
 
     assert (await client.get("/")).headers["location"] == "/login?next=/"
     bad = await client.post("/login", content="key=pnt_nope&next=/", headers=FORM)
@@ -117,7 +120,7 @@ async def test_the_analyst_signs_in_triages_responds_and_downloads_the_report(
         headers={"X-CSRF-Token": csrf},
     )
     assert missing_outlet.status_code == 422 and "outlet" in missing_outlet.json()["detail"]
-    responded_at = (utcnow() - timedelta(hours=2)).isoformat()
+    responded_at = (seeded_at - timedelta(hours=2)).isoformat()
     made = await client.post(
         f"/v1/issues/{issue_id}/responses",
         json={
