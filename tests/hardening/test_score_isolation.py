@@ -88,11 +88,14 @@ async def test_an_article_past_the_time_limit_is_set_aside_and_the_others_are_sc
         await timed([((HEALTHY[0][0], HEALTHY[0][1], ()), False, None, None)])  # starts the worker
         times = []
         jobs = [((t, b, ()), False, None, None) for t, b in HEALTHY]
-        for job in [*jobs, (("x", slow_text, ()), False, None, None)]:
+        slow_job = (("x", slow_text, ()), False, None, None)
+        for job in [*jobs, slow_job, slow_job, slow_job]:
             started = time.monotonic()
             await timed([job])
             times.append(time.monotonic() - started)
-        news, slowest = max(times[:-1]), times[-1]
+        # The slow text at its quickest of three, against the slowest news article: a load
+        # spike during one measurement must not lift the limit above what the slow text takes.
+        news, slowest = max(times[: len(jobs)]), min(times[len(jobs) :])
         if slowest < 3 * news:
             pytest.skip(f"too loaded to tell {news:.2f} s from {slowest:.2f} s")
         limit = (news * slowest) ** 0.5
