@@ -8,6 +8,7 @@ one job across workers (`lock_job`), and `= ANY(array)` for long id lists (`one_
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -86,8 +87,18 @@ class Database:
         self.engine = create_engine(url, echo=echo)
         self.sessionmaker = create_sessionmaker(self.engine)
         self.writer = create_sessionmaker(self.engine, writer=True)
+        # Writes started beside a request (an API key's last use): disposing waits for them,
+        # so none is cut off holding a connection.
+        self._beside: set[asyncio.Task[None]] = set()
+
+    def beside(self, task: asyncio.Task[None]) -> None:
+        """Keep `task` (a write on this database) until it is done; `dispose` waits for it."""
+        self._beside.add(task)
+        task.add_done_callback(self._beside.discard)
 
     async def dispose(self) -> None:
+        while self._beside:
+            await asyncio.gather(*self._beside, return_exceptions=True)
         await self.engine.dispose()
 
 

@@ -114,6 +114,7 @@ class UsageRecorder:
         task = asyncio.create_task(self._record(database, key_id, utcnow()))
         self._pending.add(task)  # a strong reference until done (asyncio keeps only weak ones)
         task.add_done_callback(self._pending.discard)
+        database.beside(task)  # disposing the database waits for it
 
     async def _record(self, database: Database, key_id: int, when: datetime) -> None:
         try:
