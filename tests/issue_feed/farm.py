@@ -3,9 +3,18 @@ unrelated articles of the same days, served over real local HTTP."""
 
 from __future__ import annotations
 
+from app.crawlers.fetch import Fetcher
+from app.db import Database
+from app.pipeline.cycle import Crawler
+from app.scoring import load_scorer
+from app.services import sources as source_service
+from app.services.feed_config import FeedConfig
 from tests.farm.corpus import Article
 from tests.farm.fixtures import articles_or_skip
+from tests.farm.server import FarmServer
+from tests.farm.site import Site
 from tests.feed.events import EVENTS
+from tests.fetching import local_fetch_options
 
 OUTLETS = ("okezone", "sindonews", "tempo", "kompas")
 # Three outlets report that Jokowi will lead BJ Habibie's funeral (11 September 2019).
@@ -38,3 +47,29 @@ def farm_articles(unrelated: int = 10) -> tuple[list[Article], list[Article]]:
     others.sort(key=lambda a: (a.published_at, a.id))
     step = max(1, len(others) // unrelated)
     return chosen, others[::step][:unrelated]
+
+
+async def crawl_farm(db: Database, site: Site, config: FeedConfig) -> None:
+    """Serve `site` as one RSS feed per outlet on its own loopback address, register the feeds
+    as sources and run one crawl cycle with the shipped model."""
+    servers = [
+        FarmServer(site, host=f"127.0.0.{n}", outlet=slug) for n, slug in enumerate(OUTLETS, 1)
+    ]
+    for server in servers:
+        server.start()
+    try:
+        async with db.writer.begin() as session:
+            for slug, server in zip(OUTLETS, servers, strict=True):
+                await source_service.create_source(
+                    session,
+                    data=source_service.NewSource(
+                        url=server.url("/rss.xml"), name=slug.capitalize()
+                    ),
+                )
+        options = local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
+        async with Fetcher(options) as fetcher:
+            crawler = Crawler(database=db, fetcher=fetcher, scorer=load_scorer(), feed=config)
+            await crawler.run_once()
+    finally:
+        for server in servers:
+            server.stop()

@@ -10,45 +10,16 @@ import json
 
 import httpx
 
-from app.crawlers.fetch import Fetcher
 from app.db import Database
-from app.pipeline.cycle import Crawler
 from app.scoring import load_scorer
-from app.services import sources as source_service
 from app.services.feed_config import FeedConfig
 from app.services.feed_jobs import run_feed_jobs
-from tests.farm.server import FarmServer
 from tests.farm.site import Site
-from tests.fetching import local_fetch_options
-from tests.issue_feed.farm import FUNERAL, KPK_LAW, OUTLETS, SYNDICATED, farm_articles
+from tests.issue_feed.farm import FUNERAL, KPK_LAW, OUTLETS, SYNDICATED, crawl_farm, farm_articles
 from tests.issue_feed.receiver import receiver
 
 PUBLIC = "https://pantau.example.go.id"
 CONFIG = FeedConfig(allow_private_networks=True, public_url=PUBLIC)
-
-
-async def _crawl(db: Database, site: Site) -> None:
-    servers = [
-        FarmServer(site, host=f"127.0.0.{n}", outlet=slug) for n, slug in enumerate(OUTLETS, 1)
-    ]
-    for server in servers:
-        server.start()
-    try:
-        async with db.writer.begin() as session:
-            for slug, server in zip(OUTLETS, servers, strict=True):
-                await source_service.create_source(
-                    session,
-                    data=source_service.NewSource(
-                        url=server.url("/rss.xml"), name=slug.capitalize()
-                    ),
-                )
-        options = local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
-        async with Fetcher(options) as fetcher:
-            crawler = Crawler(database=db, fetcher=fetcher, scorer=load_scorer(), feed=CONFIG)
-            await crawler.run_once()
-    finally:
-        for server in servers:
-            server.stop()
 
 
 async def test_the_analyst_path_through_the_api(
@@ -92,7 +63,7 @@ async def test_the_analyst_path_through_the_api(
         assert rule.status_code == 201, rule.text
 
         # Crawl the outlets' real Indonesian articles; the feed jobs alert and deliver.
-        await _crawl(db, site)
+        await crawl_farm(db, site, CONFIG)
         await run_feed_jobs(db, config=CONFIG, scorer=load_scorer())
 
     # The team's feed: only issues the KPK watchlist matched; the funeral story is not there.

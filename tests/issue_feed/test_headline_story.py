@@ -9,47 +9,17 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from app.crawlers.fetch import Fetcher
 from app.db import Database
 from app.feed.clustering import ClusterConfig
-from app.pipeline.cycle import Crawler
-from app.scoring import load_scorer
-from app.services import sources as source_service
 from app.services.feed_config import FeedConfig
 from tests.farm.fixtures import articles_or_skip
-from tests.farm.server import FarmServer
 from tests.farm.site import Site
-from tests.fetching import local_fetch_options
-from tests.issue_feed.farm import OUTLETS, farm_articles
+from tests.issue_feed.farm import OUTLETS, crawl_farm, farm_articles
 
 # Jakarta's luxury cars in tax arrears, 16-17 September 2019: kompas counts the 1,000 cars,
 # tempo asks the tax office about the relief. Their leads share few words (cosine under the
 # threshold); their headlines share the story's words.
 STORY = ("clickid-kompas-47670b270f", "clickid-tempo-35cbf8aafc")
-
-
-async def _crawl(db: Database, site: Site, config: FeedConfig) -> None:
-    servers = [
-        FarmServer(site, host=f"127.0.0.{n}", outlet=slug) for n, slug in enumerate(OUTLETS, 1)
-    ]
-    for server in servers:
-        server.start()
-    try:
-        async with db.writer.begin() as session:
-            for slug, server in zip(OUTLETS, servers, strict=True):
-                await source_service.create_source(
-                    session,
-                    data=source_service.NewSource(
-                        url=server.url("/rss.xml"), name=slug.capitalize()
-                    ),
-                )
-        options = local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
-        async with Fetcher(options) as fetcher:
-            crawler = Crawler(database=db, fetcher=fetcher, scorer=load_scorer(), feed=config)
-            await crawler.run_once()
-    finally:
-        for server in servers:
-            server.stop()
 
 
 async def _watch_taxes(client: httpx.AsyncClient, analyst: dict[str, str]) -> None:
@@ -75,7 +45,7 @@ async def test_one_story_under_close_headlines_is_one_issue_in_the_feed(
     config = FeedConfig(allow_private_networks=True, cluster=cluster)
 
     await _watch_taxes(client, analyst)
-    await _crawl(db, site, config)
+    await crawl_farm(db, site, config)
 
     # The team's feed, as the analyst reads it: watched, open issues.
     feed = await client.get("/v1/issues", params={"limit": 100}, headers=viewer)
