@@ -2,8 +2,9 @@
 
 The same code runs on SQLite and PostgreSQL. Where PostgreSQL has a better tool, it is used
 behind one small function here with its SQLite equivalent: the upsert (`insert_or_ignore`,
-`upsert`), claims that skip rows another worker holds (`skip_locked`), a lock that serialises
-one job across workers (`lock_job`), and `= ANY(array)` for long id lists (`one_of`).
+`upsert`), claims that skip rows another worker holds (`skip_locked`, `skip_claimed`), a lock
+that serialises one job across workers (`lock_job`), and `= ANY(array)` for long id lists
+(`one_of`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Select, any_, bindparam, event, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    event,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -149,6 +162,28 @@ def skip_locked(session: AsyncSession, query: S, *, of: Any = None) -> S:
     if is_postgres(session):
         return query.with_for_update(skip_locked=True, of=of)
     return query
+
+
+def skip_claimed(
+    session: AsyncSession, ids: Select[int], *, namespace: int, limit: int
+) -> Select[int]:
+    """The first `limit` ids of `ids` (one integer column, ordered) that no other transaction
+    has claimed in `namespace` (an int4), each then claimed until this transaction ends.
+
+    On PostgreSQL a claim is a transaction-level advisory lock on (`namespace`, id), tried in
+    the query's order until `limit` are held. Unlike `skip_locked` it locks no row, so the
+    other stages keep writing the rows while the claimant works on them (the claim-match
+    stage encodes for tens of seconds). OFFSET 0 keeps the query whole (not flattened into
+    this one), so the ids are ordered before any lock is tried and none past the limit is
+    taken. A claim can win an id whose previous claimant committed after this query's
+    snapshot was taken: the write that closes the work re-checks that the row is pending.
+    SQLite has one writer at a time: the first `limit` ids, and the same re-check."""
+    if not is_postgres(session):
+        return ids.limit(limit)
+    ordered = ids.offset(0).subquery()
+    key = ordered.c[0]
+    claimed = func.pg_try_advisory_xact_lock(literal(namespace, Integer), key)
+    return select(key).where(claimed).limit(limit)
 
 
 async def lock_job(session: AsyncSession, key: int) -> None:

@@ -24,7 +24,8 @@ Measured, in this order, in one run:
    with nothing due (the CLI's start-up), median of `--repeat-startup` runs.
 4. With `--workers`, scale-out: a fresh database per N, N `pantau worker`-like processes each
    running `Crawler.run_once` on the same farm at once (they split sources through the SKIP
-   LOCKED claims); items/s over the span from first start to last end.
+   LOCKED claims); items/s over the span from first start to last end, and each worker's
+   sources polled, items stored and items scored.
 
 Per-host politeness is lifted for the single local host (as bench/ingest_throughput.py and
 bench/ingest_polls.py do; in production it is per publisher). The last line is
@@ -363,6 +364,7 @@ def run_worker(url: str, out: Path, *, profile: bool = False) -> None:
                 "end": time.time(),
                 "wall": wall,
                 "new": summary.new_items,
+                "sources": len(summary.outcomes),
                 "scored": summary.scored,
                 "stories": summary.stories,
                 "main_cpu": cpu_seconds([os.getpid()]) - main_cpu,
@@ -425,17 +427,28 @@ async def run_pantau(feeds: list[str], args: argparse.Namespace, tmp: Path) -> d
 
 
 async def run_scaleout(feeds: list[str], counts: list[int], tmp: Path) -> None:
+    """Per N: items/s over the span, and each worker's share of the sources it polled, the
+    items it stored and the items it scored (a worker failing is reported, the next N run)."""
     for count in counts:
         url, name = await create_database(f"w{count}")
         try:
             await register(url, feeds)
-            results = workers(url, count, tmp)
+            try:
+                results = workers(url, count, tmp)
+            except RuntimeError as exc:
+                print(f"scale-out, {count} worker(s): FAILED ({exc}; its traceback is above)")
+                continue
             span = max(r["end"] for r in results) - min(r["start"] for r in results)
             scored = sum(r["scored"] for r in results)
-            shares = "/".join(f"{r['scored']:.0f}" for r in results)
+
+            def shares(key: str, results: list[dict[str, float]] = results) -> str:
+                return "/".join(f"{r.get(key, -1):.0f}" for r in results)
+
             print(
                 f"scale-out, {count} worker(s): {scored:.0f} items in {span:.2f} s = "
-                f"{scored / span:.0f} items/s (per worker {shares})"
+                f"{scored / span:.0f} items/s (per worker: sources {shares('sources')}, "
+                f"stored {shares('new')}, scored {shares('scored')}; "
+                f"load {os.getloadavg()[0]:.1f})"
             )
         finally:
             await drop_database(name)

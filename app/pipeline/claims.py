@@ -6,7 +6,9 @@ matched against the documents of the last `lookback_days`; a new document agains
 of the last `claim_days` (hoaxes come back for months). Matching is feed/claims.py: stems pick
 candidates, so only a document sharing two stems with some claim is encoded at all, then the
 e5 rerank decides. Each batch's writes are one transaction, so a crash leaves the rest pending
-and a re-run only inserts-or-ignores.
+and a re-run only inserts-or-ignores. Workers split both queues: a batch is claimed
+(`db.skip_claimed`: advisory locks on PostgreSQL, which leave the rows writable by the other
+stages while the encoder runs), and its write marks only what is still pending (`_step`).
 
 The encoder is the stage's whole cost (bench/social_throughput.py). It runs in a thread of
 this process (the engine releases the GIL), or in the CPU pool's processes when the stage is
@@ -21,13 +23,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.crawlers.pool import CpuPool
-from app.db import Database
+from app.db import Database, is_postgres
 from app.feed.claims import MatchConfig, candidates, from_blob, rerank, stems, to_blob
 from app.models import utcnow
 from app.services import claims as claim_service
@@ -77,6 +81,14 @@ async def embed_cached(texts: Sequence[str], pool: CpuPool | None = None) -> np.
     return np.vstack(rows) if rows else await embed([], pool)
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A claimed batch of either queue: the claims, and the documents they are matched on."""
+
+    claims: list[ClaimText]
+    documents: list[DocText]
+
+
 @dataclass(slots=True)
 class ClaimStage:
     database: Database
@@ -89,55 +101,98 @@ class ClaimStage:
     pool: CpuPool | None = None  # None: the encoder runs in a thread of this process (measured)
     lead_chars: int = LEAD_CHARS  # of a document's text after its title (services/claims.py)
     cache: bool = True  # encode a document's text once per process (False: every batch)
+    checked: int = 0  # documents this stage marked checked
 
     async def run_pending(self) -> int:
         """Match new claims, then unchecked documents, until both queues are empty; returns
         the matches written."""
         written = 0
-        while True:
-            async with self.database.sessionmaker() as session:
-                fresh = await claim_service.pending_claims(session, limit=self.batch_size)
-            if not fresh:
-                break
-            written += await self._new_claims(fresh)
-        while True:
-            async with self.database.sessionmaker() as session:
-                documents = await claim_service.pending_documents(
-                    session, limit=self.batch_size, lead_chars=self.lead_chars
-                )
-                claims = (
-                    await claim_service.active_claims(
-                        session, since=self.clock() - timedelta(days=self.claim_days)
-                    )
-                    if documents
-                    else []
-                )
-            if not documents:
-                return written
-            matches = await self._match(claims, documents)
-            now = self.clock()
-            async with self.database.writer.begin() as session:
-                written += await claim_service.save_matches(session, matches=matches, now=now)
-                await claim_service.mark_documents(session, ids=[d.id for d in documents], now=now)
-
-    async def _new_claims(self, fresh: list[ClaimText]) -> int:
-        now = self.clock()
-        async with self.database.sessionmaker() as session:
-            documents = await claim_service.recent_documents(
-                session,
-                since=now - timedelta(days=self.lookback_days),
-                limit=self.max_lookback_documents,
-                lead_chars=self.lead_chars,
-            )
-        await self._embed_claims(fresh)
-        matches = await self._match(fresh, documents)
-        async with self.database.writer.begin() as session:
-            await claim_service.save_embeddings(
-                session, embeddings={c.id: c.embedding for c in fresh if c.embedding}
-            )
-            written = await claim_service.save_matches(session, matches=matches, now=now)
-            await claim_service.mark_claims(session, ids=[c.id for c in fresh], now=now)
+        while (batch := await self._step(self._claim_claims, self._match_claims)) is not None:
+            written += batch
+        while (batch := await self._step(self._claim_documents, self._match_documents)) is not None:
+            written += batch
         return written
+
+    async def _step(
+        self,
+        claim: Callable[[AsyncSession], Awaitable[_Batch | None]],
+        match: Callable[[_Batch], Awaitable[Callable[[AsyncSession], Awaitable[int]]]],
+    ) -> int | None:
+        """Claim a batch of one queue, match it, write it; returns the matches written, None
+        when the queue is empty.
+
+        Workers split each queue through the claim (`services/claims.py`, advisory locks on
+        PostgreSQL), and the write marks only what is still pending, storing matches for what
+        it marked: with any number of workers each document and claim is marked once. On
+        PostgreSQL the batch is one transaction, so the claim holds while the encoder runs; on
+        SQLite the batch is read, matched, then written in a short write transaction (the
+        database's one write lock is not held while the encoder runs)."""
+        if is_postgres(self.database.engine):
+            async with self.database.writer.begin() as session:
+                batch = await claim(session)
+                if batch is None:
+                    return None
+                return await (await match(batch))(session)
+        async with self.database.sessionmaker() as session:
+            batch = await claim(session)
+        if batch is None:
+            return None
+        write = await match(batch)
+        async with self.database.writer.begin() as session:
+            return await write(session)
+
+    async def _claim_claims(self, session: AsyncSession) -> _Batch | None:
+        fresh = await claim_service.claim_pending_claims(session, limit=self.batch_size)
+        if not fresh:
+            return None
+        documents = await claim_service.recent_documents(
+            session,
+            since=self.clock() - timedelta(days=self.lookback_days),
+            limit=self.max_lookback_documents,
+            lead_chars=self.lead_chars,
+        )
+        return _Batch(fresh, documents)
+
+    async def _match_claims(self, batch: _Batch) -> Callable[[AsyncSession], Awaitable[int]]:
+        await self._embed_claims(batch.claims)
+        matches = await self._match(batch.claims, batch.documents)
+
+        async def write(session: AsyncSession) -> int:
+            now = self.clock()
+            ids = [c.id for c in batch.claims]
+            marked = await claim_service.mark_claims(session, ids=ids, now=now)
+            await claim_service.save_embeddings(
+                session,
+                embeddings={
+                    c.id: c.embedding for c in batch.claims if c.embedding and c.id in marked
+                },
+            )
+            mine = [m for m in matches if m[0] in marked]
+            return await claim_service.save_matches(session, matches=mine, now=now)
+
+        return write
+
+    async def _claim_documents(self, session: AsyncSession) -> _Batch | None:
+        documents = await claim_service.claim_documents(
+            session, limit=self.batch_size, lead_chars=self.lead_chars
+        )
+        if not documents:
+            return None
+        since = self.clock() - timedelta(days=self.claim_days)
+        return _Batch(await claim_service.active_claims(session, since=since), documents)
+
+    async def _match_documents(self, batch: _Batch) -> Callable[[AsyncSession], Awaitable[int]]:
+        matches = await self._match(batch.claims, batch.documents)
+
+        async def write(session: AsyncSession) -> int:
+            now = self.clock()
+            ids = [d.id for d in batch.documents]
+            marked = await claim_service.mark_documents(session, ids=ids, now=now)
+            self.checked += len(marked)
+            mine = [m for m in matches if m[1] in marked]
+            return await claim_service.save_matches(session, matches=mine, now=now)
+
+        return write
 
     async def _embed_claims(self, claims: list[ClaimText]) -> None:
         """Give the claims without an embedding one, in place (the caller stores it)."""

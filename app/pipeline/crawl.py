@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import socket
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -97,68 +98,97 @@ class CrawlStage:
     max_resolve: int = 30  # search-result links followed to their publisher per poll
 
     async def run_pending(self, *, stored: asyncio.Event | None = None) -> list[SourceOutcome]:
-        """Claim and crawl due sources batch by batch until none is due.
+        """Claim and crawl due sources until none is due.
 
         Every source crawled is rescheduled at least a minute past the clock, so one call
-        fetches each due source once. The database work overlaps the fetching: the next batch
-        is claimed while this one is fetched, and a batch's reschedules are written while the
-        next one is fetched (its sources stay leased until then, so nobody claims them twice).
-        `stored` is set whenever a source has committed new articles.
+        fetches each due source once. Sources are claimed a few at a time (`claim_size`) and
+        fetched `concurrency` at once, a slot taking the next claimed source as soon as it is
+        free; the next claim is taken while the last is fetched, so a worker holds at most
+        about two claims beyond its fetch slots and the rest of the due sources are left to
+        the other workers. The reschedules of unchanged polls are written in one transaction
+        per claim, while fetching goes on (their sources stay leased until then, so nobody
+        claims them twice). `stored` is set whenever a source has committed new articles.
         """
         outcomes: list[SourceOutcome] = []
-        claiming = asyncio.create_task(self._claim())
-        writing: asyncio.Task[None] | None = None
         held: set[int] = set()  # leased to this call: renewed while in flight
         keeper = asyncio.create_task(self._keep_leases(held))
+        queue: deque[ClaimedSource] = deque()
+        fetching: set[asyncio.Task[SourceOutcome]] = set()
+        claiming: asyncio.Task[list[ClaimedSource]] | None = None
+        unchanged: list[Poll] = []
+        writing: asyncio.Task[None] | None = None
+        due = True  # the last claim found due sources
         try:
             while True:
-                claimed = await claiming
-                if not claimed:
+                if claiming is None and due and len(queue) < self.claim_size:
+                    claiming = asyncio.create_task(self._claim())
+                while queue and len(fetching) < self.concurrency:
+                    source = queue.popleft()
+                    fetching.add(asyncio.create_task(self._fetch(source, unchanged, stored)))
+                if claiming is None and not fetching:
                     return outcomes
-                held.update(s.id for s in claimed)
-                claiming = asyncio.create_task(self._claim())
-                unchanged: list[Poll] = []
-                try:
-                    outcomes.extend(await self._crawl_batch(claimed, unchanged, stored))
-                finally:
-                    if writing is not None:
-                        await writing
-                    writing = asyncio.create_task(self._record(unchanged))
+                waiting: set[asyncio.Task[object]] = {*fetching, *([claiming] if claiming else [])}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in [t for t in fetching if t in done]:
+                    fetching.discard(task)
+                    outcomes.append(task.result())
+                if claiming in done:
+                    claimed, claiming = claiming.result(), None
+                    due = bool(claimed)
+                    held.update(s.id for s in claimed)
+                    queue.extend(claimed)
+                    writing = self._flush(unchanged, writing)
         finally:
             keeper.cancel()
-            if writing is not None:
-                await writing
-            if not claiming.done():
+            for task in fetching:
+                task.cancel()
+            await asyncio.gather(*fetching, return_exceptions=True)
+            if claiming is not None:
                 claiming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                extra = await claiming
-                held.update(s.id for s in extra)
-            # Whatever is still leased here was claimed and not polled (a cancelled cycle, a
-            # shutdown): released now rather than left until the lease runs out.
-            await self._release(held)
+                with contextlib.suppress(asyncio.CancelledError):
+                    held.update(s.id for s in await claiming)
+            writing = self._flush(unchanged, writing)
+            try:
+                if writing is not None:
+                    await writing
+            finally:
+                # Whatever is still leased here was claimed and not polled (a cancelled cycle,
+                # a shutdown, a failed write): released now, not left until the lease runs out.
+                await self._release(held)
 
-    async def _crawl_batch(
-        self, claimed: list[ClaimedSource], unchanged: list[Poll], stored: asyncio.Event | None
-    ) -> list[SourceOutcome]:
-        semaphore = asyncio.Semaphore(self.concurrency)
+    async def _fetch(
+        self, source: ClaimedSource, unchanged: list[Poll], stored: asyncio.Event | None
+    ) -> SourceOutcome:
+        outcome = await self.crawl_source(source, unchanged=unchanged)
+        if stored is not None and outcome.new_items:
+            stored.set()
+        return outcome
 
-        async def run(source: ClaimedSource) -> SourceOutcome:
-            async with semaphore:
-                outcome = await self.crawl_source(source, unchanged=unchanged)
-            if stored is not None and outcome.new_items:
-                stored.set()
-            return outcome
+    def _flush(
+        self, unchanged: list[Poll], previous: asyncio.Task[None] | None
+    ) -> asyncio.Task[None] | None:
+        """Write the unchanged polls gathered so far after the previous write (one at a time,
+        so a source's poll is never written twice)."""
+        if not unchanged:
+            return previous
+        polls = unchanged[:]
+        unchanged.clear()
 
-        return list(await asyncio.gather(*(run(s) for s in claimed)))
+        async def write() -> None:
+            if previous is not None:
+                await previous
+            await self._record(polls)
+
+        return asyncio.create_task(write())
 
     @property
     def claim_size(self) -> int:
-        """Sources per claim: two rounds of the fetch concurrency, at most `batch_size`.
+        """Sources per claim: the fetch concurrency, at most `batch_size`.
 
-        One claim is crawled while the next is taken, so a claim of `batch_size` (200 by
-        default) took a whole 200-source farm into one worker and left its replicas idle;
-        claims this size keep every worker's fetch slots full and leave the rest to others."""
-        return max(1, min(self.batch_size, 2 * self.concurrency))
+        A claim of `batch_size` (200 by default) took a whole 200-source farm into one
+        worker and left its replicas idle; a claim this size keeps the fetch slots full (the
+        next claim is taken while the last one is fetched) and leaves the rest to others."""
+        return max(1, min(self.batch_size, self.concurrency))
 
     @property
     def lease_seconds(self) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crawlers.factcheck import DEBUNKED
-from app.db import insert_or_ignore
+from app.db import insert_or_ignore, one_of, skip_claimed
 from app.errors import NotFound
 from app.models import Article, Claim, ClaimMatch, IssueArticle, Source, utcnow
 
@@ -52,15 +52,31 @@ class DocText:
 LEAD_CHARS = 300
 
 
-async def pending_documents(
+# The advisory-lock namespaces of the claim-match stage's two queues: documents ("cldo") and
+# claims ("clcl"); `db.skip_claimed`.
+DOCUMENTS_NAMESPACE = 0x636C646F
+CLAIMS_NAMESPACE = 0x636C636C
+
+
+async def claim_documents(
     session: AsyncSession, *, limit: int, lead_chars: int = LEAD_CHARS
 ) -> list[DocText]:
-    """Scored documents the claim-match stage has not read yet, oldest first."""
-    rows = await session.execute(
-        select(Article.id, Article.title, Article.summary, Article.body, Article.published_at)
+    """Scored documents the claim-match stage has not read yet, oldest first, claimed for this
+    transaction: another worker's claim skips them until it ends (`db.skip_claimed`), so the
+    workers split the queue instead of all matching, and marking, the same documents."""
+    pending = (
+        select(Article.id)
         .where(Article.claims_checked_at.is_(None), Article.scored_at.is_not(None))
         .order_by(Article.id)
-        .limit(limit)
+    )
+    claimed = skip_claimed(session, pending, namespace=DOCUMENTS_NAMESPACE, limit=limit)
+    ids = list((await session.scalars(claimed)).all())
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(Article.id, Article.title, Article.summary, Article.body, Article.published_at)
+        .where(one_of(session, Article.id, ids))
+        .order_by(Article.id)
     )
     return _texts(rows, lead_chars)
 
@@ -108,11 +124,18 @@ async def recent_documents(
     return _texts(rows, lead_chars)
 
 
-async def mark_documents(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> None:
-    if ids:
-        await session.execute(
-            update(Article).where(Article.id.in_(ids)).values(claims_checked_at=now)
-        )
+async def mark_documents(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> set[int]:
+    """Mark the documents checked; returns those this call marked. A document another worker
+    marked first (its claim ended as this one's began) is left as it is."""
+    if not ids:
+        return set()
+    marked = await session.scalars(
+        update(Article)
+        .where(one_of(session, Article.id, ids), Article.claims_checked_at.is_(None))
+        .values(claims_checked_at=now)
+        .returning(Article.id)
+    )
+    return set(marked.all())
 
 
 async def active_claims(session: AsyncSession, *, since: datetime) -> list[ClaimText]:
@@ -125,12 +148,18 @@ async def active_claims(session: AsyncSession, *, since: datetime) -> list[Claim
     return [ClaimText(i, c, e, p) for i, c, e, p in rows]
 
 
-async def pending_claims(session: AsyncSession, *, limit: int) -> list[ClaimText]:
+async def claim_pending_claims(session: AsyncSession, *, limit: int) -> list[ClaimText]:
+    """Claims not matched yet, oldest first, claimed for this transaction (as
+    `claim_documents`)."""
+    pending = select(Claim.id).where(Claim.matched_at.is_(None)).order_by(Claim.id)
+    claimed = skip_claimed(session, pending, namespace=CLAIMS_NAMESPACE, limit=limit)
+    ids = list((await session.scalars(claimed)).all())
+    if not ids:
+        return []
     rows = await session.execute(
         select(Claim.id, Claim.claim, Claim.embedding, Claim.published_at)
-        .where(Claim.matched_at.is_(None))
+        .where(one_of(session, Claim.id, ids))
         .order_by(Claim.id)
-        .limit(limit)
     )
     return [ClaimText(i, c, e, p) for i, c, e, p in rows]
 
@@ -140,9 +169,17 @@ async def save_embeddings(session: AsyncSession, *, embeddings: dict[int, bytes]
         await session.execute(update(Claim).where(Claim.id == claim_id).values(embedding=blob))
 
 
-async def mark_claims(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> None:
-    if ids:
-        await session.execute(update(Claim).where(Claim.id.in_(ids)).values(matched_at=now))
+async def mark_claims(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> set[int]:
+    """Mark the claims matched; returns those this call marked (as `mark_documents`)."""
+    if not ids:
+        return set()
+    marked = await session.scalars(
+        update(Claim)
+        .where(one_of(session, Claim.id, ids), Claim.matched_at.is_(None))
+        .values(matched_at=now)
+        .returning(Claim.id)
+    )
+    return set(marked.all())
 
 
 async def save_matches(

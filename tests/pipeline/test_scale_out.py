@@ -77,3 +77,44 @@ async def test_three_workers_fetch_each_due_source_once_and_store_no_duplicate(
             expected |= {normalise_url(i.url) for i in parsed.items}
     assert len(stored) == len(set(stored)) == len(expected) == await count(db, Article)
     assert set(stored) == expected
+
+
+async def test_two_crawlers_split_a_farm_evenly(db: Database, farm_server: FarmServer) -> None:
+    """Claims are sized by the fetch concurrency and re-taken as slots free up, so two workers
+    starting together each fetch about half of the due sources: none twice, none left."""
+    urls = [farm_server.feed_url(o.slug, kind) for o in farm_server.site.outlets for kind in KINDS]
+    assert len(urls) >= 30
+    farm_server.slow("*", 0.05)  # the fetches, not the claims, set the pace (as publishers do)
+    source_ids = [await add_source(db, url) for url in urls]
+    databases = [Database(db.url) for _ in range(2)]
+    crawlers = [
+        Crawler(
+            database=database,
+            fetcher=Fetcher(
+                local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
+            ),
+            scorer=load_scorer(),
+            concurrency=3,
+            worker=f"worker-{n}",
+        )
+        for n, database in enumerate(databases)
+    ]
+    try:
+        results = await asyncio.gather(*(c.crawl_due() for c in crawlers))
+    finally:
+        for crawler, database in zip(crawlers, databases, strict=True):
+            await crawler.fetcher.aclose()
+            await database.dispose()
+
+    assert sorted(o.source_id for outcomes in results for o in outcomes) == sorted(source_ids)
+    shares = [len(outcomes) for outcomes in results]
+    assert min(shares) >= len(urls) // 3, shares  # measured: 18 / 18, 21 / 15
+    feed_hits = Counter(
+        r.path for r in farm_server.requests() if r.path.endswith((".xml", ".json"))
+    )
+    assert len(feed_hits) == len(urls) and set(feed_hits.values()) == {1}
+    async with db.sessionmaker() as session:
+        per_worker = await session.execute(
+            select(FetchAttempt.worker, func.count()).group_by(FetchAttempt.worker)
+        )
+        assert dict(per_worker.all()) == {f"worker-{n}": shares[n] for n in range(2)}
