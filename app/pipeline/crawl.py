@@ -15,7 +15,6 @@ a cron `crawl --once` with nothing due never loads them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import os
@@ -143,10 +142,11 @@ class CrawlStage:
             for task in fetching:
                 task.cancel()
             await asyncio.gather(*fetching, return_exceptions=True)
-            if claiming is not None:
+            if claiming is not None:  # a claim in flight (or failed): its sources are held too
                 claiming.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    held.update(s.id for s in await claiming)
+                (extra,) = await asyncio.gather(claiming, return_exceptions=True)
+                if isinstance(extra, list):
+                    held.update(s.id for s in extra)
             writing = self._flush(unchanged, writing)
             try:
                 if writing is not None:
