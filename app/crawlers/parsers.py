@@ -13,6 +13,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
+from app.crawlers import fastfeed
 from app.crawlers.dates import bounded_time
 
 # feedparser is only ever given bytes, so it never touches the network or the file system. Its
@@ -178,11 +179,13 @@ def parse_feed(
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
     max_items: int = MAX_ITEMS,
+    fast_path: bool = True,
 ) -> ParsedFeed:
     """Parse RSS 0.9x/1.0/2.0, Atom or JSON Feed from bytes.
 
     At most `max_items` items are read (the first ones: feeds list the newest first); an item
     that cannot be read is skipped, and both are counted in `ParsedFeed.skipped`.
+    `fast_path=False` makes feedparser read every XML feed (tests and benches compare paths).
     """
     now = now or datetime.now(UTC)
     if not body.strip():
@@ -195,23 +198,18 @@ def parse_feed(
     check_xml_safety(stripped)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-type", "application/xml")
-    import feedparser  # here: the stages import this module whether or not a feed is read
-
-    parsed = feedparser.parse(
-        stripped,
-        response_headers=response_headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
-    if not parsed.get("version"):
-        problem = parsed.get("bozo_exception")
-        detail = f": {problem}" if problem else ""
-        raise ParseError(f"not a recognisable RSS/Atom feed{detail}"[:500])
-    feed = ParsedFeed(title=parsed.feed.get("title"), format=parsed.version)
-    ttl = str(parsed.feed.get("ttl") or "").strip()
+    # Plain RSS/Atom/RDF is read with lxml (fastfeed: the same fields feedparser gives, about
+    # ten times cheaper); anything else goes to feedparser, which copes with far more.
+    fast = fastfeed.parse(stripped, response_headers) if fast_path else None
+    if fast is None:
+        parsed = _feedparser_parse(stripped, response_headers)
+        version, feed_data, entries = parsed.version, parsed.feed, parsed.entries
+    else:
+        version, feed_data, entries = fast["version"], fast["feed"], fast["entries"]
+    feed = ParsedFeed(title=feed_data.get("title"), format=version)
+    ttl = str(feed_data.get("ttl") or "").strip()
     if ttl.isascii() and ttl.isdigit() and len(ttl) <= 6:
         feed.ttl_minutes = int(ttl)
-    entries = parsed.entries
     if len(entries) > max_items:
         feed.skip(
             f"items over the per-feed cap of {max_items} (not read)", len(entries) - max_items
@@ -226,6 +224,19 @@ def parse_feed(
             _note(feed, item)
             feed.items.append(item)
     return feed
+
+
+def _feedparser_parse(body: bytes, headers: dict[str, str]) -> Any:
+    import feedparser  # here: the stages import this module whether or not a feed is read
+
+    parsed = feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    if not parsed.get("version"):
+        problem = parsed.get("bozo_exception")
+        detail = f": {problem}" if problem else ""
+        raise ParseError(f"not a recognisable RSS/Atom feed{detail}"[:500])
+    return parsed
 
 
 def _note(feed: ParsedFeed, item: FeedItem) -> None:
