@@ -53,8 +53,10 @@ def main() -> None:
     assert old == new, "the two paths disagree"
     items = sum(len(feed.items) for feed in new)
     fast_taken = sum(fastfeed.parse(b, HEADERS) is not None for b in bodies)
-    print(f"{len(bodies)} feeds, {items} items, {sum(map(len, bodies)) / 1e6:.1f} MB; "
-          f"fast path taken for {fast_taken}/{len(bodies)}; items equal")
+    print(
+        f"{len(bodies)} feeds, {items} items, {sum(map(len, bodies)) / 1e6:.1f} MB; "
+        f"fast path taken for {fast_taken}/{len(bodies)}; items equal"
+    )
 
     def parse_all(fast: bool) -> None:
         for body in bodies:
@@ -65,12 +67,18 @@ def main() -> None:
     old_s = best(args.repeat, lambda: parse_all(False))
     new_s = best(args.repeat, lambda: parse_all(True))
     per = 1000 / items
-    print(f"XML reading only: feedparser {xml_old * per:.3f} ms/item, "
-          f"fastfeed {xml_new * per:.3f} ms/item ({xml_old / xml_new:.1f}x)")
-    print(f"parse_feed: feedparser path {old_s * per:.3f} ms/item, "
-          f"fast path {new_s * per:.3f} ms/item")
-    print(f"parse_feed old/new per item: {old_s / new_s:.2f}x "
-          f"({old_s * per:.3f} -> {new_s * per:.3f} ms/item)")
+    print(
+        f"XML reading only: feedparser {xml_old * per:.3f} ms/item, "
+        f"fastfeed {xml_new * per:.3f} ms/item ({xml_old / xml_new:.1f}x)"
+    )
+    print(
+        f"parse_feed: feedparser path {old_s * per:.3f} ms/item, "
+        f"fast path {new_s * per:.3f} ms/item"
+    )
+    print(
+        f"parse_feed old/new per item: {old_s / new_s:.2f}x "
+        f"({old_s * per:.3f} -> {new_s * per:.3f} ms/item)"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ declarations (`parsers.check_xml_safety`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -106,6 +107,7 @@ _FEED_HARMLESS = (
     | _UPDATED
     | _AUTHOR
 )
+_FEED_ALLOWED = _HARMLESS | _FEED_HARMLESS
 # Feed-level elements that may hold elements of their own (each read into its own context).
 _FEED_CONTAINERS = {"image", "textinput"}
 
@@ -131,6 +133,10 @@ def _feedparser_tables() -> tuple[dict[str, str], frozenset[str]]:
             if name.startswith(("_start_", "_end_"))
         )
     return _namespace_prefixes, _handlers
+
+
+def _handled() -> frozenset[str]:
+    return _feedparser_tables()[1]
 
 
 _names: dict[tuple[str, str | None], str] = {}
@@ -164,7 +170,8 @@ def _name(element: Any) -> str:
 def _cp1252_table() -> dict[int, str]:
     from feedparser.html import _cp1252
 
-    return _cp1252
+    table: dict[int, str] = _cp1252
+    return table
 
 
 _CP1252: dict[int, str] | None = None
@@ -175,10 +182,8 @@ def _text(raw: str | None) -> str:
     global _CP1252
     output = (raw or "").strip()
     if not output.isascii():
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             output = output.encode("iso-8859-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
         if _C1.search(output):
             if _CP1252 is None:
                 _CP1252 = _cp1252_table()
@@ -284,7 +289,9 @@ def _read_entry(item: Any, version: str, about: str | None) -> dict[str, Any]:
         elif name == "link":
             attrs = _lowered_attrs(child)
             rel = attrs.setdefault("rel", "alternate")
-            kind = attrs.setdefault("type", "application/atom+xml" if rel == "self" else "text/html")
+            kind = attrs.setdefault(
+                "type", "application/atom+xml" if rel == "self" else "text/html"
+            )
             href = attrs.get("url", attrs.get("uri", attrs.get("href")))
             if href:
                 attrs["href"] = href
@@ -318,7 +325,7 @@ def _read_entry(item: Any, version: str, about: str | None) -> dict[str, Any]:
             if authors > 1:
                 raise _Fallback  # feedparser mixes a second author with the first one's text
             entry["author"] = _author(child)
-        elif name in _HARMLESS or name not in _feedparser_tables()[1]:
+        elif name in _HARMLESS or name not in _handled():
             if len(child):
                 raise _Fallback  # nested elements: feedparser may read them as entry fields
         else:
@@ -382,11 +389,8 @@ def _feed_fields(parent: Any, skip: str) -> tuple[str | None, str | None]:
                     raise _Fallback
         elif name == "author" and skip == "entry":
             _author(child)
-        elif len(child):
-            raise _Fallback
-        elif name not in _HARMLESS and name not in _FEED_HARMLESS:
-            if name in _feedparser_tables()[1]:
-                raise _Fallback
+        elif len(child) or (name in _handled() and name not in _FEED_ALLOWED):
+            raise _Fallback  # nested elements, or a handler that may touch the feed's title
     if titles > 1:
         raise _Fallback
     return title, ttl

@@ -35,6 +35,8 @@ _WIDE_BOMS = (
 )
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 _WS = re.compile(r"[ \t\r\f\v]+")
+_DROPPED = ("script", "style", "noscript", "applet")
+_BLOCKS = ("p", "br", "div", "li", "h1", "h2", "h3", "h4", "blockquote")
 _BLANKS = re.compile(r"\n\s*\n+")
 MAX_ITEMS = 2000  # items read from one feed per poll; the rest are counted, not read
 MAX_INT_DIGITS = 30  # a JSON number longer than this stays text (a million-digit `id`)
@@ -98,10 +100,14 @@ def html_to_text(fragment: str | None) -> str | None:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return _tidy(fragment)
-    for bad in root.xpath(".//script|.//style|.//noscript|.//applet"):
-        bad.drop_tree()
-    for block in root.xpath(".//p|.//br|.//div|.//li|.//h1|.//h2|.//h3|.//h4|.//blockquote"):
-        block.tail = "\n\n" + (block.tail or "")
+    # iter() rather than XPath (compiled per call, and ten times slower on short fragments);
+    # the bad elements are listed first, as the tree changes under them.
+    for bad in list(root.iter(_DROPPED)):
+        if bad is not root:
+            bad.drop_tree()
+    for block in root.iter(_BLOCKS):
+        if block is not root:
+            block.tail = "\n\n" + (block.tail or "")
     return _tidy(root.text_content())
 
 
@@ -117,7 +123,8 @@ def storable(text: str | None) -> str | None:
 
 
 def _tidy(text: str) -> str | None:
-    lines = [_WS.sub(" ", line).strip() for line in text.replace("\xa0", " ").split("\n")]
+    # One substitution over the whole text (its runs never cross a newline), then per line.
+    lines = [line.strip() for line in _WS.sub(" ", text.replace("\xa0", " ")).split("\n")]
     joined = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
     return joined or None
 
