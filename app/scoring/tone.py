@@ -120,6 +120,27 @@ def _slot(key: str, bits: int) -> int:
     return zlib.crc32(key.encode("utf-8")) & ((1 << bits) - 1)
 
 
+# `_slot` of many terms: a plain dict per width, read with one `map` (a pair has thousands of
+# terms, and an lru_cache call per term was most of the row's cost). Cleared when full.
+_SLOTS: dict[int, dict[str, int]] = {}
+_SLOTS_MAX = 1 << 18
+
+
+def _slots(terms: list[str], bits: int) -> list[int]:
+    cache = _SLOTS.setdefault(bits, {})
+    found = list(map(cache.get, terms))
+    if None in found:
+        mask = (1 << bits) - 1
+        for k, slot in enumerate(found):
+            if slot is None:
+                slot = zlib.crc32(terms[k].encode("utf-8")) & mask
+                cache[terms[k]] = slot
+                found[k] = slot
+        if len(cache) > _SLOTS_MAX:
+            cache.clear()
+    return found  # type: ignore[return-value]  # no None is left
+
+
 def _words(toks: Sequence[str]) -> list[str]:
     return [t for t in toks if t not in MARK_TOKENS]
 
@@ -231,7 +252,9 @@ def _slotted_terms(pair: Pair, cfg: ToneConfig) -> list[tuple[str, float, int]]:
     and the explanation read the same terms)."""
     if pair.terms is not None and pair.terms[0] == cfg:
         return pair.terms[1]
-    terms = [(term, value, _slot(term, cfg.bits)) for term, value in sparse_terms(pair, cfg)]
+    named = sparse_terms(pair, cfg)
+    slots = _slots([term for term, _ in named], cfg.bits)
+    terms = [(term, value, slot) for (term, value), slot in zip(named, slots, strict=True)]
     pair.terms = (cfg, terms)
     return terms
 
@@ -338,7 +361,9 @@ class ToneModel:
         for j in pair.mentions:
             block = _Block("m:")
             block.add(_grams(pair.toks[j]))
-            push = sum(v * direction[_slot(t, cfg.bits)] for t, v in block.items(1.0))
+            items = block.items(1.0)
+            slots = _slots([t for t, _ in items], cfg.bits)
+            push = sum(v * direction[k] for (_, v), k in zip(items, slots, strict=True))
             pushes.append((push, j))
         pushes.sort(key=lambda pj: (-pj[0], pj[1]))
         # the sentences that pushed toward the label; at least the one that pushed most
