@@ -319,6 +319,10 @@ def design(pairs: Sequence[Pair], sentence_model: LinearModel, cfg: ToneConfig) 
     return sp.hstack([x, dense], format="csr")
 
 
+# The blocks whose terms an explanation shows as phrases, by their prefixes.
+_PHRASE_BLOCKS = ("h:", "m:", "ma:", "mp:", "mo:", "wl:", "wr:")
+
+
 @dataclass
 class ToneModel:
     """The linear tone model; ``weights`` cover the hashed block then the dense block."""
@@ -369,14 +373,13 @@ class ToneModel:
         # the sentences that pushed toward the label; at least the one that pushed most
         pushes = pushes[:1] + [pj for pj in pushes[1:] if pj[0] > 0]
         phrases: dict[str, float] = {}
+        # Only the headline, mention and window blocks name phrases (most terms are the
+        # article block's, passed over without splitting them).
         for term, value, slot in _slotted_terms(pair, cfg):
-            prefix, _, text = term.partition(":")
-            if (
-                prefix not in ("h", "m", "ma", "mp", "mo", "wl", "wr")
-                or MASK in text
-                or text in MARK_TOKENS
-                or len(text) < 4
-            ):
+            if not term.startswith(_PHRASE_BLOCKS):
+                continue
+            text = term.partition(":")[2]
+            if MASK in text or text in MARK_TOKENS or len(text) < 4:
                 continue
             push = value * float(direction[slot])
             if push > 0:
