@@ -31,6 +31,7 @@ from app.migrate import head_revision
 # config, and daily), and two hours for issues.
 SPIKE_DAYS = max(config.baseline_days for config in (SpikeConfig(), DAILY)) + 2
 ISSUE_SPIKE_HOURS = 2
+CONNECT_TIMEOUT = 10.0  # seconds (asyncpg's own default is 60)
 
 QUESTIONS: dict[str, str] = {
     # sources.claim_due_sources
@@ -184,7 +185,8 @@ async def _postgresql(connect: dict[str, Any], values: dict[str, datetime]) -> l
         return f"${order.index(match.group(1)) + 1}"
 
     statement = _NAMED.sub(numbered, STATEMENT)
-    connection = await asyncpg.connect(**connect)
+    # A server that does not answer is the full run's to report: this check gives up sooner.
+    connection = await asyncpg.connect(**connect, timeout=CONNECT_TIMEOUT)
     try:
         async with connection.transaction(readonly=True, isolation="repeatable_read"):
             versions = [row[0] for row in await connection.fetch(VERSION)]
