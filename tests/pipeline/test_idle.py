@@ -8,9 +8,11 @@ jobs, as the command does, and expects them to have done nothing.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -31,7 +33,7 @@ from app.models import (
     WebhookDelivery,
     utcnow,
 )
-from app.pipeline.idle import target, waiting
+from app.pipeline.idle import QUESTIONS, target, waiting
 from app.pipeline.scheduler import build_crawler
 from app.services.feed_jobs import run_feed_jobs
 from tests.factories import link, make_article, make_claim, make_issue, make_source, make_watchlist
@@ -249,3 +251,58 @@ async def test_a_schema_not_at_the_newest_migration_is_left_to_the_full_run(
 def test_urls_the_driver_reads_alone(url: str, connect: dict[str, object] | None) -> None:
     found = target(url)
     assert (found.connect if found else None) == connect
+
+
+# What the command runs, as named in its source, and the questions that stand for each: a stage
+# or feed job added without its question in pipeline/idle.py fails here.
+ANSWERED = {
+    "CrawlStage": ("crawl",),
+    "PageStage": ("page",),
+    "StoryStage": ("story",),
+    "ScoreStage": ("score",),
+    "MatchStage": ("match",),
+    "ClusterStage": ("cluster",),
+    "ClaimStage": ("claim", "claim check"),
+    "entity_jobs.run_entity_jobs": ("entity job",),
+    "watchlists.run_rematch_jobs": ("rematch job",),
+    "spikes.detect_spikes": ("watchlist spike", "issue spike"),
+    "alerts.evaluate_alerts": ("alert",),
+    "report_jobs.queue_due_reports": (),  # left to the full run whenever a report is configured
+    "webhooks.deliver_due": ("webhook",),
+    "retention.prune": ("retention", "change retention"),
+}
+
+
+def _called(path: Path, functions: set[str] | None = None) -> set[str]:
+    """Stage classes built, and `module.function`s called, in these functions of a file (in all
+    of them by default)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+            functions is None or node.name in functions
+        ):
+            for call in ast.walk(node):
+                if not isinstance(call, ast.Call):
+                    continue
+                if isinstance(call.func, ast.Name) and call.func.id.endswith("Stage"):
+                    found.add(call.func.id)
+                elif isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+                    found.add(f"{call.func.value.id}.{call.func.attr}")
+    return found
+
+
+def test_every_stage_and_feed_job_has_its_question() -> None:
+    app = Path(__file__).resolve().parents[2] / "app"
+    cycle = _called(app / "pipeline" / "cycle.py")  # the crawler's every method
+    feed = _called(app / "services" / "feed_jobs.py", {"run_feed_jobs"})
+    stages = {name for name in cycle if name.endswith("Stage")}
+    tree = ast.parse((app / "services" / "feed_jobs.py").read_text(encoding="utf-8"))
+    services = {  # the service modules feed_jobs imports: each call into one is a job
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "app.services"
+        for alias in node.names
+    }
+    jobs = {name for name in feed if name.split(".")[0] in services}
+    assert stages | jobs == set(ANSWERED)
+    assert {q for questions in ANSWERED.values() for q in questions} == set(QUESTIONS)
