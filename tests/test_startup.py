@@ -1,10 +1,12 @@
 """`pantau crawl --once` with nothing due imports only what it uses (a real process each).
 
-From cron, that run *is* the unchanged re-poll: its start-up is its cost. The scorer (numpy,
-scipy), the HTTP clients, FastAPI, Alembic, the parsers and the process pool are imported by
-the code that uses them, so a run that finds nothing to fetch, score or deliver never loads
-them. The second test is the probe's control: a due source makes the same run import the
-fetcher's aiohttp, and the probe sees it.
+From cron, that run *is* the unchanged re-poll: its start-up is its cost. The command's entry
+(app/start.py) asks the database through its driver whether any stage has work
+(pipeline/idle.py) before the command line, SQLAlchemy, the ORM or the pipeline are imported;
+with nothing due none of them is. Past that check, the scorer (numpy, scipy), the HTTP clients,
+FastAPI, Alembic, the parsers and the process pool are imported by the code that uses them.
+The second test is the probe's control: a due source makes the same run import the fetcher's
+aiohttp and the ORM, and the probe sees them.
 """
 
 from __future__ import annotations
@@ -39,13 +41,25 @@ UNUSED = (
     "feedparser",
     "pebble",
     "fpdf",
+    # ... nor, before anything is known to be due, the ORM, the pipeline or the command line
+    "sqlalchemy",
+    "app.models",
+    "app.db",
+    "app.pipeline.cycle",
+    "app.services",
+    "app.cli",
+    "typer",
+    "click",
 )
 
+# The entry point as the `pantau` script and `python -m app` run it.
 PROBE = f"""
 import json, sys
-from app.cli import app
+sys.argv = ["pantau", "crawl", "--once"]
+code = 0
 try:
-    app(["crawl", "--once"], prog_name="pantau")
+    from app.start import main
+    main()
 except SystemExit as done:
     code = done.code
 print(json.dumps({{"code": code, "loaded": [m for m in {UNUSED!r} if m in sys.modules]}}))
@@ -65,7 +79,7 @@ def crawl_once(database_url: str) -> tuple[str, dict[str, object]]:
     )
     assert done.returncode == 0, done.stderr
     *output, probe = done.stdout.strip().splitlines()
-    return "\n".join(output), json.loads(probe)
+    return "\n".join([*output, done.stderr]), json.loads(probe)
 
 
 async def test_nothing_due_imports_no_scorer_client_api_or_parser(db: Database) -> None:
@@ -85,5 +99,11 @@ async def test_a_due_source_imports_the_fetcher(db: Database) -> None:
     assert "sources: 1 polled" in output
     loaded = probe["loaded"]
     assert probe["code"] == 0 and isinstance(loaded, list)
-    assert "aiohttp" in loaded
+    assert {"aiohttp", "sqlalchemy", "app.models", "app.cli"} <= set(loaded)
     assert "app.scoring.scorer" not in loaded
+
+
+def test_a_database_not_set_up_fails_as_before(tmp_path: Path) -> None:
+    output, probe = crawl_once(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    assert "is not set up, not at the newest migration" in output
+    assert probe["code"] == 1
