@@ -115,13 +115,9 @@ def _plain_tokens(sentence: str) -> list[str]:
     return list(_cached_tokens(sentence))
 
 
-@lru_cache(maxsize=1 << 18)
-def _slot(key: str, bits: int) -> int:
-    return zlib.crc32(key.encode("utf-8")) & ((1 << bits) - 1)
-
-
-# `_slot` of many terms: a plain dict per width, read with one `map` (a pair has thousands of
-# terms, and an lru_cache call per term was most of the row's cost). Cleared when full.
+# Each term's hashed slot (its CRC-32 cut to the model's bits), cached in a plain dict per
+# width and read with one `map` (a pair has thousands of terms; an lru_cache call per term was
+# most of the row's cost). Cleared when full.
 _SLOTS: dict[int, dict[str, int]] = {}
 _SLOTS_MAX = 1 << 18
 
