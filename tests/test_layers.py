@@ -33,6 +33,7 @@ RANK = {
             "ratelimit",
             "middleware",
             "textsearch",
+            "plainenv",
         ),
         0,
     ),

@@ -20,12 +20,14 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from app.config import Settings
 from app.feed.spikes import DAILY, SpikeConfig
 from app.migrate import head_revision
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 # services/spikes.py looks back this far for a watchlist's series (hourly with the default
 # config, and daily), and two hours for issues.
@@ -94,7 +96,7 @@ class Target:
 
 def target(url: str) -> Target | None:
     """The driver's connection arguments for the plain URLs Pantau's engine takes (see
-    `config.normalise_database_url`); None for any other (query options, unknown drivers)."""
+    `plainenv.normalise_database_url`); None for any other (query options, unknown drivers)."""
     scheme, sep, rest = url.partition("://")
     if not sep or "?" in rest or "#" in rest:
         return None
@@ -122,24 +124,33 @@ def target(url: str) -> Target | None:
     return None
 
 
-def parameters(settings: Settings, now: datetime) -> dict[str, datetime]:
+def parameters(now: datetime, *, retention_days: int) -> dict[str, datetime]:
     return {
         "now": now,
         "spike_start": now - timedelta(days=SPIKE_DAYS),
         "issue_since": now - timedelta(hours=ISSUE_SPIKE_HOURS),
-        "cutoff": now - timedelta(days=settings.retention_days),
+        "cutoff": now - timedelta(days=retention_days),
     }
 
 
-def waiting(settings: Settings, *, now: datetime | None = None) -> list[str] | None:
-    """The stages with work waiting (empty: nothing to do); None when unsure. On SQLite no
-    event loop is started (asyncio alone is a tenth of the start-up)."""
+def waiting_for(settings: Settings, *, now: datetime | None = None) -> list[str] | None:
+    """`waiting` on the configured database, with the configured retention; None (unsure)
+    when scheduled reports are configured: report_jobs.queue_due_reports decides those."""
     if settings.report_webhook_url and settings.report_webhook_secret is not None:
-        return None  # scheduled reports: report_jobs.queue_due_reports decides (feed_jobs)
-    where = target(settings.database)
+        return None
+    return waiting(settings.database, retention_days=settings.retention_days, now=now)
+
+
+def waiting(
+    database_url: str, *, retention_days: int, now: datetime | None = None
+) -> list[str] | None:
+    """The stages with work waiting in the database (empty: nothing to do), with no scheduled
+    report configured; None when unsure. On SQLite no event loop is started (asyncio alone is
+    a tenth of the start-up)."""
+    where = target(database_url)
     if where is None:
         return None
-    values = parameters(settings, now or datetime.now(UTC))
+    values = parameters(now or datetime.now(UTC), retention_days=retention_days)
     try:
         if where.backend == "sqlite":
             return _sqlite(where.connect["database"], values)

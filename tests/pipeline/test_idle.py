@@ -33,7 +33,7 @@ from app.models import (
     WebhookDelivery,
     utcnow,
 )
-from app.pipeline.idle import QUESTIONS, target, waiting
+from app.pipeline.idle import QUESTIONS, target, waiting_for
 from app.pipeline.scheduler import build_crawler
 from app.services.feed_jobs import run_feed_jobs
 from tests.factories import link, make_article, make_claim, make_issue, make_source, make_watchlist
@@ -44,7 +44,7 @@ HOUR = timedelta(hours=1)
 
 async def ask(settings: Settings, now: datetime | None = None) -> list[str] | None:
     """`waiting` as the command calls it: with no event loop running (a thread here)."""
-    return await asyncio.to_thread(waiting, settings, now=now)
+    return await asyncio.to_thread(waiting_for, settings, now=now)
 
 
 def settings_for(db: Database, **overrides: object) -> Settings:
