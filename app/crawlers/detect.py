@@ -190,3 +190,13 @@ def mismatch_hint(
     if found.kind == kind:
         return ""
     return f"; the response looks like a {found.note}: change the source's kind to {found.kind}"
+
+
+def mismatch_hints(batch: list[tuple[str, bytes, str, dict[str, str], datetime]]) -> list[str]:
+    """`mismatch_hint` for each (kind, body, url, headers, now): the pool's job, so that reading
+    a body that has just failed to parse (often because it is hostile) runs under the pool's
+    time limit, never in the coordinating process."""
+    return [
+        mismatch_hint(kind, body, url=url, headers=headers, now=now)
+        for kind, body, url, headers, now in batch
+    ]

@@ -253,6 +253,25 @@ class CrawlStage:
             logger.exception("crawl failed", extra={"source_id": source.id, "url": source.url})
             return await self._record_failure(source, exc, started)
 
+    async def _hint(self, kind: str, result: FetchResult, now: datetime) -> str:
+        """What a body that failed to parse as `kind` looks like instead ("" when unknown).
+
+        Detection reads the whole body again, and a body that failed to parse is often hostile
+        (one that ran past the parse time limit would take as long again), so it runs in the
+        pool under the same limit; past it, or on any error, there is no hint.
+        """
+        from app.crawlers.detect import mismatch_hints
+
+        job = (kind, result.body, result.url, dict(result.headers), now)
+        try:
+            (hint,) = await self.pool.map_batch(
+                mismatch_hints, [job], time_limit=self.parse_time_limit
+            )
+        except Exception:  # the hint is advice: the poll's own error stands without it
+            logger.info("no hint for a failed parse", extra={"url": result.url}, exc_info=True)
+            return ""
+        return hint
+
     async def _store(
         self,
         source: ClaimedSource,
@@ -265,7 +284,6 @@ class CrawlStage:
         body_hash = hashlib.sha256(result.body).hexdigest() if result.body else None
         if result.not_modified or (body_hash and body_hash == source.body_hash):
             return await self._unchanged(source, result, started, now, unchanged)
-        from app.crawlers.detect import mismatch_hint
         from app.crawlers.discover import gather_items
 
         try:
@@ -282,9 +300,7 @@ class CrawlStage:
                 time_limit=self.parse_time_limit,
             )
         except ParseError as exc:  # say what the body is instead, when it is something known
-            hint = mismatch_hint(
-                source.kind, result.body, url=result.url, headers=result.headers, now=now
-            )
+            hint = await self._hint(source.kind, result, now)
             if not hint:
                 raise
             raise ParseError(f"{exc}{hint}") from None
