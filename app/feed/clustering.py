@@ -87,10 +87,16 @@ class Idf:
 
     doc_count: int
     df: Mapping[str, int]
+    # Weights computed so far (every article's terms are weighed again when it is placed).
+    _weights: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, term: str) -> float:
         """Smoothed IDF, ``ln((1 + N) / (1 + df)) + 1`` (as scikit-learn's default)."""
-        return math.log((1 + self.doc_count) / (1 + self.df.get(term, 1))) + 1.0
+        known = self._weights.get(term)
+        if known is None:
+            known = math.log((1 + self.doc_count) / (1 + self.df.get(term, 1))) + 1.0
+            self._weights[term] = known
+        return known
 
 
 def item_terms(title: str, text: str, config: ClusterConfig) -> Counter[str]:
@@ -400,18 +406,25 @@ class Clusterer:
         issue.watchlists |= item.watchlists
         if item.story_group_id is not None:
             issue.story_groups.add(item.story_group_id)
-        self._reindex(issue, before)
+        self._reindex(issue, before, vec)
 
-    def _reindex(self, issue: _Open, before: Mapping[str, float]) -> None:
+    def _reindex(
+        self, issue: _Open, before: Mapping[str, float], changed: Mapping[str, float] | None = None
+    ) -> None:
+        """Index the issue's centroid; with `changed` (the terms just added to a centroid that
+        was `before`), only the postings whose weight can differ are written again."""
         self._open[issue.key] = issue
         issue.norm = math.sqrt(sum(w * w for w in issue.centroid.values())) or 1.0
         issue.headline_norm = math.sqrt(sum(w * w for w in issue.headlines.values())) or 1.0
+        key = issue.key
+        postings = self._postings
         for term in before.keys() - issue.centroid.keys():
-            del self._postings[term][issue.key]
+            del postings[term][key]
         for term, weight in issue.centroid.items():
-            self._postings.setdefault(term, {})[issue.key] = weight
+            if changed is None or term in changed or term not in before:
+                postings.setdefault(term, {})[key] = weight
         for group in issue.story_groups:
-            self._hold_group(group, issue.key)
+            self._hold_group(group, key)
 
     def _hold_group(self, group: int, key: str) -> None:
         # Two issues hold one story group only when both were loaded with it (an article of
