@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Literal
 
 from app.feed.text import content_tokens, lead_tokens
@@ -189,10 +190,19 @@ def vectorize(counts: Mapping[str, float], idf: Idf) -> Vector:
     return {t: w / norm for t, w in vec.items()} if norm else {}
 
 
+def _heaviest(vec: Mapping[str, float]) -> list[tuple[str, float]]:
+    """The terms by weight, heaviest first, ties by term: two sorts on C-level keys (the
+    second is stable, so equal weights keep the first's term order), cheaper than one sort
+    on a (-weight, term) key built per item."""
+    ordered = sorted(vec.items(), key=itemgetter(0))
+    ordered.sort(key=itemgetter(1), reverse=True)
+    return ordered
+
+
 def _top(vec: Mapping[str, float], k: int) -> Vector:
     if len(vec) <= k:
         return dict(vec)
-    return dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
+    return dict(_heaviest(vec)[:k])
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +251,8 @@ class _Open:
     headline_norm: float = 1.0
 
     def snapshot(self) -> IssueState:
-        ordered = tuple(sorted(self.centroid.items(), key=lambda kv: (-kv[1], kv[0])))
-        heads = tuple(sorted(self.headlines.items(), key=lambda kv: (-kv[1], kv[0])))
+        ordered = tuple(_heaviest(self.centroid))
+        heads = tuple(_heaviest(self.headlines))
         return IssueState(
             self.key,
             ordered,
@@ -351,8 +361,7 @@ class Clusterer:
         dots: dict[str, float] = {}
         dot_of = dots.get
         postings = self._postings
-        for term in sorted(vec):
-            weight = vec[term]
+        for term, weight in sorted(vec.items()):  # terms are unique: sorted by term
             posting = postings.get(term)
             if posting:
                 for key, centroid_weight in posting.items():
@@ -365,8 +374,9 @@ class Clusterer:
         cap = cfg.entity_bonus_cap
         head_cap = cap + cfg.headline_bonus * max(0.0, 1.0 - cfg.headline_min)
         best: tuple[float, str] | None = None
+        opened = self._open
         for key, dot in dots.items():
-            issue = self._open[key]
+            issue = opened[key]
             cosine = dot / issue.norm
             # Skip what not even the largest bonuses could lift (headline: only past its floor).
             if cosine + (head_cap if cosine >= floor else cap) < threshold:
