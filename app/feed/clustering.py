@@ -282,6 +282,7 @@ class Clusterer:
         self._open: dict[str, _Open] = {}
         self._postings: dict[str, dict[str, float]] = {}  # term -> issue key -> centroid weight
         self._groups: dict[int, str] = {}  # story group -> the issue holding it (least key)
+        self._holders: dict[int, set[str]] = {}  # story group -> every issue that has it
         self.load(states)
 
     def load(self, states: Iterable[IssueState]) -> None:
@@ -317,14 +318,15 @@ class Clusterer:
                 continue
             for term in issue.centroid:
                 del self._postings[term][key]
+            self._release(issue)
             for group in issue.story_groups:
                 if self._groups.get(group) == key:
                     del self._groups[group]
                     orphans.add(group)
-        if orphans:
-            for issue in self._open.values():
-                for group in issue.story_groups & orphans:
-                    self._hold_group(group, issue.key)
+        for group in orphans:
+            holders = self._holders.get(group)
+            if holders:
+                self._groups[group] = min(holders)
 
     def keys(self) -> set[str]:
         """The keys of the issues held."""
@@ -433,8 +435,19 @@ class Clusterer:
         for term, weight in issue.centroid.items():
             if changed is None or term in changed or term not in before:
                 postings.setdefault(term, {})[key] = weight
+        holders = self._holders
         for group in issue.story_groups:
             self._hold_group(group, key)
+            holders.setdefault(group, set()).add(key)
+
+    def _release(self, issue: _Open) -> None:
+        """Forget that this issue has its story groups (it is no longer held)."""
+        for group in issue.story_groups:
+            holders = self._holders.get(group)
+            if holders is not None:
+                holders.discard(issue.key)
+                if not holders:
+                    del self._holders[group]
 
     def _hold_group(self, group: int, key: str) -> None:
         # Two issues hold one story group only when both were loaded with it (an article of
@@ -454,6 +467,7 @@ class Clusterer:
             issue = self._open.pop(key)
             for term in issue.centroid:
                 del self._postings[term][key]
+            self._release(issue)
             for group in issue.story_groups:
                 if self._groups.get(group) == key:
                     del self._groups[group]
