@@ -15,13 +15,16 @@ each issue's title, severity, counts and clustering snapshot. `compare` says whe
 results agree, so a change to the stages can be shown to decide exactly what main decided.
 
 Unlike the peer bench this does not overlap the stages with the crawl (they run after it, in
-batches of 200 by id), so its figures are the stages' own cost, not the cycle's.
+batches of 200 by id), so its figures are the stages' own cost, not the cycle's. It prints
+the CPU the garbage collector took in the main process, by generation; `--gc-threshold N`
+freezes the heap before the drain and collects the youngest generation every N allocations.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -180,7 +183,9 @@ def _decoded(value: object) -> object:
     return str(value)
 
 
-async def run_once(feeds: int, items: int, out: Path | None) -> dict[str, float]:
+async def run_once(
+    feeds: int, items: int, out: Path | None, gc_threshold: int = 0
+) -> dict[str, float]:
     from app.config import get_settings
     from app.db import Database
     from app.pipeline.scheduler import build_crawler
@@ -197,11 +202,26 @@ async def run_once(feeds: int, items: int, out: Path | None) -> dict[str, float]
         crawler = build_crawler(get_settings(), database)
         try:
             await crawler.pool.map_batch(len, [[]] * crawler.pool.workers)  # start the pool
+            gc_seconds = [0.0, 0.0, 0.0]
+            gc_started = [0.0]
+
+            def on_gc(phase: str, info: dict[str, int]) -> None:
+                if phase == "start":
+                    gc_started[0] = time.thread_time()
+                else:
+                    gc_seconds[info["generation"]] += time.thread_time() - gc_started[0]
+
+            if gc_threshold:  # what the stages would cost with the collector tuned
+                gc.freeze()
+                gc.set_threshold(gc_threshold, 10, 10)
+            gc.callbacks.append(on_gc)
             before = cpu_seconds([os.getpid()])
             started = time.perf_counter()
             scored, grouped = await crawler.process_pending()
             wall = time.perf_counter() - started
             main_cpu = cpu_seconds([os.getpid()]) - before
+            gc.callbacks.remove(on_gc)
+            print(f"gc CPU s by generation: {[round(g, 2) for g in gc_seconds]}")
             pg_cpu = await backend_cpu(name)
         finally:
             await crawler.aclose()
@@ -241,6 +261,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=0,
+        help="freeze the heap before the drain and collect the youngest generation every N",
+    )
     args = parser.parse_args()
     if args.command == "prepare":
         asyncio.run(prepare(args.feeds, args.items))
@@ -250,7 +276,7 @@ def main() -> None:
         runs = []
         for i in range(args.repeat):
             out = args.out if i == 0 else None
-            result = asyncio.run(run_once(args.feeds, args.items, out))
+            result = asyncio.run(run_once(args.feeds, args.items, out, args.gc_threshold))
             n = result["scored"]
             print(
                 f"drain: {n:.0f} scored, {result['grouped']:.0f} grouped in {result['wall']:.2f} s;"
