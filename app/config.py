@@ -1,4 +1,8 @@
-"""Settings: the only place that reads the environment."""
+"""Settings: the place that reads the environment.
+
+Before it, start-up may read one variable (`PANTAU_DATABASE_URL`) through app/plainenv.py, and
+only when the environment configures nothing else (a cron `crawl --once` with nothing due).
+"""
 
 from __future__ import annotations
 
@@ -9,29 +13,14 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/pantau.db"
-
-
-def normalise_database_url(url: str) -> str:
-    """Map plain driver-less URLs to the async drivers Pantau runs on.
-
-    `postgresql://` and `postgres://` (what most hosting panels hand out) become asyncpg URLs;
-    `sqlite://` becomes aiosqlite. URLs that already name a driver are kept as they are.
-    """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise ValueError(f"not a database URL: {url!r}")
-    mapping = {
-        "postgres": "postgresql+asyncpg",
-        "postgresql": "postgresql+asyncpg",
-        "sqlite": "sqlite+aiosqlite",
-    }
-    return f"{mapping.get(scheme, scheme)}://{rest}"
+# The URL's default and normalising are shared with the start-up's pydantic-free reader.
+from app.plainenv import DEFAULT_DATABASE_URL, DEFAULT_RETENTION_DAYS, ENV_FILE, PREFIX
+from app.plainenv import normalise_database_url as normalise_database_url
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="PANTAU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=PREFIX.upper(), env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
 
     environment: Literal["development", "test", "production"] = "development"
@@ -132,7 +121,7 @@ class Settings(BaseSettings):
         default="https://public.api.bsky.app", max_length=500, pattern=r"^https?://\S+$"
     )
     # Fetch attempts and superseded change-log rows older than this are deleted.
-    retention_days: int = Field(default=30, ge=1, le=3650)
+    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=1, le=3650)
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -2,7 +2,9 @@
 
 Checking that the schema is at the newest revision (every command but `migrate` and `serve`
 does, `/readyz` too) reads the revision files and the version table without Alembic: importing
-it costs a quarter of a second, a third of a cron `crawl --once` with nothing due.
+it costs a quarter of a second, a third of a cron `crawl --once` with nothing due. SQLAlchemy is
+imported where it is used too: `head_revision` alone serves the check that `crawl --once` makes
+through the database driver (pipeline/idle.py).
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ROOT / "migrations" / "versions"
@@ -104,6 +104,7 @@ def _assigned(tree: ast.Module) -> dict[str, object]:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at, from Alembic's version table (None: not set up)."""
+    from sqlalchemy import inspect, text
 
     def _current(connection: Connection) -> str | None:
         if not inspect(connection).has_table("alembic_version"):

@@ -33,6 +33,7 @@ RANK = {
             "ratelimit",
             "middleware",
             "textsearch",
+            "plainenv",
         ),
         0,
     ),
@@ -45,7 +46,8 @@ RANK = {
     **dict.fromkeys(("pipeline", "routers"), 4),
     "main": 5,
     "cli": 6,
-    "__main__": 7,
+    "start": 7,  # the entry point: a light check, then cli
+    "__main__": 8,
 }
 PEERS_ALLOWED = {0, 2}  # ranks whose floors may import each other
 

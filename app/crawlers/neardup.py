@@ -40,10 +40,6 @@ def permutations() -> Any:
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
-def _identity(value: int) -> int:
-    return value
-
-
 def _hashes(grams: set[bytes]) -> np.ndarray:
     """The hash of every shingle, as one array: the first 4 bytes of its BLAKE2b digest,
     little-endian (one digest per shingle, no Python int per shingle)."""
@@ -67,16 +63,29 @@ def signature(text: str | None) -> bytes | None:
     grams = shingles(text or "")
     if len(grams) < MIN_SHINGLES:
         return None
-    # The shingles are hashed here in one pass; datasketch gets the hashes (identity hashfunc)
-    # and applies its permutations: the same signature as datasketch hashing each shingle.
-    from datasketch import MinHash
+    # datasketch's affine32 update, on the whole array of shingle hashes at once: each hash
+    # pre-mixed by the MurmurHash3 finalizer, then every permutation a * h + b (wrapping in 32
+    # bits) and the least per permutation. The same signature as `MinHash.update_batch` with
+    # the identity hashfunc (tests/crawlers/test_neardup.py holds it), without a Python int
+    # per shingle or a MinHash per text.
+    import numpy as np
 
-    minhash = MinHash(
-        num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=permutations(), scheme=SCHEME
-    )
-    minhash.update_batch(_hashes(grams).tolist())
-    packed: bytes = minhash.hashvalues.astype("<u4").tobytes()
+    a, b = permutations()
+    mixed = _fmix32(_hashes(grams).astype(np.uint32, copy=False)).reshape(-1, 1)
+    packed: bytes = (mixed * a + b).min(axis=0).astype("<u4").tobytes()
     return packed
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """The MurmurHash3 32-bit finalizer (datasketch's pre-mix of the affine32 scheme)."""
+    import numpy as np
+
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    result: np.ndarray = hv ^ (hv >> np.uint32(16))
+    return result
 
 
 def signatures(texts: list[str | None]) -> list[bytes | None]:
@@ -102,12 +111,19 @@ def bands(sig: bytes) -> list[int]:
     known = _BANDS.pop(sig, None)
     if known is not None:
         return known
-    keys = []
-    for index in range(BANDS):
-        chunk = sig[index * ROWS * 4 : (index + 1) * ROWS * 4]
-        digest = hashlib.blake2b(bytes([index]) + chunk, digest_size=8).digest()
-        keys.append(struct.unpack("<q", digest)[0])
-    return keys
+    blake = hashlib.blake2b
+    width = ROWS * 4
+    return [
+        _INT64.unpack(
+            blake(
+                bytes((index,)) + sig[index * width : (index + 1) * width], digest_size=8
+            ).digest()
+        )[0]
+        for index in range(BANDS)
+    ]
+
+
+_INT64 = struct.Struct("<q")
 
 
 def similarity(a: bytes, b: bytes) -> float:

@@ -15,7 +15,7 @@ from app.scoring.informal import InformalModel, informal_tokens, reads_informal
 from app.scoring.language import decide, tokens_and_votes
 from app.scoring.model import CLASSES, LinearModel
 from app.scoring.result import ArticleScore, Entity, Label, Language, TargetScore
-from app.scoring.targets import Mention, find_mentions, fold_target, token_span
+from app.scoring.targets import Mention, find_all_mentions, fold_target, token_span
 from app.scoring.text import normalise, split_sentences
 from app.scoring.tone import ToneModel, read_pair
 
@@ -124,7 +124,7 @@ class Scorer:
                 if reads_informal(kind, title, text):
                     doc.informal = True
                     doc.language = "id"
-        found = [[find_mentions(e, d.sentences) for e in d.entities] for d in docs]
+        found = [find_all_mentions(d.entities, d.sentences) for d in docs]
         needed = None
         if not explain:
             needed = {(i, m.sentence) for i, per in enumerate(found) for ms in per for m in ms}

@@ -53,18 +53,30 @@ def _first_words(names: tuple[str, ...]) -> tuple[str, ...] | None:
 
 
 def find_mentions(entity: Entity, sentences: Sequence[str]) -> list[Mention]:
-    names = entity.names
+    return find_all_mentions((entity,), sentences)[0]
+
+
+def find_all_mentions(entities: Sequence[Entity], sentences: Sequence[str]) -> list[list[Mention]]:
+    """`find_mentions` of each entity in the same sentences (the text joined, lower-cased
+    and checked for case specials once for all of them)."""
+    if not entities:
+        return []
     # Most articles never name a given entity: one search over the joined sentences rules
     # that out (a match inside a sentence is also a match in the joined text). Before the
     # regex (case-insensitive, with a look-behind, so tried at every character), a substring
     # test: an ASCII word can only match where the lower-cased text holds it, unless the text
     # has one of the few other characters that match ASCII letters.
     joined = "\n".join(sentences)
+    lowered = None if any(c in joined for c in _CASE_SPECIALS) else joined.lower()
+    return [_mentions(e.names, sentences, joined, lowered) for e in entities]
+
+
+def _mentions(
+    names: tuple[str, ...], sentences: Sequence[str], joined: str, lowered: str | None
+) -> list[Mention]:
     words = _first_words(names)
-    if words is not None and not any(c in joined for c in _CASE_SPECIALS):
-        lowered = joined.lower()
-        if not any(w in lowered for w in words):
-            return []
+    if words is not None and lowered is not None and not any(w in lowered for w in words):
+        return []
     pattern = alias_pattern(names)
     if pattern.search(joined) is None:
         return []

@@ -81,6 +81,11 @@ class Pair:
     toks: list[list[str]]  # masked tokens per sentence
     mentions: list[int]  # indices of sentences naming the entity
     has_title: bool
+    # `sparse_terms` with each term's slot, kept by `pair_row` for `ToneModel.explain` (which
+    # reads the same terms), with the configuration they were made under.
+    terms: tuple[ToneConfig, list[tuple[str, float, int]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def found(self) -> bool:
@@ -110,9 +115,26 @@ def _plain_tokens(sentence: str) -> list[str]:
     return list(_cached_tokens(sentence))
 
 
-@lru_cache(maxsize=1 << 18)
-def _slot(key: str, bits: int) -> int:
-    return zlib.crc32(key.encode("utf-8")) & ((1 << bits) - 1)
+# Each term's hashed slot (its CRC-32 cut to the model's bits), cached in a plain dict per
+# width and read with one `map` (a pair has thousands of terms; an lru_cache call per term was
+# most of the row's cost). Cleared when full.
+_SLOTS: dict[int, dict[str, int]] = {}
+_SLOTS_MAX = 1 << 18
+
+
+def _slots(terms: list[str], bits: int) -> list[int]:
+    cache = _SLOTS.setdefault(bits, {})
+    found = list(map(cache.get, terms))
+    if None in found:
+        mask = (1 << bits) - 1
+        for k, slot in enumerate(found):
+            if slot is None:
+                slot = zlib.crc32(terms[k].encode("utf-8")) & mask
+                cache[terms[k]] = slot
+                found[k] = slot
+        if len(cache) > _SLOTS_MAX:
+            cache.clear()
+    return found  # type: ignore[return-value]  # no None is left
 
 
 def _words(toks: Sequence[str]) -> list[str]:
@@ -216,10 +238,21 @@ def sparse_terms(pair: Pair, cfg: ToneConfig) -> list[tuple[str, float]]:
 
 def pair_row(pair: Pair, cfg: ToneConfig) -> dict[int, float]:
     row: dict[int, float] = {}
-    for term, value in sparse_terms(pair, cfg):
-        k = _slot(term, cfg.bits)
+    for _, value, k in _slotted_terms(pair, cfg):
         row[k] = row.get(k, 0.0) + value
     return row
+
+
+def _slotted_terms(pair: Pair, cfg: ToneConfig) -> list[tuple[str, float, int]]:
+    """`sparse_terms` with each term's slot, made once per pair and configuration (the row
+    and the explanation read the same terms)."""
+    if pair.terms is not None and pair.terms[0] == cfg:
+        return pair.terms[1]
+    named = sparse_terms(pair, cfg)
+    slots = _slots([term for term, _ in named], cfg.bits)
+    terms = [(term, value, slot) for (term, value), slot in zip(named, slots, strict=True)]
+    pair.terms = (cfg, terms)
+    return terms
 
 
 def dense_rows(pairs: Sequence[Pair], sentence_model: LinearModel) -> np.ndarray:
@@ -282,6 +315,10 @@ def design(pairs: Sequence[Pair], sentence_model: LinearModel, cfg: ToneConfig) 
     return sp.hstack([x, dense], format="csr")
 
 
+# The blocks whose terms an explanation shows as phrases, by their prefixes.
+_PHRASE_BLOCKS = ("h:", "m:", "ma:", "mp:", "mo:", "wl:", "wr:")
+
+
 @dataclass
 class ToneModel:
     """The linear tone model; ``weights`` cover the hashed block then the dense block."""
@@ -291,6 +328,10 @@ class ToneModel:
     bias: np.ndarray
     calibrator: Calibrator
     meta: dict[str, Any] = field(default_factory=dict)
+    # `_direction`'s per label, with the weights it was made from.
+    _directions: dict[int, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def proba(self, pairs: Sequence[Pair], sentence_model: LinearModel) -> np.ndarray:
         """Calibrated class probabilities of each pair."""
@@ -314,33 +355,44 @@ class ToneModel:
     ) -> tuple[list[int], list[tuple[str, float]]]:
         """Mention sentences (indices) and phrases (with their push) that pushed most toward
         ``label``."""
-        others = [k for k in range(len(CLASSES)) if k != label]
-        direction = self.weights[:, label] - self.weights[:, others].mean(axis=1)
+        direction = self._direction(label)
         cfg = self.config
         pushes: list[tuple[float, int]] = []
         for j in pair.mentions:
             block = _Block("m:")
             block.add(_grams(pair.toks[j]))
-            push = sum(v * direction[_slot(t, cfg.bits)] for t, v in block.items(1.0))
+            items = block.items(1.0)
+            slots = _slots([t for t, _ in items], cfg.bits)
+            push = sum(v * direction[k] for (_, v), k in zip(items, slots, strict=True))
             pushes.append((push, j))
         pushes.sort(key=lambda pj: (-pj[0], pj[1]))
         # the sentences that pushed toward the label; at least the one that pushed most
         pushes = pushes[:1] + [pj for pj in pushes[1:] if pj[0] > 0]
         phrases: dict[str, float] = {}
-        for term, value in sparse_terms(pair, cfg):
-            prefix, _, text = term.partition(":")
-            if (
-                prefix not in ("h", "m", "ma", "mp", "mo", "wl", "wr")
-                or MASK in text
-                or text in MARK_TOKENS
-                or len(text) < 4
-            ):
+        # Only the headline, mention and window blocks name phrases (most terms are the
+        # article block's, passed over without splitting them).
+        for term, value, slot in _slotted_terms(pair, cfg):
+            if not term.startswith(_PHRASE_BLOCKS):
                 continue
-            push = value * float(direction[_slot(term, cfg.bits)])
+            text = term.partition(":")[2]
+            if MASK in text or text in MARK_TOKENS or len(text) < 4:
+                continue
+            push = value * float(direction[slot])
             if push > 0:
                 phrases[text] = phrases.get(text, 0.0) + push
         ranked = sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))
         return [j for _, j in pushes[:limit]], ranked[: limit + 2]
+
+    def _direction(self, label: int) -> np.ndarray:
+        """Each feature's push toward ``label`` against the mean of the other classes; made
+        once per label (a pass over every row of the weights) and kept while they are."""
+        cached = self._directions.get(label)
+        if cached is not None and cached[0] is self.weights:
+            return cached[1]
+        others = [k for k in range(len(CLASSES)) if k != label]
+        direction: np.ndarray = self.weights[:, label] - self.weights[:, others].mean(axis=1)
+        self._directions[label] = (self.weights, direction)
+        return direction
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         used = np.flatnonzero(np.any(self.weights != 0.0, axis=1)).astype(np.uint32)

@@ -113,3 +113,50 @@ def test_markup_in_titles_and_descriptions_is_stored_as_text() -> None:
     item = parse_feed(body, now=NOW).items[0]
     assert item.title == "Banjir & longsor"
     assert item.summary == "Isi\n\ntautan"
+
+
+def _lxml_html_text(fragment: str | None) -> str | None:
+    """html_to_text as it was written with lxml.html (the reference for the plain-lxml one)."""
+    import lxml.etree
+    import lxml.html
+
+    from app.crawlers.parsers import _tidy
+
+    if not fragment or not fragment.strip():
+        return None
+    if "<" not in fragment:
+        return _tidy(fragment)
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return _tidy(fragment)
+    for bad in root.xpath(".//script|.//style|.//noscript|.//applet"):
+        bad.drop_tree()
+    for block in root.xpath(".//p|.//br|.//div|.//li|.//h1|.//h2|.//h3|.//h4|.//blockquote"):
+        block.tail = "\n\n" + (block.tail or "")
+    return _tidy(root.text_content())
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "<p>a</p> b",
+        "  lead <b>x</b> tail",
+        "<html><body><p>full</p></body></html>",
+        "<!doctype html><p>d</p>",
+        "<script>x</script>after",
+        "<div><noscript><script>s</script>ns</noscript>t</div>",
+        "<!-- c --><script>x</script>tail",
+        "<p>one</p><!--c--><style>s</style>tail2",
+        "<",
+        "<>",
+        "&amp; <",
+        "<head><title>t</title></head>x",
+        "<svg><script>1</script></svg>y",
+        "<p>a\u00a0b\tc</p><ul><li>1</li><li>2</li></ul><h2>h</h2>z<br>w",
+        "<div>  <p>  spaced  </p>  </div>\n\n\n<blockquote>q</blockquote>",
+        "<applet>a</applet><p>text &lt;kept&gt;</p>",
+    ],
+)
+def test_html_to_text_matches_lxml_html(fragment: str) -> None:
+    assert html_to_text(fragment) == _lxml_html_text(fragment)
