@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Literal
 
 from app.feed.text import content_tokens, lead_tokens
@@ -87,10 +88,16 @@ class Idf:
 
     doc_count: int
     df: Mapping[str, int]
+    # Weights computed so far (every article's terms are weighed again when it is placed).
+    _weights: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, term: str) -> float:
         """Smoothed IDF, ``ln((1 + N) / (1 + df)) + 1`` (as scikit-learn's default)."""
-        return math.log((1 + self.doc_count) / (1 + self.df.get(term, 1))) + 1.0
+        known = self._weights.get(term)
+        if known is None:
+            known = math.log((1 + self.doc_count) / (1 + self.df.get(term, 1))) + 1.0
+            self._weights[term] = known
+        return known
 
 
 def item_terms(title: str, text: str, config: ClusterConfig) -> Counter[str]:
@@ -183,10 +190,19 @@ def vectorize(counts: Mapping[str, float], idf: Idf) -> Vector:
     return {t: w / norm for t, w in vec.items()} if norm else {}
 
 
+def _heaviest(vec: Mapping[str, float]) -> list[tuple[str, float]]:
+    """The terms by weight, heaviest first, ties by term: two sorts on C-level keys (the
+    second is stable, so equal weights keep the first's term order), cheaper than one sort
+    on a (-weight, term) key built per item."""
+    ordered = sorted(vec.items(), key=itemgetter(0))
+    ordered.sort(key=itemgetter(1), reverse=True)
+    return ordered
+
+
 def _top(vec: Mapping[str, float], k: int) -> Vector:
     if len(vec) <= k:
         return dict(vec)
-    return dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
+    return dict(_heaviest(vec)[:k])
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +251,8 @@ class _Open:
     headline_norm: float = 1.0
 
     def snapshot(self) -> IssueState:
-        ordered = tuple(sorted(self.centroid.items(), key=lambda kv: (-kv[1], kv[0])))
-        heads = tuple(sorted(self.headlines.items(), key=lambda kv: (-kv[1], kv[0])))
+        ordered = tuple(_heaviest(self.centroid))
+        heads = tuple(_heaviest(self.headlines))
         return IssueState(
             self.key,
             ordered,
@@ -266,6 +282,7 @@ class Clusterer:
         self._open: dict[str, _Open] = {}
         self._postings: dict[str, dict[str, float]] = {}  # term -> issue key -> centroid weight
         self._groups: dict[int, str] = {}  # story group -> the issue holding it (least key)
+        self._holders: dict[int, set[str]] = {}  # story group -> every issue that has it
         self.load(states)
 
     def load(self, states: Iterable[IssueState]) -> None:
@@ -301,14 +318,15 @@ class Clusterer:
                 continue
             for term in issue.centroid:
                 del self._postings[term][key]
+            self._release(issue)
             for group in issue.story_groups:
                 if self._groups.get(group) == key:
                     del self._groups[group]
                     orphans.add(group)
-        if orphans:
-            for issue in self._open.values():
-                for group in issue.story_groups & orphans:
-                    self._hold_group(group, issue.key)
+        for group in orphans:
+            holders = self._holders.get(group)
+            if holders:
+                self._groups[group] = min(holders)
 
     def keys(self) -> set[str]:
         """The keys of the issues held."""
@@ -345,8 +363,7 @@ class Clusterer:
         dots: dict[str, float] = {}
         dot_of = dots.get
         postings = self._postings
-        for term in sorted(vec):
-            weight = vec[term]
+        for term, weight in sorted(vec.items()):  # terms are unique: sorted by term
             posting = postings.get(term)
             if posting:
                 for key, centroid_weight in posting.items():
@@ -359,8 +376,9 @@ class Clusterer:
         cap = cfg.entity_bonus_cap
         head_cap = cap + cfg.headline_bonus * max(0.0, 1.0 - cfg.headline_min)
         best: tuple[float, str] | None = None
+        opened = self._open
         for key, dot in dots.items():
-            issue = self._open[key]
+            issue = opened[key]
             cosine = dot / issue.norm
             # Skip what not even the largest bonuses could lift (headline: only past its floor).
             if cosine + (head_cap if cosine >= floor else cap) < threshold:
@@ -400,18 +418,36 @@ class Clusterer:
         issue.watchlists |= item.watchlists
         if item.story_group_id is not None:
             issue.story_groups.add(item.story_group_id)
-        self._reindex(issue, before)
+        self._reindex(issue, before, vec)
 
-    def _reindex(self, issue: _Open, before: Mapping[str, float]) -> None:
+    def _reindex(
+        self, issue: _Open, before: Mapping[str, float], changed: Mapping[str, float] | None = None
+    ) -> None:
+        """Index the issue's centroid; with `changed` (the terms just added to a centroid that
+        was `before`), only the postings whose weight can differ are written again."""
         self._open[issue.key] = issue
         issue.norm = math.sqrt(sum(w * w for w in issue.centroid.values())) or 1.0
         issue.headline_norm = math.sqrt(sum(w * w for w in issue.headlines.values())) or 1.0
+        key = issue.key
+        postings = self._postings
         for term in before.keys() - issue.centroid.keys():
-            del self._postings[term][issue.key]
+            del postings[term][key]
         for term, weight in issue.centroid.items():
-            self._postings.setdefault(term, {})[issue.key] = weight
+            if changed is None or term in changed or term not in before:
+                postings.setdefault(term, {})[key] = weight
+        holders = self._holders
         for group in issue.story_groups:
-            self._hold_group(group, issue.key)
+            self._hold_group(group, key)
+            holders.setdefault(group, set()).add(key)
+
+    def _release(self, issue: _Open) -> None:
+        """Forget that this issue has its story groups (it is no longer held)."""
+        for group in issue.story_groups:
+            holders = self._holders.get(group)
+            if holders is not None:
+                holders.discard(issue.key)
+                if not holders:
+                    del self._holders[group]
 
     def _hold_group(self, group: int, key: str) -> None:
         # Two issues hold one story group only when both were loaded with it (an article of
@@ -431,6 +467,7 @@ class Clusterer:
             issue = self._open.pop(key)
             for term in issue.centroid:
                 del self._postings[term][key]
+            self._release(issue)
             for group in issue.story_groups:
                 if self._groups.get(group) == key:
                     del self._groups[group]

@@ -15,12 +15,11 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Text, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import lock_job, skip_locked
+from app.db import lock_job, one_of, skip_locked
 from app.feed.clustering import (
     ClusterConfig,
     Clusterer,
@@ -182,14 +181,17 @@ async def _claim(session: AsyncSession, limit: int) -> list[tuple[ClusterItem, i
     return items
 
 
-_Stored = tuple[int, str | None, int, datetime, datetime]  # id, snapshot text, count, first, last
+# What says a stored snapshot changed: the issue's updated_at (every write of an issue sets it)
+# with the columns a snapshot is read with (article count, first and last seen).
+_Version = tuple[datetime, int, datetime, datetime]
+STATE_CHUNK = 1000  # issue ids per IN list when reading snapshots (SQLite's parameter limit)
 
 
-async def _open_rows(
+async def _open_issues(
     session: AsyncSession, items: Sequence[ClusterItem], config: FeedConfig
-) -> list[_Stored]:
-    """The stored snapshots of the issues open around the batch and of those holding its
-    story groups."""
+) -> dict[str, _Version]:
+    """The issues open around the batch and those holding its story groups, by clusterer key,
+    with the version of their stored snapshots (not the snapshots: most are held already)."""
     window = config.cluster.window
     lo = min(i.published_at for i in items) - window
     hi = max(i.published_at for i in items) + window
@@ -200,69 +202,83 @@ async def _open_rows(
         holding = (
             select(IssueArticle.issue_id)
             .join(Article, Article.id == IssueArticle.article_id)
-            .where(Article.story_group_id.in_(groups))
+            .where(one_of(session, Article.story_group_id, groups))
         )
         condition = or_(near, Issue.id.in_(holding))
-    # Only the columns a snapshot needs, the snapshot as its stored text: an ORM Issue would
-    # decode every JSON column, and most open issues are unchanged since the previous batch.
     rows = await session.execute(
         select(
-            Issue.id,
-            cast(Issue.cluster_state, Text),
-            Issue.article_count,
-            Issue.first_seen_at,
-            Issue.last_seen_at,
+            Issue.id, Issue.updated_at, Issue.article_count, Issue.first_seen_at, Issue.last_seen_at
         ).where(condition, Issue.merged_into_id.is_(None), Issue.cluster_state.is_not(None))
     )
-    return [(int(i), raw, count, first, last) for i, raw, count, first, last in rows]
+    return {f"i{i}": (updated, count, first, last) for i, updated, count, first, last in rows}
+
+
+async def _stored_states(
+    session: AsyncSession, keys: Sequence[str]
+) -> dict[str, tuple[_Version, IssueState]]:
+    """The stored snapshots of these issues, each with the version it was read at. Only the
+    columns a snapshot needs, the snapshot as its stored text: an ORM Issue would decode every
+    JSON column."""
+    ids = sorted(int(k[1:]) for k in keys)
+    out: dict[str, tuple[_Version, IssueState]] = {}
+    for start in range(0, len(ids), STATE_CHUNK):
+        rows = await session.execute(
+            select(
+                Issue.id,
+                Issue.updated_at,
+                Issue.article_count,
+                Issue.first_seen_at,
+                Issue.last_seen_at,
+                cast(Issue.cluster_state, Text),
+            ).where(
+                one_of(session, Issue.id, ids[start : start + STATE_CHUNK]),
+                Issue.merged_into_id.is_(None),
+            )
+        )
+        for issue_id, updated, count, first, last, raw in rows:
+            key = f"i{issue_id}"
+            data = json.loads(raw) if raw is not None else None
+            state = snapshot_state(data, count, first, last, key=key)
+            if state is not None:
+                out[key] = ((updated, count, first, last), state)
+    return out
 
 
 @dataclass(slots=True)
 class _Held:
     """A clusterer kept between batches, holding exactly the issues in `stored`, each as its
-    stored snapshot says (the issues a batch touched are dropped after it: their new
-    snapshots are rounded when stored, so they are loaded again from the database)."""
+    stored snapshot says at the version noted there. The issues a batch touched are held as
+    the batch stored them (their snapshots rounded as `state_to_json` rounds them, which is
+    what reading them back gives), so the next batch reads only the snapshots of issues new to
+    it or written by someone else since."""
 
     clusterer: Clusterer
-    stored: dict[str, _Stored]
+    stored: dict[str, _Version]
 
 
 _HELD: dict[tuple[str, ClusterConfig], _Held] = {}
 
 
-def _clusterer(key: tuple[str, ClusterConfig], idf: Idf, rows: Sequence[_Stored]) -> _Held:
-    """A clusterer holding the issues of `rows` as stored: the held one brought up to date
-    (issues changed, gone or new since the previous batch reloaded), which gives the same
+async def _clusterer(
+    session: AsyncSession, key: tuple[str, ClusterConfig], idf: Idf, wanted: dict[str, _Version]
+) -> _Held:
+    """A clusterer holding the issues of `wanted` as stored: the held one brought up to date
+    (issues changed, gone or new since the previous batch read again), which gives the same
     placements as one built from every snapshot afresh, at the cost of the changes only."""
-    wanted = {f"i{row[0]}": row for row in rows if row[1] is not None}
     # Taken out while in use and put back once the batch is placed (`cluster_pending`): a
     # failure half-way leaves no half-updated clusterer behind.
     held = _HELD.pop(key, None)
     if held is None:
         held = _Held(Clusterer(idf=idf, config=key[1]), {})
-    stale = [k for k, row in held.stored.items() if wanted.get(k) != row]
+    stale = [k for k, version in held.stored.items() if wanted.get(k) != version]
     held.clusterer.remove(stale)
     for k in stale:
         del held.stored[k]
-    fresh = {k: row for k, row in wanted.items() if k not in held.stored}
-    held.clusterer.load(state for row in fresh.values() if (state := _snapshot(*row)) is not None)
-    held.stored.update(fresh)
+    fresh = await _stored_states(session, [k for k in wanted if k not in held.stored])
+    held.clusterer.load(state for _, state in fresh.values())
+    held.stored.update({k: version for k, (version, _) in fresh.items()})
     held.clusterer.idf = idf
     return held
-
-
-def _snapshot(
-    issue_id: int, raw: str | None, count: int, first: datetime, last: datetime
-) -> IssueState | None:
-    """The snapshot of a stored issue (immutable), decoded once per distinct stored value."""
-    return None if raw is None else _decoded(issue_id, raw, count, first, last)
-
-
-@lru_cache(maxsize=8192)
-def _decoded(
-    issue_id: int, raw: str, count: int, first: datetime, last: datetime
-) -> IssueState | None:
-    return snapshot_state(json.loads(raw), count, first, last, key=f"i{issue_id}")
 
 
 async def cluster_pending(
@@ -283,11 +299,12 @@ async def cluster_pending(
     await count_uncounted([(i.title, i.text) for i in items], config, counter)
     idf = await current_idf(session, config=config, counter=counter)
     held_key = (_database_key(session), config.cluster)
-    held = _clusterer(held_key, idf, await _open_rows(session, items, config))
+    held = await _clusterer(session, held_key, idf, await _open_issues(session, items, config))
     clusterer = held.clusterer
     placed = [(aid, clusterer.add(item).issue_key) for item, aid in claimed]
     touched_keys = {key for _, key in placed}
     states = clusterer.snapshots(touched_keys)
+    # Held again below as stored, once written; a failure before leaves them out.
     clusterer.remove(touched_keys)
     for key in touched_keys:
         held.stored.pop(key, None)
@@ -327,7 +344,26 @@ async def cluster_pending(
     recomputed = await recompute_issues(
         session, issue_ids=list(touched), config=config, states=touched
     )
+    if _HELD.get(held_key) is held:
+        _hold_written(held, recomputed)
     return ClusterOutcome(len(placed), [ids[k] for k in new_keys], recomputed)
+
+
+def _hold_written(held: _Held, recomputed: Sequence[Recomputed]) -> None:
+    """Hold the issues a batch wrote as a later batch would read them back: their snapshots
+    as stored (rounded), at the version written. Should the transaction not commit, the
+    stored versions differ and the next batch reads them again."""
+    written = [r for r in recomputed if r.written is not None]
+    states = []
+    for r in written:
+        assert r.written is not None
+        version, data = r.written
+        key = f"i{r.issue_id}"
+        state = snapshot_state(data, version[1], version[2], version[3], key=key)
+        if state is not None:
+            states.append(state)
+            held.stored[key] = version
+    held.clusterer.load(states)
 
 
 async def rebuild_states(

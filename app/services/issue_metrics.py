@@ -91,6 +91,9 @@ class Recomputed:
     old_severity: float
     severity: float
     reopened: bool
+    # With a replaced snapshot written as columns: (updated_at, article_count, first_seen_at,
+    # last_seen_at) as written, and the snapshot as stored (`state_to_json`).
+    written: tuple[tuple[datetime, int, datetime, datetime], dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -241,11 +244,14 @@ async def recompute_issues(
     entity_names = {e.id: e.name for e in await session.scalars(select(WatchedEntity))}
     all_watched = set(entity_names.values())
     out = []
+    now = utcnow()
     for issue_id in ids:
         issue = issues.get(issue_id)
         if issue is None:
             continue
-        if states is not None and issue_id in states:
+        replaced = states is not None and issue_id in states
+        if replaced:
+            assert states is not None
             issue.cluster_state = state_to_json(states[issue_id])
         rows = members.get(issue_id, [])
         hit = hits.get(issue_id, [])
@@ -255,8 +261,11 @@ async def recompute_issues(
         old = issue.severity
         _apply(issue, rows, hit, watched or all_watched, priority, config)
         reopened = _maybe_reopen(session, issue, old, config)
-        out.append(Recomputed(issue_id, old, issue.severity, reopened))
-    now = utcnow()
+        written = None
+        if replaced and isinstance(issue, _Row) and issue.cluster_state is not None:
+            version = (now, issue.article_count, issue.first_seen_at, issue.last_seen_at)
+            written = (version, issue.cluster_state)
+        out.append(Recomputed(issue_id, old, issue.severity, reopened, written))
     params = [i.params(now) for i in issues.values() if isinstance(i, _Row)]
     if params:
         await session.execute(_WRITE_ISSUE, params)

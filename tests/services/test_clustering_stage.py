@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -119,3 +120,65 @@ async def test_terms_counted_elsewhere_each_once_place_as_counted_here(db: Datab
     for title, text in asked:  # forget them: the second run counts in this process
         del feed_clustering._TERMS[(title, text, config.cluster)]
     assert await cluster_all(None) == elsewhere
+
+
+class _Undone(Exception):
+    pass
+
+
+async def test_a_kept_clusterer_reads_again_what_others_wrote_or_undid(db: Database) -> None:
+    """The kept clusterer holds the issues a batch wrote as the batch wrote them; an issue
+    written since by someone else (here its snapshot replaced, as a merge does), and a batch
+    whose transaction did not commit, are read again: placements are those of a clusterer
+    rebuilt for every batch."""
+    corpus = sorted(real_articles(), key=lambda a: (a.published_at, a.id))[:200]
+    now = utcnow()
+    async with db.writer.begin() as session:
+        groups = [StoryGroup(title=f"g{n}") for n in range(100)]
+        session.add_all(groups)
+        await session.flush()
+        for n, a in enumerate(corpus):
+            await make_article(
+                session,
+                title=a.title,
+                body=a.body,
+                outlet=a.outlet,
+                # Ten minutes apart: every batch sees every issue (one clustering window).
+                published_at=corpus[0].published_at + timedelta(minutes=10 * n),
+                # The second hundred joins the first's issues (a copy of each of its stories).
+                story_group_id=groups[n % 100].id,
+                scored_at=now,
+                matched_at=now,
+            )
+
+    async def run(before_batch: Callable[[], None]) -> Partition:
+        batch = 0
+        while True:
+            before_batch()
+            batch += 1
+            if batch == 3:  # placed and written, then rolled back
+                try:
+                    async with db.writer.begin() as session:
+                        await cluster_pending(session, limit=40)
+                        raise _Undone
+                except _Undone:
+                    pass
+            if batch == 4:  # another writer changes the largest issue's snapshot
+                async with db.writer.begin() as session:
+                    issues = (await session.scalars(select(Issue).order_by(Issue.id))).all()
+                    big = max(issues, key=lambda i: (i.article_count, -i.id))
+                    donor = next(i for i in issues if i.id != big.id)
+                    state = dict(big.cluster_state or {})
+                    state["centroid"] = (donor.cluster_state or {}).get("centroid", [])
+                    big.cluster_state = state
+            async with db.writer.begin() as session:
+                if (await cluster_pending(session, limit=40)).clustered == 0:
+                    break
+        return await _cluster_all(db, lambda: None)
+
+    clustering._HELD.clear()
+    kept = await run(lambda: None)
+    await _reset(db)
+    rebuilt = await run(clustering._HELD.clear)
+    assert kept == rebuilt
+    assert len(kept) > 20
