@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ class Rule:
     ``text/html``, ``"empty"`` serves zero bytes with the usual content type, bytes serve
     themselves. ``location`` redirects with ``status`` (default 301). ``validators``: ``honour``
     (default), ``ignore`` (send ETag/Last-Modified but always answer 200) or ``omit`` (send none).
-    ``max_age`` sets ``Cache-Control: max-age``. ``delay`` sleeps before answering. ``times``
+    ``max_age`` sets ``Cache-Control: max-age``. ``delay`` sleeps before answering; with ``hold``
+    (a ``threading.Event``) the answer waits until the test sets it, ``delay`` seconds at most,
+    so a test orders events by what it has seen rather than by a guess at the time. ``times``
     limits the rule to the next N requests, after which it is dropped.
     """
 
@@ -33,6 +36,7 @@ class Rule:
     validators: Validators = "honour"
     max_age: int | None = None
     delay: float = 0.0
+    hold: threading.Event | None = None
     times: int | None = None
 
 

@@ -249,7 +249,9 @@ class FarmServer:
 
     def _answer(self, path: str, query: str, headers: dict[str, str]) -> Answer:
         rule = self._take_rule(path) or Rule()
-        if rule.delay:
+        if rule.hold is not None:
+            rule.hold.wait(rule.delay or None)
+        elif rule.delay:
             time.sleep(rule.delay)
         if rule.location is not None:
             return Answer(rule.status or 301, {"Location": rule.location}, b"")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -444,7 +445,9 @@ async def test_a_cycle_scores_what_is_stored_while_slower_sources_are_still_fetc
     farm.site.configure("tempo", full_content=True)
     quick = await add_source(db, farm.feed_url("fimela"))
     slow = await add_source(db, farm.feed_url("tempo"))
-    farm.slow(farm.outlet_path("tempo", "/rss.xml"), 2.0)
+    # tempo answers once the quick source's articles are grouped (15 s at most)
+    silent = threading.Event()
+    farm.set_rule(farm.outlet_path("tempo", "/rss.xml"), hold=silent, delay=15.0)
 
     async def counts() -> tuple[int, int]:
         async with db.sessionmaker() as session:
@@ -458,9 +461,12 @@ async def test_a_cycle_scores_what_is_stored_while_slower_sources_are_still_fetc
 
     cycle = asyncio.create_task(crawler.run_once())
     seen = (0, 0)
-    while not cycle.done() and seen[0] < len(farm.site.stories("fimela")):
-        await asyncio.sleep(0.05)
-        seen = await counts()
+    try:
+        while not cycle.done() and seen[0] < len(farm.site.stories("fimela")):
+            await asyncio.sleep(0.05)
+            seen = await counts()
+    finally:
+        silent.set()
     summary = await cycle
     assert seen == (len(farm.site.stories("fimela")), 0)  # grouped while tempo was silent
     assert summary.scored == summary.grouped == summary.new_items == len(await articles(db))
