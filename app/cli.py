@@ -187,10 +187,11 @@ def serve(
 def worker() -> None:
     """Run the scheduler only (crawl, score, group), without the API."""
     from app.logs import configure_logging
-    from app.pipeline.scheduler import build_crawler, run_scheduler
+    from app.pipeline.scheduler import build_crawler, run_scheduler, tune_collector
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
+    tune_collector()
 
     @run
     async def main() -> None:
@@ -221,10 +222,11 @@ def crawl(
     """Crawl due sources once (for cron). Exits 0 even when some sources failed."""
     if not once:
         fail("only --once is supported here; use 'pantau worker' for continuous crawling")
-    from app.pipeline.scheduler import build_crawler
+    from app.pipeline.scheduler import build_crawler, tune_collector
     from app.services.feed_jobs import run_feed_jobs
 
     settings = get_settings()
+    tune_collector()
 
     @run
     async def main() -> None:

@@ -336,10 +336,11 @@ def run_worker(url: str, out: Path, *, profile: bool = False) -> None:
 
     from app.config import get_settings
     from app.db import Database
-    from app.pipeline.scheduler import build_crawler
+    from app.pipeline.scheduler import build_crawler, tune_collector
 
     os.environ.update(bench_env(url))
     settings = get_settings()
+    tune_collector()  # as `pantau crawl --once` does
 
     async def main() -> dict[str, float]:
         database = Database(url)
