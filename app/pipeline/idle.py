@@ -80,8 +80,9 @@ QUESTIONS: dict[str, str] = {
     "SELECT 1 FROM changes n WHERE n.entity = o.entity AND n.entity_id = o.entity_id"
     " AND (n.txid > o.txid OR (n.txid = o.txid AND n.seq > o.seq)))",
 }
+# One statement of the constants above (no value is ever part of it: they are bound).
 STATEMENT = " UNION ALL ".join(
-    f"SELECT '{name}' WHERE EXISTS ({question})" for name, question in QUESTIONS.items()
+    "SELECT '" + name + "' WHERE EXISTS (" + question + ")" for name, question in QUESTIONS.items()
 )
 VERSION = "SELECT version_num FROM alembic_version"
 
