@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.crawlers.factcheck import DEBUNKED
 from app.db import insert_or_ignore, one_of, skip_claimed
@@ -127,13 +128,25 @@ async def recent_documents(
 async def mark_documents(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> set[int]:
     """Mark the documents checked; returns those this call marked. A document another worker
     marked first (its claim ended as this one's began) is left as it is."""
+    return await _mark_pending(session, Article.id, Article.claims_checked_at, ids=ids, now=now)
+
+
+async def _mark_pending(
+    session: AsyncSession,
+    key: InstrumentedAttribute[int],
+    stamp: InstrumentedAttribute[datetime | None],
+    *,
+    ids: Sequence[int],
+    now: datetime,
+) -> set[int]:
+    """Set `stamp` to `now` on the rows of `ids` where it is still unset; the ids it set."""
     if not ids:
         return set()
     marked = await session.scalars(
-        update(Article)
-        .where(one_of(session, Article.id, ids), Article.claims_checked_at.is_(None))
-        .values(claims_checked_at=now)
-        .returning(Article.id)
+        update(key.class_)
+        .where(one_of(session, key, ids), stamp.is_(None))
+        .values({stamp: now})
+        .returning(key)
     )
     return set(marked.all())
 
@@ -171,15 +184,7 @@ async def save_embeddings(session: AsyncSession, *, embeddings: dict[int, bytes]
 
 async def mark_claims(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> set[int]:
     """Mark the claims matched; returns those this call marked (as `mark_documents`)."""
-    if not ids:
-        return set()
-    marked = await session.scalars(
-        update(Claim)
-        .where(one_of(session, Claim.id, ids), Claim.matched_at.is_(None))
-        .values(matched_at=now)
-        .returning(Claim.id)
-    )
-    return set(marked.all())
+    return await _mark_pending(session, Claim.id, Claim.matched_at, ids=ids, now=now)
 
 
 async def save_matches(
