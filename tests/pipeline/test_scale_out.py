@@ -8,18 +8,46 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from app.config import default
 from app.crawlers.fetch import Fetcher
 from app.crawlers.parsers import parse_feed
 from app.crawlers.urls import normalise_url
 from app.db import Database
 from app.models import Article, FetchAttempt
-from app.pipeline.cycle import Crawler
+from app.pipeline.cycle import Crawler, SourceOutcome
 from app.scoring import load_scorer
 from tests.farm.server import FarmServer
 from tests.fetching import local_fetch_options
 from tests.pipeline.test_cycle import add_source, count
 
 KINDS = ("rss", "atom", "json", "rdf")
+
+
+async def crawl_together(
+    db: Database, workers: int, *, concurrency: int, batch_size: int = default("crawl_batch_size")
+) -> list[list[SourceOutcome]]:
+    """`workers` crawlers, each with its own engine on `db`, crawl what is due at once."""
+    scorer = load_scorer()
+    databases = [Database(db.url) for _ in range(workers)]
+    crawlers = [
+        Crawler(
+            database=database,
+            fetcher=Fetcher(
+                local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
+            ),
+            scorer=scorer,
+            concurrency=concurrency,
+            worker=f"worker-{n}",
+            batch_size=batch_size,
+        )
+        for n, database in enumerate(databases)
+    ]
+    try:
+        return await asyncio.gather(*(c.crawl_due() for c in crawlers))
+    finally:
+        for crawler, database in zip(crawlers, databases, strict=True):
+            await crawler.fetcher.aclose()
+            await database.dispose()
 
 
 # 4: small batches so the claims interleave; 200: the default batch, larger than the farm (the
@@ -33,27 +61,7 @@ async def test_three_workers_fetch_each_due_source_once_and_store_no_duplicate(
     ]
     assert len(urls) == 30
     source_ids = [await add_source(db, url) for url in urls]
-    scorer = load_scorer()
-    databases = [Database(db.url) for _ in range(3)]
-    crawlers = [
-        Crawler(
-            database=database,
-            fetcher=Fetcher(
-                local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
-            ),
-            scorer=scorer,
-            concurrency=2,
-            batch_size=batch_size,
-            worker=f"worker-{n}",
-        )
-        for n, database in enumerate(databases)
-    ]
-    try:
-        results = await asyncio.gather(*(c.crawl_due() for c in crawlers))
-    finally:
-        for crawler, database in zip(crawlers, databases, strict=True):
-            await crawler.fetcher.aclose()
-            await database.dispose()
+    results = await crawl_together(db, 3, concurrency=2, batch_size=batch_size)
 
     assert sorted(o.source_id for outcomes in results for o in outcomes) == sorted(source_ids)
     assert sum(1 for outcomes in results if outcomes) >= 2  # the work really was shared
@@ -86,25 +94,7 @@ async def test_two_crawlers_split_a_farm_evenly(db: Database, farm_server: FarmS
     assert len(urls) >= 30
     farm_server.slow("*", 0.05)  # the fetches, not the claims, set the pace (as publishers do)
     source_ids = [await add_source(db, url) for url in urls]
-    databases = [Database(db.url) for _ in range(2)]
-    crawlers = [
-        Crawler(
-            database=database,
-            fetcher=Fetcher(
-                local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
-            ),
-            scorer=load_scorer(),
-            concurrency=3,
-            worker=f"worker-{n}",
-        )
-        for n, database in enumerate(databases)
-    ]
-    try:
-        results = await asyncio.gather(*(c.crawl_due() for c in crawlers))
-    finally:
-        for crawler, database in zip(crawlers, databases, strict=True):
-            await crawler.fetcher.aclose()
-            await database.dispose()
+    results = await crawl_together(db, 2, concurrency=3)
 
     assert sorted(o.source_id for outcomes in results for o in outcomes) == sorted(source_ids)
     shares = [len(outcomes) for outcomes in results]
