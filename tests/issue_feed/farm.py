@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.crawlers.fetch import Fetcher
 from app.db import Database
-from app.pipeline.cycle import Crawler
+from app.pipeline.cycle import Crawler, CrawlSummary
 from app.scoring import load_scorer
 from app.services import sources as source_service
 from app.services.feed_config import FeedConfig
@@ -49,9 +49,9 @@ def farm_articles(unrelated: int = 10) -> tuple[list[Article], list[Article]]:
     return chosen, others[::step][:unrelated]
 
 
-async def crawl_farm(db: Database, site: Site, config: FeedConfig) -> None:
+async def crawl_farm(db: Database, site: Site, config: FeedConfig) -> CrawlSummary:
     """Serve `site` as one RSS feed per outlet on its own loopback address, register the feeds
-    as sources and run one crawl cycle with the shipped model."""
+    as sources and run one crawl cycle with the shipped model; returns the cycle's summary."""
     servers = [
         FarmServer(site, host=f"127.0.0.{n}", outlet=slug) for n, slug in enumerate(OUTLETS, 1)
     ]
@@ -69,7 +69,7 @@ async def crawl_farm(db: Database, site: Site, config: FeedConfig) -> None:
         options = local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
         async with Fetcher(options) as fetcher:
             crawler = Crawler(database=db, fetcher=fetcher, scorer=load_scorer(), feed=config)
-            await crawler.run_once()
+            return await crawler.run_once()
     finally:
         for server in servers:
             server.stop()

@@ -6,23 +6,18 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from app.crawlers.fetch import Fetcher
 from app.db import Database
 from app.models import Article, IssueArticle
-from app.pipeline.cycle import Crawler
-from app.scoring import load_scorer
-from app.services import sources as source_service
 from app.services import watchlists as watchlist_service
 from app.services.feed_config import FeedConfig
-from tests.farm.server import FarmServer
 from tests.farm.site import Site
-from tests.fetching import local_fetch_options
 from tests.issue_feed.farm import (
     FUNERAL,
     KPK_CONDOLENCES,
     KPK_LAW,
     OUTLETS,
     SYNDICATED,
+    crawl_farm,
     farm_articles,
 )
 
@@ -65,24 +60,7 @@ async def test_one_event_across_outlets_is_one_issue_and_watchlists_match(
     )
     assert created.status_code == 201, created.text
 
-    servers = [
-        FarmServer(site, host=f"127.0.0.{n}", outlet=slug) for n, slug in enumerate(OUTLETS, 1)
-    ]
-    for server in servers:
-        server.start()
-    try:
-        async with db.writer.begin() as session:
-            for server in servers:
-                await source_service.create_source(
-                    session, data=source_service.NewSource(url=server.url("/rss.xml"))
-                )
-        options = local_fetch_options(user_agent="PantauTest/1", allow_private_networks=True)
-        async with Fetcher(options) as fetcher:
-            crawler = Crawler(database=db, fetcher=fetcher, scorer=load_scorer(), feed=FeedConfig())
-            summary = await crawler.run_once()
-    finally:
-        for server in servers:
-            server.stop()
+    summary = await crawl_farm(db, site, FeedConfig())
     assert summary.grouped == len(events) + len(unrelated) + 1
 
     issue_of = await _issue_of(db)
