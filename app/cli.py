@@ -222,6 +222,7 @@ def crawl(
     """Crawl due sources once (for cron). Exits 0 even when some sources failed."""
     if not once:
         fail("only --once is supported here; use 'pantau worker' for continuous crawling")
+    from app.pipeline.idle import summary_line
     from app.pipeline.scheduler import build_crawler, tune_collector
     from app.services.feed_jobs import run_feed_jobs
 
@@ -239,11 +240,16 @@ def crawl(
             # entity re-scans, re-match, spikes, alerts
             await run_feed_jobs(database, config=crawler.feed, scorer=crawler.scorer_source())
             typer.echo(
-                f"sources: {len(summary.outcomes)} polled, {summary.count(FetchStatus.OK)} ok, "
-                f"{summary.count(FetchStatus.NOT_MODIFIED) + summary.count(FetchStatus.UNCHANGED)}"
-                f" unchanged, {summary.count(FetchStatus.ERROR)} failed; "
-                f"articles: {summary.new_items} new, {summary.scored} scored, "
-                f"{summary.grouped} grouped"
+                summary_line(
+                    polled=len(summary.outcomes),
+                    ok=summary.count(FetchStatus.OK),
+                    unchanged=summary.count(FetchStatus.NOT_MODIFIED)
+                    + summary.count(FetchStatus.UNCHANGED),
+                    failed=summary.count(FetchStatus.ERROR),
+                    new=summary.new_items,
+                    scored=summary.scored,
+                    grouped=summary.grouped,
+                )
             )
             for outcome in summary.outcomes:
                 if outcome.error:

@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import sys
 
-NOTHING_DONE = (
-    "sources: 0 polled, 0 ok, 0 unchanged, 0 failed; articles: 0 new, 0 scored, 0 grouped"
-)
-
 
 def nothing_due() -> bool:
     """Whether the database is at the newest migration and no stage has work waiting."""
@@ -37,7 +33,9 @@ def nothing_due() -> bool:
 
 def main() -> None:
     if sys.argv[1:] == ["crawl", "--once"] and nothing_due():
-        sys.stdout.write(NOTHING_DONE + "\n")
+        from app.pipeline.idle import summary_line
+
+        sys.stdout.write(summary_line() + "\n")
         sys.stdout.flush()
         return
     from app.cli import main as run_command

@@ -95,6 +95,23 @@ class Target:
     connect: dict[str, Any]
 
 
+def summary_line(
+    *,
+    polled: int = 0,
+    ok: int = 0,
+    unchanged: int = 0,
+    failed: int = 0,
+    new: int = 0,
+    scored: int = 0,
+    grouped: int = 0,
+) -> str:
+    """The line `crawl --once` prints when it ends (all zeros: nothing was due)."""
+    return (
+        f"sources: {polled} polled, {ok} ok, {unchanged} unchanged, {failed} failed; "
+        f"articles: {new} new, {scored} scored, {grouped} grouped"
+    )
+
+
 def target(url: str) -> Target | None:
     """The driver's connection arguments for the plain URLs Pantau's engine takes (see
     `plainenv.normalise_database_url`); None for any other (query options, unknown drivers)."""
